@@ -10,6 +10,7 @@
 #include <gssapi/gssapi_ext.h>
 #include <gssapi/gssapi_krb5.h>
 #include <sasl/sasl.h>
+#include <krb5.h>
 
 #include "kp_err.h"
 #include "kp_krb.h"
@@ -66,6 +67,28 @@ sasl_getopt_cb(void *ctx, const char *plugin, const char *option, const char **r
 	return SASL_OK;
 }
 
+static int
+default_realm_append(char *principal, size_t cap)
+{
+	krb5_context ctx;
+	char *realm = NULL;
+	size_t n = strlen(principal);
+	int rc = -1;
+
+	if (krb5_init_context(&ctx) != 0)
+		return -1;
+	if (krb5_get_default_realm(ctx, &realm) == 0) {
+		if (n + 1 + strlen(realm) < cap) {
+			principal[n] = '@';
+			memcpy(principal + n + 1, realm, strlen(realm) + 1);
+			rc = 0;
+		}
+		krb5_free_default_realm(ctx, realm);
+	}
+	krb5_free_context(ctx);
+	return rc;
+}
+
 /* Authorization: the authenticated principal must map to a local user; an authzid,
  * if the client sent one, must name that same user (or the principal itself). */
 static int
@@ -86,10 +109,21 @@ sasl_proxy_cb(sasl_conn_t *conn, void *ctx, const char *requested_user, unsigned
 	}
 	memcpy(principal, auth_identity, alen);
 	principal[alen] = '\0';
+	/* Older clients end the authzid with a NUL: tolerate exactly one. */
+	if (rlen > 0 && requested_user[rlen - 1] == '\0')
+		rlen--;
 	memcpy(authz, requested_user, rlen);
 	authz[rlen] = '\0';
 	if (memchr(principal, '\0', alen) != NULL || memchr(authz, '\0', rlen) != NULL) {
 		snprintf(a->error, sizeof(a->error), "NUL inside an identity");
+		return SASL_BADAUTH;
+	}
+	/* libsasl2's GSSAPI plugin drops the realm exactly when it is the default
+	 * realm (it compares the name with its realm-less import): put it back, so
+	 * that usermap sees the real principal and checks its realm. */
+	if (strchr(principal, '@') == NULL &&
+	    default_realm_append(principal, sizeof(principal)) != 0) {
+		snprintf(a->error, sizeof(a->error), "cannot determine the default realm");
 		return SASL_BADAUTH;
 	}
 	if (kp_usermap_map(a->conf, principal, a->user, sizeof(a->user), why, sizeof(why)) != 0) {

@@ -375,19 +375,22 @@ run_inetd(const struct kp_conf *c)
 {
 	struct sockaddr_storage ss, ls_;
 	socklen_t sl = sizeof(ss), ll = sizeof(ls_);
-	char peer[NI_MAXHOST + 16] = "stdin;0", local[NI_MAXHOST + 16] = "stdin;0";
+	char peer[NI_MAXHOST + 16] = "", local[NI_MAXHOST + 16] = "";
 	char peer_log[NI_MAXHOST + 16] = "inetd";
 	int rc;
 
-	if (getpeername(0, (struct sockaddr *)&ss, &sl) == 0)
+	/* Only a TCP peer has an address SASL can use; pipes and UNIX sockets do not. */
+	if (getpeername(0, (struct sockaddr *)&ss, &sl) == 0 &&
+	    (ss.ss_family == AF_INET || ss.ss_family == AF_INET6))
 		addr_names((struct sockaddr *)&ss, sl, peer, sizeof(peer), peer_log,
 			   sizeof(peer_log));
-	if (getsockname(0, (struct sockaddr *)&ls_, &ll) == 0 && ls_.ss_family != AF_UNIX)
+	if (getsockname(0, (struct sockaddr *)&ls_, &ll) == 0 &&
+	    (ls_.ss_family == AF_INET || ls_.ss_family == AF_INET6))
 		addr_names((struct sockaddr *)&ls_, ll, local, sizeof(local), NULL, 0);
 	kp_log_set_prefix(peer_log);
 	kp_log(KP_LOG_INFO, "connect (inetd)");
 	/* In inetd mode the listener mode is the first listen setting's. */
-	rc = serve(c, 0, 1, c->listen[0].mode, peer, local);
+	rc = serve(c, 0, 1, c->listen[0].mode, peer[0] ? peer : NULL, local[0] ? local : NULL);
 	return rc == 0 ? 0 : 1;
 }
 

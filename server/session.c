@@ -64,7 +64,8 @@ static const struct cmd *table_for(enum state st);
 static void
 session_set_state(struct session *s, enum state next)
 {
-	kp_log(KP_LOG_DEBUG, "state %s -> %s", state_names[s->state], state_names[next]);
+	if (next != s->state)
+		kp_log(KP_LOG_DEBUG, "state %s -> %s", state_names[s->state], state_names[next]);
 	s->state = next;
 	s->table = table_for(next);
 }
@@ -405,27 +406,39 @@ static const struct cmd auth_table[] = {
 /* --- TRANSACTION -------------------------------------------------------------- */
 
 /* Check a message-number argument: strictly numeric, existing, not deleted.
- * Replies itself on failure.  Returns EV_DONE with *n_out set, or EV_BAD. */
-static enum ev
+ * Replies itself on failure.  Returns MSG_OK with *n_out set; MSG_BAD for a
+ * malformed number (counts as a bad command); MSG_REFUSED for a well-formed number
+ * of no message (an honest mistake, not counted). */
+enum msgcheck { MSG_OK, MSG_BAD, MSG_REFUSED };
+
+static enum msgcheck
 msgnum(struct session *s, const char *arg, unsigned long *n_out)
 {
 	unsigned long n;
 	int rc = kp_parse_ulong(arg, 1, ULONG_MAX, &n);
 
+	*n_out = 0;
 	if (rc == KP_E_SYNTAX) {
 		kp_pop3_err(&s->io, NULL, "Invalid message number");
-		return EV_BAD;
+		return MSG_BAD;
 	}
 	if (rc != 0 || n > kp_maildrop_count(s->md)) {
 		kp_pop3_err(&s->io, NULL, "No such message");
-		return EV_BAD;
+		return MSG_REFUSED;
 	}
 	if (kp_maildrop_deleted(s->md, n)) {
 		kp_pop3_err(&s->io, NULL, "Message %lu has been deleted", n);
-		return EV_BAD;
+		return MSG_REFUSED;
 	}
 	*n_out = n;
-	return EV_DONE;
+	return MSG_OK;
+}
+
+/* The handler's event after a refused message number. */
+static enum ev
+msg_ev(enum msgcheck r)
+{
+	return r == MSG_BAD ? EV_BAD : EV_DONE;
 }
 
 static enum ev
@@ -447,10 +460,11 @@ listing(struct session *s, int argc, char **argv, int uidl)
 {
 	unsigned long i, n, count;
 	unsigned long long octets;
+	enum msgcheck r;
 
 	if (argc == 2) {
-		if (msgnum(s, argv[1], &n) != EV_DONE)
-			return EV_BAD;
+		if ((r = msgnum(s, argv[1], &n)) != MSG_OK)
+			return msg_ev(r);
 		if (uidl)
 			kp_pop3_ok(&s->io, "%lu %s", n, kp_maildrop_uidl(s->md, n));
 		else
@@ -533,10 +547,11 @@ static enum ev
 cmd_retr(struct session *s, int argc, char **argv)
 {
 	unsigned long n;
+	enum msgcheck r;
 
 	(void)argc;
-	if (msgnum(s, argv[1], &n) != EV_DONE)
-		return EV_BAD;
+	if ((r = msgnum(s, argv[1], &n)) != MSG_OK)
+		return msg_ev(r);
 	return send_message(s, n, -1);
 }
 
@@ -544,10 +559,11 @@ static enum ev
 cmd_top(struct session *s, int argc, char **argv)
 {
 	unsigned long n, lines;
+	enum msgcheck r;
 
 	(void)argc;
-	if (msgnum(s, argv[1], &n) != EV_DONE)
-		return EV_BAD;
+	if ((r = msgnum(s, argv[1], &n)) != MSG_OK)
+		return msg_ev(r);
 	if (kp_parse_ulong(argv[2], 0, LONG_MAX, &lines) != 0) {
 		kp_pop3_err(&s->io, NULL, "Invalid number of lines");
 		return EV_BAD;
@@ -559,10 +575,11 @@ static enum ev
 cmd_dele(struct session *s, int argc, char **argv)
 {
 	unsigned long n;
+	enum msgcheck r;
 
 	(void)argc;
-	if (msgnum(s, argv[1], &n) != EV_DONE)
-		return EV_BAD;
+	if ((r = msgnum(s, argv[1], &n)) != MSG_OK)
+		return msg_ev(r);
 	kp_maildrop_mark(s->md, n);
 	s->dele++;
 	kp_pop3_ok(&s->io, "Message %lu deleted", n);
