@@ -39,10 +39,13 @@ static const struct kp_conf *global_conf;
 static int
 sasl_log_cb(void *ctx, int level, const char *message)
 {
+	size_t n;
+
 	(void)ctx;
 	if (message == NULL)
 		return SASL_OK;
-	kp_log(level <= SASL_LOG_ERR ? KP_LOG_WARN : KP_LOG_DEBUG, "sasl: %s", message);
+	n = strcspn(message, "\r\n");
+	kp_log(level <= SASL_LOG_ERR ? KP_LOG_WARN : KP_LOG_DEBUG, "sasl: %.*s", (int)n, message);
 	return SASL_OK;
 }
 

@@ -61,6 +61,7 @@ kp_conf_defaults(struct kp_conf *c)
 	c->max_sessions = KP_MAX_SESSIONS_DEFAULT;
 	c->max_bad_commands = KP_BAD_CMD_MAX;
 	c->sniff_ms = 300;
+	c->kpop_timeout = KP_KPOP_HANDSHAKE_SEC;
 	c->greeting = xstrdup("kpopd ready");
 }
 
@@ -257,6 +258,9 @@ kp_conf_set(struct kp_conf *c, const char *key, const char *value, const char *w
 	} else if (strcmp(key, "sniff_ms") == 0) {
 		if (parse_int(value, 0, 10000, &c->sniff_ms) != 0)
 			return bad(where, key, "expected milliseconds (0-10000)");
+	} else if (strcmp(key, "kpop_timeout") == 0) {
+		if (parse_int(value, 1, 600, &c->kpop_timeout) != 0)
+			return bad(where, key, "expected seconds (1-600)");
 	} else if (strcmp(key, "kpop_pop3") == 0) {
 		if (parse_bool(value, &c->kpop_pop3) != 0)
 			return bad(where, key, "expected yes or no");
@@ -371,6 +375,7 @@ kp_conf_dump(const struct kp_conf *c)
 	printf("max_sessions = %d\n", c->max_sessions);
 	printf("max_bad_commands = %d\n", c->max_bad_commands);
 	printf("sniff_ms = %d\n", c->sniff_ms);
+	printf("kpop_timeout = %d\n", c->kpop_timeout);
 	printf("kpop_pop3 = %s\n", c->kpop_pop3 ? "yes" : "no");
 	printf("rcache_dir = %s\n", c->rcache_dir != NULL ? c->rcache_dir : "");
 	printf("pidfile = %s\n", c->pidfile != NULL ? c->pidfile : "");

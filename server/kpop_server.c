@@ -133,7 +133,7 @@ sniff(const struct kp_conf *c, int fd, int required)
 	ssize_t n;
 	int w;
 
-	w = kp_io_wait_readable(fd, required ? KP_KPOP_HANDSHAKE_SEC * 1000 : c->sniff_ms);
+	w = kp_io_wait_readable(fd, required ? c->kpop_timeout * 1000 : c->sniff_ms);
 	if (w <= 0) {
 		if (!required)
 			return 0;
@@ -146,18 +146,22 @@ sniff(const struct kp_conf *c, int fd, int required)
 	if (n < 0)
 		return KP_E_IO;
 	if (n >= 7 && memcmp(head, "AUTHV0.", 7) == 0) {
+		static const char v4[] = "-ERR Kerberos 4 (KPOP V4) is not supported: "
+					 "use Kerberos 5\r\n";
+		char drain[512];
+
 		kp_log(KP_LOG_WARN, "KPOP: Kerberos 4 client (AUTHV0.1) refused: "
 		       "Kerberos 4 is not supported, use Kerberos 5");
+		/* take what it sent, so the close is orderly and the reason arrives */
+		(void)!recv(fd, drain, sizeof(drain), MSG_DONTWAIT);
+		(void)!write(fd, v4, sizeof(v4) - 1);
+		shutdown(fd, SHUT_WR);
 		return KP_E_PROTO;
 	}
+	if (required)
+		return 1; /* the handshake parser says what is wrong, if anything */
 	if (n >= 1 && head[0] == 0)
 		return 1; /* a length prefix: sendauth (checked in full below) */
-	if (n == 0 && required)
-		return 1;
-	if (required) {
-		kp_log(KP_LOG_INFO, "KPOP: client did not start a KPOP handshake");
-		return KP_E_PROTO;
-	}
 	return 0; /* a POP3 client that pipelined before the greeting */
 }
 
@@ -236,7 +240,7 @@ kp_kpop_accept(const struct kp_conf *c, int rfd, int wfd, int required, char *pr
 	h.rfd = rfd;
 	h.wfd = wfd;
 	clock_gettime(CLOCK_MONOTONIC, &h.deadline);
-	h.deadline.tv_sec += KP_KPOP_HANDSHAKE_SEC;
+	h.deadline.tv_sec += c->kpop_timeout;
 	buf = malloc(KP_AUTH_TOKEN_MAX);
 	if (buf == NULL)
 		return KP_E_NOMEM;
