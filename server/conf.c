@@ -201,7 +201,8 @@ kp_conf_set(struct kp_conf *c, const char *key, const char *value, const char *w
 			return bad(where, key, "too many listeners");
 		c->listen[c->nlisten++] = l;
 	} else if (strcmp(key, "keytab") == 0) {
-		set_str(&c->keytab, value);
+		/* "FILE:/path" is the same keytab as "/path"; libsasl2 wants a path */
+		set_str(&c->keytab, strncmp(value, "FILE:", 5) == 0 ? value + 5 : value);
 	} else if (strcmp(key, "service") == 0) {
 		if (value[0] == '\0' || strpbrk(value, "/@ ") != NULL)
 			return bad(where, key, "expected a service name such as pop");
@@ -343,8 +344,13 @@ kp_conf_check(const struct kp_conf *c)
 	for (i = 0; i < c->nlisten; i++)
 		if (c->listen[i].mode == KP_MODE_POP3S)
 			rc = bad("config", "listen", "pop3s needs TLS, which this build does not offer yet");
-	if (c->keytab != NULL && access(c->keytab, R_OK) != 0)
-		rc = bad("config", "keytab", strerror(errno));
+	if (c->keytab != NULL) {
+		/* a krb5 keytab name: "FILE:/path", or a plain path */
+		const char *path = c->keytab;
+
+		if (strchr(path, ':') == NULL && access(path, R_OK) != 0)
+			rc = bad("config", "keytab", strerror(errno));
+	}
 	if (c->rcache_dir != NULL && access(c->rcache_dir, W_OK) != 0)
 		rc = bad("config", "rcache_dir", strerror(errno));
 	return rc;
