@@ -1,0 +1,32 @@
+/* explain.h - why the client failed, in plain words, and its exit status. */
+#ifndef KP_EXPLAIN_H
+#define KP_EXPLAIN_H
+
+#include "kp_krb.h"
+
+/* kpop's exit statuses (documented in kpop(1) and the README). */
+enum kpop_exit {
+	EXIT_OK_ = 0,
+	EXIT_USAGE = 1,      /* bad options or configuration */
+	EXIT_NET = 2,        /* cannot connect, network error, timeout */
+	EXIT_PROTO = 3,      /* the server broke the protocol or answered -ERR */
+	EXIT_CREDS = 4,      /* local Kerberos credentials: no ticket, expired */
+	EXIT_KRB = 5,        /* realm/service: server principal unknown, no KDC, keys */
+	EXIT_SKEW = 6,       /* clock skew */
+	EXIT_REFUSED = 7,    /* the server refused authentication */
+	EXIT_DELIVERY = 8,   /* storing mail locally failed */
+	EXIT_INUSE = 9       /* the maildrop is locked by another session */
+};
+
+/* Exit status for a Kerberos failure category. */
+int explain_exit_for(enum kp_krb_why why);
+
+/* A local Kerberos failure while authenticating to service@host.  detail is what the
+ * library said (may be NULL).  Runs a direct GSS-API attempt to get the real status
+ * codes, prints the explanation and the detail, and returns the exit status. */
+int explain_krb_failure(const char *service, const char *host, const char *detail);
+
+/* A krb5 error code from the KPOP handshake (or the server's KRB-ERROR). */
+int explain_krb5_code(const char *what, long code, const char *message);
+
+#endif

@@ -1,0 +1,299 @@
+/* pop3c.c - the client's POP3 engine. */
+#include "config.h"
+#include "client/pop3c.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "kp_dot.h"
+#include "kp_err.h"
+#include "kp_log.h"
+
+static const char *state_names[] = { "CONNECTED", "AUTHORIZATION", "TRANSACTION", "QUIT",
+				     "FAILED" };
+
+void
+pop3c_set_state(struct pop3c *c, enum pop3c_state next)
+{
+	if (c->state != next)
+		kp_log(KP_LOG_DEBUG, "state %s -> %s", state_names[c->state], state_names[next]);
+	c->state = next;
+}
+
+static int
+connect_timeout(int fd, const struct sockaddr *sa, socklen_t len, int timeout_s)
+{
+	struct pollfd p;
+	int flags = fcntl(fd, F_GETFL), err = 0, r;
+	socklen_t el = sizeof(err);
+
+	fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+	r = connect(fd, sa, len);
+	if (r != 0 && errno != EINPROGRESS)
+		return -1;
+	if (r != 0) {
+		p.fd = fd;
+		p.events = POLLOUT;
+		do
+			r = poll(&p, 1, timeout_s * 1000);
+		while (r < 0 && errno == EINTR);
+		if (r == 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		if (r < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) != 0)
+			return -1;
+		if (err != 0) {
+			errno = err;
+			return -1;
+		}
+	}
+	fcntl(fd, F_SETFL, flags);
+	return 0;
+}
+
+int
+pop3c_connect(struct pop3c *c, const char *host, const char *port, int timeout_s)
+{
+	struct addrinfo hints, *res = NULL, *ai;
+	int fd = -1, rc, saved = 0;
+
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+	snprintf(c->host, sizeof(c->host), "%s", host);
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	rc = getaddrinfo(host, port, &hints, &res);
+	if (rc != 0) {
+		fprintf(stderr, "kpop: cannot resolve %s: %s\n", host, gai_strerror(rc));
+		return KP_E_IO;
+	}
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+		if (fd < 0)
+			continue;
+		if (connect_timeout(fd, ai->ai_addr, ai->ai_addrlen, timeout_s) == 0)
+			break;
+		saved = errno;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd < 0) {
+		fprintf(stderr, "kpop: cannot connect to %s port %s: %s\n", host, port,
+			strerror(saved));
+		return saved == ETIMEDOUT ? KP_E_TIMEOUT : KP_E_IO;
+	}
+	c->fd = fd;
+	kp_io_init(&c->io, fd, fd, timeout_s * 1000);
+	c->state = PC_CONNECTED;
+	return 0;
+}
+
+static int
+read_reply(struct pop3c *c, char *buf, size_t max)
+{
+	size_t len;
+	int rc;
+
+	rc = kp_io_read_line(&c->io, buf, max, &len);
+	if (rc != 0) {
+		pop3c_set_state(c, PC_FAILED);
+		return rc == KP_E_TOOLONG || rc == KP_E_NUL ? KP_E_PROTO : rc;
+	}
+	kp_log_proto("S:", buf, len, 0);
+	if (kp_pop3_parse_reply(buf, &c->reply) != 0) {
+		char esc[200];
+
+		kp_log_escape(buf, len, esc, sizeof(esc));
+		kp_log(KP_LOG_ERR, "the server sent a malformed reply: %s", esc);
+		pop3c_set_state(c, PC_FAILED);
+		return KP_E_PROTO;
+	}
+	return (int)c->reply.status;
+}
+
+int
+pop3c_reply(struct pop3c *c)
+{
+	return read_reply(c, c->line, KP_CLIENT_REPLY_MAX);
+}
+
+int
+pop3c_reply_big(struct pop3c *c, char *big, size_t max)
+{
+	return read_reply(c, big, max);
+}
+
+int
+pop3c_send(struct pop3c *c, const char *fmt, ...)
+{
+	char line[KP_AUTH_LINE_MAX + 3];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line) - 2, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(line) - 2)
+		return KP_E_TOOBIG;
+	kp_log_proto("C:", line, (size_t)n, 0);
+	line[n++] = '\r';
+	line[n++] = '\n';
+	return kp_io_write(&c->io, line, (size_t)n);
+}
+
+int
+pop3c_greeting(struct pop3c *c)
+{
+	int rc = pop3c_reply(c);
+
+	if (rc < 0)
+		return rc;
+	if (rc != KP_POP3_OK) {
+		fprintf(stderr, "kpop: %s refused the connection: %s\n", c->host, c->line);
+		return KP_E_PROTO;
+	}
+	pop3c_set_state(c, PC_AUTHORIZATION);
+	return 0;
+}
+
+static int
+capa_line(void *arg, const char *line)
+{
+	struct pop3c *c = arg;
+	char word[64];
+	size_t n = strcspn(line, " ");
+
+	if (n >= sizeof(word))
+		return 0;
+	memcpy(word, line, n);
+	word[n] = '\0';
+	if (kp_pop3_is(word, "PIPELINING"))
+		c->capa_pipelining = 1;
+	else if (kp_pop3_is(word, "TOP"))
+		c->capa_top = 1;
+	else if (kp_pop3_is(word, "UIDL"))
+		c->capa_uidl = 1;
+	else if (kp_pop3_is(word, "USER"))
+		c->capa_user = 1;
+	else if (kp_pop3_is(word, "STLS"))
+		c->capa_stls = 1;
+	else if (kp_pop3_is(word, "RESP-CODES"))
+		c->capa_resp_codes = 1;
+	else if (kp_pop3_is(word, "IMPLEMENTATION"))
+		snprintf(c->impl, sizeof(c->impl), "%s", line[n] ? line + n + 1 : "");
+	else if (kp_pop3_is(word, "SASL")) {
+		const char *p = line + n;
+
+		while (*p == ' ') {
+			size_t m;
+
+			p++;
+			m = strcspn(p, " ");
+			if (m == 6 && strncasecmp(p, "GSSAPI", 6) == 0)
+				c->capa_sasl_gssapi = 1;
+			p += m;
+		}
+	}
+	return 0;
+}
+
+int
+pop3c_capa(struct pop3c *c)
+{
+	int rc;
+
+	if ((rc = pop3c_send(c, "CAPA")) != 0)
+		return rc;
+	rc = pop3c_reply(c);
+	if (rc < 0)
+		return rc;
+	if (rc != KP_POP3_OK)
+		return 0; /* an RFC 1939 server without CAPA */
+	c->have_capa = 1;
+	return pop3c_lines(c, capa_line, c);
+}
+
+int
+pop3c_lines(struct pop3c *c, int (*fn)(void *arg, const char *line), void *arg)
+{
+	int rc, fn_rc = 0;
+
+	for (;;) {
+		size_t len;
+		const char *p = c->line;
+
+		rc = kp_io_read_line(&c->io, c->line, KP_CLIENT_REPLY_MAX, &len);
+		if (rc != 0) {
+			pop3c_set_state(c, PC_FAILED);
+			return rc == KP_E_TOOLONG || rc == KP_E_NUL ? KP_E_PROTO : rc;
+		}
+		if (len == 1 && c->line[0] == '.')
+			return fn_rc;
+		if (c->line[0] == '.')
+			p++; /* un-stuff */
+		if (fn_rc == 0)
+			fn_rc = fn(arg, p);
+	}
+}
+
+int
+pop3c_body(struct pop3c *c, int (*fn)(void *arg, const char *data, size_t n), void *arg)
+{
+	struct kp_unstuff u;
+	char out[KP_IO_RBUF + 2];
+	int fn_rc = 0, rc;
+
+	kp_unstuff_init(&u, 1);
+	for (;;) {
+		size_t used, outlen;
+		int done;
+
+		if ((rc = kp_io_fill(&c->io)) != 0) {
+			pop3c_set_state(c, PC_FAILED);
+			return rc;
+		}
+		done = kp_unstuff_feed(&u, (const char *)c->io.rbuf + c->io.rpos,
+				       c->io.rlen - c->io.rpos, &used, out, &outlen);
+		c->io.rpos += used;
+		if (outlen > 0 && fn_rc == 0)
+			fn_rc = fn(arg, out, outlen);
+		if (done)
+			return fn_rc;
+	}
+}
+
+int
+pop3c_quit(struct pop3c *c)
+{
+	int rc;
+
+	if ((rc = pop3c_send(c, "QUIT")) != 0)
+		return rc;
+	rc = pop3c_reply(c);
+	if (rc < 0)
+		return rc;
+	pop3c_set_state(c, PC_QUIT);
+	return rc == KP_POP3_OK ? 0 : KP_E_PROTO;
+}
+
+void
+pop3c_close(struct pop3c *c)
+{
+	if (c->fd >= 0) {
+		kp_io_flush(&c->io);
+		close(c->fd);
+	}
+	c->fd = -1;
+}

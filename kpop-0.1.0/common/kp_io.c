@@ -1,0 +1,303 @@
+/* kp_io.c - one connection's byte stream: read-ahead, capped line reader, buffered
+ * writer, optional layer. */
+#include "config.h"
+#include "kp_io.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kp_err.h"
+
+void
+kp_io_init(struct kp_io *io, int rfd, int wfd, int timeout_ms)
+{
+	io->rfd = rfd;
+	io->wfd = wfd;
+	io->timeout_ms = timeout_ms;
+	memset(&io->layer, 0, sizeof(io->layer));
+	io->rpos = io->rlen = io->wlen = 0;
+	io->err = 0;
+	io->bytes_in = io->bytes_out = 0;
+}
+
+int
+kp_io_wait_readable(int fd, int ms)
+{
+	struct pollfd p;
+	int r;
+
+	p.fd = fd;
+	p.events = POLLIN;
+	p.revents = 0;
+	do
+		r = poll(&p, 1, ms < 0 ? -1 : ms);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return KP_E_IO;
+	return r > 0 ? 1 : 0;
+}
+
+static int
+wait_fd(int fd, short events, int ms)
+{
+	struct pollfd p;
+	int r;
+
+	p.fd = fd;
+	p.events = events;
+	p.revents = 0;
+	do
+		r = poll(&p, 1, ms <= 0 ? -1 : ms);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return KP_E_IO;
+	if (r == 0)
+		return KP_E_TIMEOUT;
+	return 0;
+}
+
+/* Write n bytes from p to the transport, all of them. */
+static int
+write_raw(struct kp_io *io, const unsigned char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w;
+
+		if (io->layer.write != NULL) {
+			w = io->layer.write(io->layer.ctx, p, n);
+			if (w <= 0)
+				return w < 0 ? (int)w : KP_E_IO;
+		} else {
+			w = write(io->wfd, p, n);
+			if (w < 0) {
+				int rc;
+
+				if (errno == EINTR)
+					continue;
+				if (errno != EAGAIN && errno != EWOULDBLOCK)
+					return KP_E_IO;
+				if ((rc = wait_fd(io->wfd, POLLOUT, io->timeout_ms)) != 0)
+					return rc;
+				continue;
+			}
+			if (w == 0)
+				return KP_E_IO;
+		}
+		io->bytes_out += (unsigned long long)w;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int
+kp_io_flush(struct kp_io *io)
+{
+	int rc;
+
+	if (io->err != 0)
+		return io->err;
+	if (io->wlen == 0)
+		return 0;
+	rc = write_raw(io, io->wbuf, io->wlen);
+	io->wlen = 0;
+	if (rc != 0)
+		io->err = rc;
+	return rc;
+}
+
+int
+kp_io_set_layer(struct kp_io *io, const struct kp_io_layer *layer)
+{
+	int rc = kp_io_flush(io);
+
+	if (rc != 0)
+		return rc;
+	if (layer != NULL)
+		io->layer = *layer;
+	else
+		memset(&io->layer, 0, sizeof(io->layer));
+	return 0;
+}
+
+size_t
+kp_io_buffered(const struct kp_io *io)
+{
+	return io->rlen - io->rpos;
+}
+
+size_t
+kp_io_discard_input(struct kp_io *io)
+{
+	size_t n = io->rlen - io->rpos;
+
+	io->rpos = io->rlen = 0;
+	return n;
+}
+
+/* Read more input into the (empty) read-ahead buffer. */
+static int
+fill_raw(struct kp_io *io)
+{
+	ssize_t r;
+	int rc;
+
+	/* Answers to everything read so far go out before we wait: this batches
+	 * pipelined replies and keeps both sides from waiting on each other. */
+	if ((rc = kp_io_flush(io)) != 0)
+		return rc;
+	io->rpos = io->rlen = 0;
+	for (;;) {
+		if (io->layer.read == NULL || io->layer.pending == NULL ||
+		    io->layer.pending(io->layer.ctx) == 0) {
+			if ((rc = wait_fd(io->rfd, POLLIN, io->timeout_ms)) != 0)
+				return rc;
+		}
+		if (io->layer.read != NULL) {
+			r = io->layer.read(io->layer.ctx, io->rbuf, sizeof(io->rbuf));
+			if (r < 0)
+				return (int)r;
+		} else {
+			r = read(io->rfd, io->rbuf, sizeof(io->rbuf));
+			if (r < 0) {
+				if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
+					continue;
+				return KP_E_IO;
+			}
+		}
+		if (r == 0)
+			return KP_E_EOF;
+		io->bytes_in += (unsigned long long)r;
+		io->rlen = (size_t)r;
+		return 0;
+	}
+}
+
+int
+kp_io_fill(struct kp_io *io)
+{
+	if (io->rpos < io->rlen)
+		return 0;
+	return fill_raw(io);
+}
+
+ssize_t
+kp_io_read_some(struct kp_io *io, void *buf, size_t n)
+{
+	size_t avail;
+	int rc;
+
+	if (io->rpos == io->rlen && (rc = fill_raw(io)) != 0)
+		return rc;
+	avail = io->rlen - io->rpos;
+	if (n > avail)
+		n = avail;
+	memcpy(buf, io->rbuf + io->rpos, n);
+	io->rpos += n;
+	return (ssize_t)n;
+}
+
+int
+kp_io_read_line(struct kp_io *io, char *line, size_t max, size_t *len_out)
+{
+	size_t n = 0, drained = 0;
+	int toolong = 0, nul = 0, rc;
+
+	*len_out = 0;
+	line[0] = '\0';
+	for (;;) {
+		const unsigned char *p, *nl;
+		size_t avail, take;
+
+		if (io->rpos == io->rlen && (rc = fill_raw(io)) != 0)
+			return rc;
+		p = io->rbuf + io->rpos;
+		avail = io->rlen - io->rpos;
+		nl = memchr(p, '\n', avail);
+		take = nl != NULL ? (size_t)(nl - p) + 1 : avail;
+		if (memchr(p, '\0', take) != NULL)
+			nul = 1;
+		if (!toolong && n + take <= max) {
+			memcpy(line + n, p, take);
+			n += take;
+		} else {
+			toolong = 1;
+		}
+		io->rpos += take;
+		drained += take;
+		if (nl != NULL)
+			break;
+		if (toolong && drained > KP_LINE_DRAIN_MAX)
+			return KP_E_PROTO;
+	}
+	if (toolong)
+		return KP_E_TOOLONG;
+	if (nul)
+		return KP_E_NUL;
+	n--; /* the LF */
+	if (n > 0 && line[n - 1] == '\r')
+		n--;
+	line[n] = '\0';
+	*len_out = n;
+	return 0;
+}
+
+int
+kp_io_write(struct kp_io *io, const void *data, size_t n)
+{
+	const unsigned char *p = data;
+
+	if (io->err != 0)
+		return io->err;
+	while (n > 0) {
+		size_t space = sizeof(io->wbuf) - io->wlen, take;
+
+		if (space == 0) {
+			if (kp_io_flush(io) != 0)
+				return io->err;
+			continue;
+		}
+		take = n < space ? n : space;
+		memcpy(io->wbuf + io->wlen, p, take);
+		io->wlen += take;
+		p += take;
+		n -= take;
+	}
+	return 0;
+}
+
+int
+kp_io_puts(struct kp_io *io, const char *s)
+{
+	return kp_io_write(io, s, strlen(s));
+}
+
+int
+kp_io_printf(struct kp_io *io, const char *fmt, ...)
+{
+	char small[1024], *big;
+	va_list ap;
+	int n, rc;
+
+	va_start(ap, fmt);
+	n = vsnprintf(small, sizeof(small), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return KP_E_INTERNAL;
+	if ((size_t)n < sizeof(small))
+		return kp_io_write(io, small, (size_t)n);
+	big = malloc((size_t)n + 1);
+	if (big == NULL)
+		return KP_E_NOMEM;
+	va_start(ap, fmt);
+	vsnprintf(big, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	rc = kp_io_write(io, big, (size_t)n);
+	free(big);
+	return rc;
+}

@@ -1,0 +1,66 @@
+/* kp_limits.h - every limit kpop enforces, with the reason for its value. */
+#ifndef KP_LIMITS_H
+#define KP_LIMITS_H
+
+/* RFC 2449 section 4: a command line is at most 255 octets including CRLF. */
+#define KP_CMD_LINE_MAX 255
+
+/* AUTH continuation lines carry base64 Kerberos tickets; tickets with PAC or other
+ * authorization data reach several KB (Active Directory: up to ~12 KB of ticket,
+ * 16 KB base64).  RFC 5034 sets no limit; 32 KiB covers the worst real tickets with
+ * room, while still bounding memory per session. */
+#define KP_AUTH_LINE_MAX 32768
+
+/* Largest decoded GSS token we accept: 3/4 of the line cap. */
+#define KP_AUTH_TOKEN_MAX ((KP_AUTH_LINE_MAX / 4) * 3)
+
+/* RFC 2449 section 4: a response line is at most 512 octets including CRLF. */
+#define KP_REPLY_LINE_MAX 512
+
+/* A client reading a reply line accepts a little slack over RFC 2449's 512 octets
+ * (some servers send long IMPLEMENTATION strings); anything beyond is an error. */
+#define KP_CLIENT_REPLY_MAX 1024
+
+/* An over-long line is drained so the next command can be parsed; a peer sending
+ * more than this without a line feed is not a POP3 client and is dropped. */
+#define KP_LINE_DRAIN_MAX (1024 * 1024)
+
+/* Read-ahead and write buffers of one connection: 16 KiB is one TLS record and
+ * keeps a session's memory small; RETR writes stream through it. */
+#define KP_IO_RBUF 16384
+#define KP_IO_WBUF 16384
+
+/* RFC 1939 section 3: the autologout timer is at least 10 minutes. */
+#define KP_IDLE_TIMEOUT_SEC 600
+
+/* Bad commands tolerated per session before disconnecting (RFC 2449 lets a server
+ * close after repeated errors); 10 is what popa3d and Dovecot use. */
+#define KP_BAD_CMD_MAX 10
+
+/* Failed AUTH attempts per session before disconnecting. */
+#define KP_AUTH_FAIL_MAX 3
+
+/* RFC 1939 section 7: a unique-id is 1 to 70 characters in 0x21-0x7E. */
+#define KP_UIDL_MAX 70
+
+/* Messages in one maildrop: bounds the per-session table (~64 bytes an entry). */
+#define KP_MAILDROP_MSGS_MAX 1000000
+
+/* A local user name or principal: longer names are refused, never truncated. */
+#define KP_NAME_MAX 256
+
+/* Client: outstanding pipelined commands; bounded so that neither side can block
+ * writing while the other blocks writing too. */
+#define KP_PIPELINE_WINDOW 32
+
+/* Server: concurrent sessions in standalone mode (fork per connection). */
+#define KP_MAX_SESSIONS_DEFAULT 256
+
+/* KPOP: the whole sendauth handshake must finish within this many seconds; a client
+ * that stalls mid-handshake is dropped (fetchmail completes it in milliseconds). */
+#define KP_KPOP_HANDSHAKE_SEC 30
+
+/* Config file: longest line. */
+#define KP_CONF_LINE_MAX 1024
+
+#endif

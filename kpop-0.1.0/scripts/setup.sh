@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# scripts/setup.sh - install the Debian packages kpop needs (if missing), then
+# bootstrap, configure and build.  Used by scripts/demo.sh and scripts/test.sh.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+
+# Build dependencies, the KDC for the tests, and the real peers for interop tests.
+PKGS="autoconf automake make gcc pkg-config libkrb5-dev libsasl2-dev
+      libsasl2-modules-gssapi-mit libssl-dev krb5-kdc krb5-admin-server krb5-user
+      openssl socat curl fetchmail mpop python3"
+
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	echo "setup: installing Debian packages:$missing"
+	SUDO=""
+	[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+	$SUDO apt-get update -q
+	# krb5-kdc's maintainer scripts must not configure a realm on this machine.
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $missing
+fi
+
+if [ ! -x configure ] || [ configure.ac -nt configure ] || [ Makefile.am -nt configure ]; then
+	./bootstrap
+fi
+if [ ! -f Makefile ] || [ configure -nt Makefile ]; then
+	./configure ${KPOP_CONFIGURE_FLAGS:---enable-werror} >/dev/null
+fi
+make -j"$(nproc)" >/dev/null
+echo "setup: build done (server/kpopd, client/kpop)"

@@ -1,0 +1,45 @@
+/* auth.h - the authentication decision: the SASL GSSAPI server exchange against the
+ * keytab, and principal -> local user.  A session reaches it only through these
+ * calls, so that privilege separation can move it into its own process. */
+#ifndef KP_AUTH_H
+#define KP_AUTH_H
+
+#include <stddef.h>
+#include "server/conf.h"
+
+struct kp_auth;
+
+/* Once per process before any session (loads the SASL plugins).  0 or KP_E_CONFIG. */
+int kp_auth_global_init(const struct kp_conf *c);
+
+/* Per-session state.  local/remote: "ip;port" strings for SASL (may be NULL). */
+int kp_auth_new(const struct kp_conf *c, const char *local, const char *remote,
+		struct kp_auth **auth_out);
+void kp_auth_free(struct kp_auth *a);
+
+/* Space-separated SASL mechanisms this server offers ("GSSAPI"). */
+const char *kp_auth_mechs(const struct kp_auth *a);
+
+#define KP_AUTH_CONTINUE 1
+
+/* One step of the exchange for mech.  The first call starts it: has_in says whether
+ * the client sent an initial response (in/inlen, possibly empty).  Returns
+ * KP_AUTH_CONTINUE with a challenge in *out and *outlen (valid until the next call);
+ * 0 when authentication and authorization succeeded (*out may carry final server
+ * data, *outlen 0 if none; the user and principal are then set); KP_E_SYNTAX for an
+ * unknown mechanism; KP_E_AUTH on failure (kp_auth_error tells why, for the log). */
+int kp_auth_step(struct kp_auth *a, const char *mech, const void *in, size_t inlen,
+		 int has_in, const void **out, size_t *outlen);
+
+/* Abandon an exchange (client cancelled with "*" or a step failed); the next
+ * kp_auth_step starts afresh. */
+void kp_auth_reset(struct kp_auth *a);
+
+/* After success: the authenticated principal and the local user it maps to. */
+const char *kp_auth_principal(const struct kp_auth *a);
+const char *kp_auth_user(const struct kp_auth *a);
+
+/* Why the last step failed, with Kerberos/GSS detail: for the log, never the wire. */
+const char *kp_auth_error(const struct kp_auth *a);
+
+#endif

@@ -1,0 +1,389 @@
+/* conf.c - kpopd's configuration: defaults, the config file, -o overrides. */
+#include "config.h"
+#include "server/conf.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kp_err.h"
+#include "kp_limits.h"
+#include "kp_log.h"
+#include "kp_pop3.h"
+
+static const char *mode_names[] = { "auto", "kpop", "pop3", "pop3s" };
+
+const char *
+kp_listen_mode_name(enum kp_listen_mode m)
+{
+	return (unsigned)m < 4 ? mode_names[m] : "?";
+}
+
+static char *
+xstrdup(const char *s)
+{
+	char *p = strdup(s);
+
+	if (p == NULL)
+		kp_fatal("out of memory");
+	return p;
+}
+
+static void
+set_str(char **dst, const char *value)
+{
+	free(*dst);
+	*dst = value[0] != '\0' ? xstrdup(value) : NULL;
+}
+
+void
+kp_conf_defaults(struct kp_conf *c)
+{
+	char host[256];
+
+	memset(c, 0, sizeof(*c));
+	c->nlisten = 1;
+	snprintf(c->listen[0].addr, sizeof(c->listen[0].addr), "*");
+	snprintf(c->listen[0].port, sizeof(c->listen[0].port), "1109");
+	c->listen[0].mode = KP_MODE_AUTO;
+	c->service = xstrdup("pop");
+	if (gethostname(host, sizeof(host)) != 0)
+		snprintf(host, sizeof(host), "localhost");
+	host[sizeof(host) - 1] = '\0';
+	c->hostname = xstrdup(host);
+	c->maildir = xstrdup("%h/Maildir");
+	c->log_syslog = 1;
+	c->log_level = KP_LOG_INFO;
+	c->idle_timeout = KP_IDLE_TIMEOUT_SEC;
+	c->max_sessions = KP_MAX_SESSIONS_DEFAULT;
+	c->max_bad_commands = KP_BAD_CMD_MAX;
+	c->sniff_ms = 300;
+	c->kpop_timeout = KP_KPOP_HANDSHAKE_SEC;
+	c->greeting = xstrdup("kpopd ready");
+}
+
+void
+kp_conf_free(struct kp_conf *c)
+{
+	int i;
+
+	free(c->keytab);
+	free(c->service);
+	free(c->server_principal);
+	free(c->hostname);
+	for (i = 0; i < c->nrealms; i++)
+		free(c->realms[i]);
+	free(c->maildir);
+	free(c->rcache_dir);
+	free(c->pidfile);
+	free(c->greeting);
+	memset(c, 0, sizeof(*c));
+}
+
+static int
+bad(const char *where, const char *key, const char *why)
+{
+	fprintf(stderr, "kpopd: %s: %s: %s\n", where, key, why);
+	return KP_E_CONFIG;
+}
+
+static int
+parse_bool(const char *v, int *out)
+{
+	if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0 || strcmp(v, "1") == 0)
+		*out = 1;
+	else if (strcmp(v, "no") == 0 || strcmp(v, "false") == 0 || strcmp(v, "0") == 0)
+		*out = 0;
+	else
+		return KP_E_SYNTAX;
+	return 0;
+}
+
+static int
+parse_int(const char *v, unsigned long min, unsigned long max, int *out)
+{
+	unsigned long n;
+	int rc = kp_parse_ulong(v, min, max, &n);
+
+	if (rc == 0)
+		*out = (int)n;
+	return rc;
+}
+
+/* "ADDR:PORT [MODE]", "[V6]:PORT [MODE]", "*:PORT", "PORT". */
+static int
+parse_listen(const char *v, struct kp_listen *l)
+{
+	char spec[128], *mode, *colon, *addr = NULL, *port;
+	unsigned long n;
+	size_t i;
+
+	if (strlen(v) >= sizeof(spec))
+		return KP_E_SYNTAX;
+	memcpy(spec, v, strlen(v) + 1);
+	memset(l, 0, sizeof(*l));
+	l->mode = KP_MODE_AUTO;
+	mode = strpbrk(spec, " \t");
+	if (mode != NULL) {
+		*mode++ = '\0';
+		while (*mode == ' ' || *mode == '\t')
+			mode++;
+		for (i = 0; i < 4; i++)
+			if (strcmp(mode, mode_names[i]) == 0)
+				break;
+		if (i == 4)
+			return KP_E_SYNTAX;
+		l->mode = (enum kp_listen_mode)i;
+	}
+	if (spec[0] == '[') {
+		char *end = strchr(spec, ']');
+
+		if (end == NULL || end[1] != ':')
+			return KP_E_SYNTAX;
+		*end = '\0';
+		addr = spec + 1;
+		port = end + 2;
+	} else if ((colon = strrchr(spec, ':')) != NULL) {
+		*colon = '\0';
+		addr = spec;
+		port = colon + 1;
+	} else {
+		port = spec;
+	}
+	if (kp_parse_ulong(port, 0, 65535, &n) != 0)
+		return KP_E_SYNTAX;
+	snprintf(l->addr, sizeof(l->addr), "%s", addr != NULL && *addr != '\0' ? addr : "*");
+	snprintf(l->port, sizeof(l->port), "%lu", n);
+	return 0;
+}
+
+static int
+parse_level(const char *v, int *out)
+{
+	static const char *names[] = { "err", "warn", "info", "debug" };
+	int i;
+
+	for (i = 0; i < 4; i++)
+		if (strcmp(v, names[i]) == 0) {
+			*out = i;
+			return 0;
+		}
+	return KP_E_SYNTAX;
+}
+
+static int
+valid_realm(const char *r)
+{
+	if (*r == '\0' || strlen(r) >= KP_NAME_MAX)
+		return 0;
+	for (; *r != '\0'; r++)
+		if (!isalnum((unsigned char)*r) && strchr(".-_", *r) == NULL)
+			return 0;
+	return 1;
+}
+
+int
+kp_conf_set(struct kp_conf *c, const char *key, const char *value, const char *where)
+{
+	if (strcmp(key, "listen") == 0) {
+		struct kp_listen l;
+
+		if (parse_listen(value, &l) != 0)
+			return bad(where, key, "expected ADDR:PORT [auto|kpop|pop3|pop3s]");
+		/* The first listen setting replaces the built-in default. */
+		if (!c->listen_set)
+			c->nlisten = 0;
+		c->listen_set = 1;
+		if (c->nlisten >= KP_CONF_MAX_LISTEN)
+			return bad(where, key, "too many listeners");
+		c->listen[c->nlisten++] = l;
+	} else if (strcmp(key, "keytab") == 0) {
+		/* "FILE:/path" is the same keytab as "/path"; libsasl2 wants a path */
+		set_str(&c->keytab, strncmp(value, "FILE:", 5) == 0 ? value + 5 : value);
+	} else if (strcmp(key, "service") == 0) {
+		if (value[0] == '\0' || strpbrk(value, "/@ ") != NULL)
+			return bad(where, key, "expected a service name such as pop");
+		set_str(&c->service, value);
+	} else if (strcmp(key, "server_principal") == 0) {
+		set_str(&c->server_principal, value);
+	} else if (strcmp(key, "hostname") == 0) {
+		if (value[0] == '\0')
+			return bad(where, key, "empty");
+		set_str(&c->hostname, value);
+	} else if (strcmp(key, "realms") == 0 || strcmp(key, "realm") == 0) {
+		char list[KP_CONF_LINE_MAX], *p, *save = NULL;
+		int i;
+
+		if (strlen(value) >= sizeof(list))
+			return bad(where, key, "too long");
+		for (i = 0; i < c->nrealms; i++)
+			free(c->realms[i]);
+		c->nrealms = 0;
+		memcpy(list, value, strlen(value) + 1);
+		for (p = strtok_r(list, " \t,", &save); p != NULL; p = strtok_r(NULL, " \t,", &save)) {
+			if (!valid_realm(p))
+				return bad(where, key, "invalid realm name");
+			if (c->nrealms >= KP_CONF_MAX_REALMS)
+				return bad(where, key, "too many realms");
+			c->realms[c->nrealms++] = xstrdup(p);
+		}
+	} else if (strcmp(key, "allow_instances") == 0) {
+		if (parse_bool(value, &c->allow_instances) != 0)
+			return bad(where, key, "expected yes or no");
+	} else if (strcmp(key, "maildir") == 0) {
+		if (value[0] == '\0' || (strstr(value, "%u") == NULL && strstr(value, "%h") == NULL))
+			return bad(where, key, "the template must contain %u or %h");
+		set_str(&c->maildir, value);
+	} else if (strcmp(key, "log") == 0) {
+		if (strcmp(value, "syslog") == 0)
+			c->log_syslog = 1;
+		else if (strcmp(value, "stderr") == 0)
+			c->log_syslog = 0;
+		else
+			return bad(where, key, "expected syslog or stderr");
+	} else if (strcmp(key, "log_level") == 0) {
+		if (parse_level(value, &c->log_level) != 0)
+			return bad(where, key, "expected err, warn, info or debug");
+	} else if (strcmp(key, "idle_timeout") == 0) {
+		if (parse_int(value, 1, 86400, &c->idle_timeout) != 0)
+			return bad(where, key, "expected seconds (1-86400)");
+	} else if (strcmp(key, "max_sessions") == 0) {
+		if (parse_int(value, 1, 100000, &c->max_sessions) != 0)
+			return bad(where, key, "expected 1-100000");
+	} else if (strcmp(key, "max_bad_commands") == 0) {
+		if (parse_int(value, 1, 1000, &c->max_bad_commands) != 0)
+			return bad(where, key, "expected 1-1000");
+	} else if (strcmp(key, "sniff_ms") == 0) {
+		if (parse_int(value, 0, 10000, &c->sniff_ms) != 0)
+			return bad(where, key, "expected milliseconds (0-10000)");
+	} else if (strcmp(key, "kpop_timeout") == 0) {
+		if (parse_int(value, 1, 600, &c->kpop_timeout) != 0)
+			return bad(where, key, "expected seconds (1-600)");
+	} else if (strcmp(key, "kpop_pop3") == 0) {
+		if (parse_bool(value, &c->kpop_pop3) != 0)
+			return bad(where, key, "expected yes or no");
+	} else if (strcmp(key, "rcache_dir") == 0) {
+		set_str(&c->rcache_dir, value);
+	} else if (strcmp(key, "pidfile") == 0) {
+		set_str(&c->pidfile, value);
+	} else if (strcmp(key, "greeting") == 0) {
+		if (strpbrk(value, "\r\n") != NULL || strlen(value) > 200)
+			return bad(where, key, "one line of at most 200 characters");
+		set_str(&c->greeting, value[0] != '\0' ? value : "kpopd ready");
+	} else {
+		return bad(where, key, "unknown setting");
+	}
+	return 0;
+}
+
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\n'))
+		*--e = '\0';
+	return s;
+}
+
+int
+kp_conf_load(struct kp_conf *c, const char *path)
+{
+	char line[KP_CONF_LINE_MAX + 2], where[512];
+	FILE *f;
+	int lineno = 0, rc = 0;
+
+	f = fopen(path, "r");
+	if (f == NULL) {
+		if (errno == ENOENT)
+			return KP_E_NOTFOUND;
+		fprintf(stderr, "kpopd: %s: %s\n", path, strerror(errno));
+		return KP_E_CONFIG;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *p, *eq, *key, *value;
+
+		lineno++;
+		snprintf(where, sizeof(where), "%s:%d", path, lineno);
+		if (strchr(line, '\n') == NULL && !feof(f)) {
+			rc = bad(where, "line", "too long");
+			break;
+		}
+		p = trim(line);
+		if (*p == '\0' || *p == '#')
+			continue;
+		eq = strchr(p, '=');
+		if (eq == NULL) {
+			rc = bad(where, p, "expected key = value");
+			break;
+		}
+		*eq = '\0';
+		key = trim(p);
+		value = trim(eq + 1);
+		rc = kp_conf_set(c, key, value, where);
+		if (rc != 0)
+			break;
+	}
+	fclose(f);
+	return rc;
+}
+
+int
+kp_conf_check(const struct kp_conf *c)
+{
+	int i, rc = 0;
+
+	if (c->nlisten == 0)
+		rc = bad("config", "listen", "no listener");
+	for (i = 0; i < c->nlisten; i++)
+		if (c->listen[i].mode == KP_MODE_POP3S)
+			rc = bad("config", "listen", "pop3s needs TLS, which this build does not offer yet");
+	if (c->keytab != NULL) {
+		/* a krb5 keytab name: "FILE:/path", or a plain path */
+		const char *path = c->keytab;
+
+		if (strchr(path, ':') == NULL && access(path, R_OK) != 0)
+			rc = bad("config", "keytab", strerror(errno));
+	}
+	if (c->rcache_dir != NULL && access(c->rcache_dir, W_OK) != 0)
+		rc = bad("config", "rcache_dir", strerror(errno));
+	return rc;
+}
+
+void
+kp_conf_dump(const struct kp_conf *c)
+{
+	static const char *levels[] = { "err", "warn", "info", "debug" };
+	int i;
+
+	for (i = 0; i < c->nlisten; i++)
+		printf("listen = %s:%s %s\n", c->listen[i].addr, c->listen[i].port,
+		       kp_listen_mode_name(c->listen[i].mode));
+	printf("keytab = %s\n", c->keytab != NULL ? c->keytab : "");
+	printf("service = %s\n", c->service);
+	printf("server_principal = %s\n", c->server_principal != NULL ? c->server_principal : "");
+	printf("hostname = %s\n", c->hostname);
+	printf("realms =");
+	for (i = 0; i < c->nrealms; i++)
+		printf(" %s", c->realms[i]);
+	printf("%s\n", c->nrealms == 0 ? " (default realm)" : "");
+	printf("allow_instances = %s\n", c->allow_instances ? "yes" : "no");
+	printf("maildir = %s\n", c->maildir);
+	printf("log = %s\n", c->log_syslog ? "syslog" : "stderr");
+	printf("log_level = %s\n", levels[c->log_level & 3]);
+	printf("idle_timeout = %d\n", c->idle_timeout);
+	printf("max_sessions = %d\n", c->max_sessions);
+	printf("max_bad_commands = %d\n", c->max_bad_commands);
+	printf("sniff_ms = %d\n", c->sniff_ms);
+	printf("kpop_timeout = %d\n", c->kpop_timeout);
+	printf("kpop_pop3 = %s\n", c->kpop_pop3 ? "yes" : "no");
+	printf("rcache_dir = %s\n", c->rcache_dir != NULL ? c->rcache_dir : "");
+	printf("pidfile = %s\n", c->pidfile != NULL ? c->pidfile : "");
+	printf("greeting = %s\n", c->greeting);
+}

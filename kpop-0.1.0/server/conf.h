@@ -1,0 +1,71 @@
+/* conf.h - kpopd's configuration: defaults, the config file, -o overrides. */
+#ifndef KP_SERVER_CONF_H
+#define KP_SERVER_CONF_H
+
+#include <stddef.h>
+
+#define KP_CONF_MAX_LISTEN 16
+#define KP_CONF_MAX_REALMS 16
+
+/* How a listener greets a new connection (DESIGN.md, "Ports and listeners"). */
+enum kp_listen_mode {
+	KP_MODE_AUTO = 0, /* sniff: KPOP if the client speaks first, else POP3 */
+	KP_MODE_KPOP,     /* legacy KPOP only */
+	KP_MODE_POP3,     /* POP3, greet at once */
+	KP_MODE_POP3S     /* implicit TLS */
+};
+
+struct kp_listen {
+	char addr[64];     /* numeric address or "*" for all */
+	char port[16];
+	enum kp_listen_mode mode;
+};
+
+struct kp_conf {
+	struct kp_listen listen[KP_CONF_MAX_LISTEN];
+	int nlisten;
+	int listen_set;        /* a listen setting replaced the default */
+	char *keytab;          /* acceptor keytab; NULL: KRB5_KTNAME or the default */
+	char *service;         /* GSS service name, "pop" */
+	char *server_principal;/* pin one acceptor principal; NULL: any service key */
+	char *hostname;        /* our host name for the greeting and SASL serverFQDN */
+	char *realms[KP_CONF_MAX_REALMS]; /* realms whose principals may log in */
+	int nrealms;           /* 0: the default realm only */
+	int allow_instances;   /* accept alice/admin@REALM as user "alice/admin" */
+	char *maildir;         /* template: %u user, %h home, %% percent */
+	int log_syslog;        /* 1 syslog, 0 stderr */
+	int log_level;         /* KP_LOG_* */
+	int idle_timeout;      /* seconds */
+	int max_sessions;
+	int max_bad_commands;
+	int sniff_ms;          /* auto mode: wait for a KPOP client to speak first */
+	int kpop_timeout;      /* KPOP: seconds for the whole handshake */
+	int kpop_pop3;         /* KPOP: also accept tickets for pop3/HOST (movemail) */
+	char *rcache_dir;      /* Kerberos replay cache directory */
+	char *pidfile;
+	char *greeting;        /* text after "+OK " */
+};
+
+/* Fill c with the built-in defaults (everything owned by c). */
+void kp_conf_defaults(struct kp_conf *c);
+
+/* Apply one "key = value" setting (also used for -o key=value).  where names the
+ * source for error messages ("kpopd.conf:12").  Returns 0 or KP_E_CONFIG after
+ * printing the reason to stderr. */
+int kp_conf_set(struct kp_conf *c, const char *key, const char *value, const char *where);
+
+/* Read a config file of "key = value" lines ('#' comments).  Returns 0, KP_E_CONFIG
+ * or KP_E_NOTFOUND (the file does not exist). */
+int kp_conf_load(struct kp_conf *c, const char *path);
+
+/* Consistency checks after all settings are in; prints problems. 0 or KP_E_CONFIG. */
+int kp_conf_check(const struct kp_conf *c);
+
+/* Print the effective configuration in config-file syntax (kpopd -t -v). */
+void kp_conf_dump(const struct kp_conf *c);
+
+void kp_conf_free(struct kp_conf *c);
+
+const char *kp_listen_mode_name(enum kp_listen_mode m);
+
+#endif

@@ -1,0 +1,504 @@
+/* kpopd.c - the daemon: options, listeners, one process per connection, inetd mode. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kp_err.h"
+#include "kp_io.h"
+#include "kp_log.h"
+#include "server/auth.h"
+#include "server/conf.h"
+#include "server/kpop_server.h"
+#include "server/session.h"
+
+#define MAX_SOCKS 32
+
+struct listener {
+	int fd;
+	enum kp_listen_mode mode;
+	char name[80];
+};
+
+static volatile sig_atomic_t got_term, got_chld, got_hup;
+static pid_t *child_pids;   /* live session processes, for shutdown */
+static int nchild_slots;
+
+static void
+child_add(pid_t pid)
+{
+	int i;
+
+	for (i = 0; i < nchild_slots; i++)
+		if (child_pids[i] == 0) {
+			child_pids[i] = pid;
+			return;
+		}
+}
+
+/* Reap finished sessions; returns how many. */
+static int
+child_reap(int block)
+{
+	pid_t pid;
+	int i, n = 0;
+
+	while ((pid = waitpid(-1, NULL, block ? 0 : WNOHANG)) > 0) {
+		for (i = 0; i < nchild_slots; i++)
+			if (child_pids[i] == pid)
+				child_pids[i] = 0;
+		n++;
+		if (block)
+			break;
+	}
+	return n;
+}
+static int sigpipe_fds[2] = { -1, -1 };
+
+static void
+on_signal(int sig)
+{
+	int saved = errno;
+	char c = (char)sig;
+
+	if (sig == SIGTERM || sig == SIGINT)
+		got_term = 1;
+	else if (sig == SIGCHLD)
+		got_chld = 1;
+	else if (sig == SIGHUP)
+		got_hup = 1;
+	if (sigpipe_fds[1] >= 0)
+		(void)!write(sigpipe_fds[1], &c, 1);
+	errno = saved;
+}
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+		"usage: kpopd [-FdivVth] [-f FILE] [-o KEY=VALUE]... [-L ADDR:PORT[ MODE]]...\n"
+		"  -f FILE        configuration file (default %s/kpopd.conf)\n"
+		"  -o KEY=VALUE   set any configuration key (overrides the file)\n"
+		"  -L SPEC        listen on ADDR:PORT with MODE auto|kpop|pop3 (repeatable)\n"
+		"  -i             inetd mode: one session on stdin/stdout\n"
+		"  -F             stay in the foreground\n"
+		"  -d             debug: foreground, log to stderr at debug level\n"
+		"  -t             check the configuration and exit (-t -v prints it)\n"
+		"  -v             verbose (with -t)\n"
+		"  -V             print the version\n",
+		SYSCONFDIR);
+}
+
+/* "ip;port" (SASL's format) and "ip:port" (logs) for a socket address. */
+static void
+addr_names(const struct sockaddr *sa, socklen_t len, char *sasl, size_t sasl_cap, char *log,
+	   size_t log_cap)
+{
+	char host[NI_MAXHOST] = "?", serv[NI_MAXSERV] = "?";
+
+	if (getnameinfo(sa, len, host, sizeof(host), serv, sizeof(serv),
+			NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+		snprintf(host, sizeof(host), "unknown");
+		snprintf(serv, sizeof(serv), "0");
+	}
+	if (sasl != NULL)
+		snprintf(sasl, sasl_cap, "%s;%s", host, serv);
+	if (log != NULL)
+		snprintf(log, log_cap, sa->sa_family == AF_INET6 ? "[%s]:%s" : "%s:%s", host, serv);
+}
+
+static int
+open_listeners(const struct kp_conf *c, struct listener *ls, int *n_out)
+{
+	int i, n = 0;
+
+	for (i = 0; i < c->nlisten; i++) {
+		const struct kp_listen *l = &c->listen[i];
+		struct addrinfo hints, *res = NULL, *ai;
+		int rc, bound = 0;
+
+		memset(&hints, 0, sizeof(hints));
+		hints.ai_family = AF_UNSPEC;
+		hints.ai_socktype = SOCK_STREAM;
+		hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV;
+		rc = getaddrinfo(strcmp(l->addr, "*") == 0 ? NULL : l->addr, l->port, &hints, &res);
+		if (rc != 0) {
+			kp_log(KP_LOG_ERR, "listen %s:%s: %s", l->addr, l->port, gai_strerror(rc));
+			return KP_E_CONFIG;
+		}
+		for (ai = res; ai != NULL; ai = ai->ai_next) {
+			struct sockaddr_storage ss;
+			socklen_t sl = sizeof(ss);
+			int fd, one = 1;
+
+			if (n >= MAX_SOCKS)
+				break;
+			fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+			if (fd < 0)
+				continue;
+			setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+			if (ai->ai_family == AF_INET6)
+				setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+			if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 128) != 0) {
+				kp_log(KP_LOG_ERR, "listen %s:%s: %s", l->addr, l->port, strerror(errno));
+				close(fd);
+				continue;
+			}
+			fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+			getsockname(fd, (struct sockaddr *)&ss, &sl);
+			ls[n].fd = fd;
+			ls[n].mode = l->mode;
+			addr_names((struct sockaddr *)&ss, sl, NULL, 0, ls[n].name, sizeof(ls[n].name));
+			kp_log(KP_LOG_INFO, "listening on %s (%s)", ls[n].name,
+			       kp_listen_mode_name(l->mode));
+			n++;
+			bound++;
+		}
+		freeaddrinfo(res);
+		if (bound == 0) {
+			kp_log(KP_LOG_ERR, "could not listen on %s:%s", l->addr, l->port);
+			return KP_E_IO;
+		}
+	}
+	*n_out = n;
+	return 0;
+}
+
+/* One connection, in the process that will serve it. */
+static int
+serve(const struct kp_conf *c, int rfd, int wfd, enum kp_listen_mode mode, const char *peer,
+      const char *local)
+{
+	struct kp_session_params p;
+	char principal[256];
+	int rc;
+
+	memset(&p, 0, sizeof(p));
+	p.conf = c;
+	p.rfd = rfd;
+	p.wfd = wfd;
+	p.peer = peer;
+	p.local = local;
+	if (mode == KP_MODE_AUTO || mode == KP_MODE_KPOP) {
+		rc = kp_kpop_accept(c, rfd, wfd, mode == KP_MODE_KPOP, principal, sizeof(principal));
+		if (rc < 0)
+			return rc; /* logged; the connection is closed */
+		if (rc == KP_KPOP_DONE)
+			p.kpop_principal = principal;
+	}
+	return kp_session_run(&p);
+}
+
+static void
+child_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGCHLD, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+static void
+accept_one(const struct kp_conf *c, struct listener *l, struct listener *ls, int nls,
+	   int *children)
+{
+	struct sockaddr_storage peer_ss, local_ss;
+	socklen_t pl = sizeof(peer_ss), ll = sizeof(local_ss);
+	char peer[NI_MAXHOST + 16], local[NI_MAXHOST + 16], peer_log[NI_MAXHOST + 16], pfx[128];
+	pid_t pid;
+	int fd, i;
+
+	fd = accept4(l->fd, (struct sockaddr *)&peer_ss, &pl, SOCK_CLOEXEC);
+	if (fd < 0) {
+		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+			kp_log(KP_LOG_WARN, "accept on %s: %s", l->name, strerror(errno));
+		return;
+	}
+	if (*children >= c->max_sessions) {
+		static const char busy[] = "-ERR [SYS/TEMP] Too many connections, try later\r\n";
+
+		kp_log(KP_LOG_WARN, "max_sessions (%d) reached: refusing a connection",
+		       c->max_sessions);
+		(void)!write(fd, busy, sizeof(busy) - 1);
+		close(fd);
+		return;
+	}
+	pid = fork();
+	if (pid < 0) {
+		kp_log(KP_LOG_ERR, "fork: %s", strerror(errno));
+		close(fd);
+		return;
+	}
+	if (pid > 0) {
+		(*children)++;
+		child_add(pid);
+		close(fd);
+		return;
+	}
+	/* child */
+	child_signals();
+	for (i = 0; i < nls; i++)
+		close(ls[i].fd);
+	close(sigpipe_fds[0]);
+	close(sigpipe_fds[1]);
+	getsockname(fd, (struct sockaddr *)&local_ss, &ll);
+	addr_names((struct sockaddr *)&peer_ss, pl, peer, sizeof(peer), peer_log, sizeof(peer_log));
+	addr_names((struct sockaddr *)&local_ss, ll, local, sizeof(local), NULL, 0);
+	snprintf(pfx, sizeof(pfx), "%s", peer_log);
+	kp_log_set_prefix(pfx);
+	kp_log(KP_LOG_INFO, "connect on %s", l->name);
+	serve(c, fd, fd, l->mode, peer, local);
+	close(fd);
+	_exit(0);
+}
+
+static int
+run_daemon(const struct kp_conf *c, int foreground)
+{
+	struct listener ls[MAX_SOCKS];
+	struct pollfd pfd[MAX_SOCKS + 1];
+	struct sigaction sa;
+	int nls = 0, i, children = 0;
+
+	if (open_listeners(c, ls, &nls) != 0)
+		return 1;
+	nchild_slots = c->max_sessions;
+	child_pids = calloc((size_t)nchild_slots, sizeof(*child_pids));
+	if (child_pids == NULL)
+		kp_fatal("out of memory");
+	if (!foreground) {
+		pid_t pid = fork();
+
+		if (pid < 0)
+			kp_fatal("fork: %s", strerror(errno));
+		if (pid > 0)
+			_exit(0);
+		setsid();
+		if (chdir("/") != 0)
+			kp_fatal("chdir /: %s", strerror(errno));
+		i = open("/dev/null", O_RDWR);
+		if (i >= 0) {
+			dup2(i, 0);
+			dup2(i, 1);
+			if (c->log_syslog)
+				dup2(i, 2);
+			if (i > 2)
+				close(i);
+		}
+	}
+	if (c->pidfile != NULL) {
+		FILE *f = fopen(c->pidfile, "w");
+
+		if (f == NULL)
+			kp_fatal("pidfile %s: %s", c->pidfile, strerror(errno));
+		fprintf(f, "%ld\n", (long)getpid());
+		fclose(f);
+	}
+	if (pipe2(sigpipe_fds, O_CLOEXEC | O_NONBLOCK) != 0)
+		kp_fatal("pipe: %s", strerror(errno));
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGCHLD, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	kp_log(KP_LOG_INFO, "kpopd %s started, pid %ld", PACKAGE_VERSION, (long)getpid());
+
+	while (!got_term) {
+		int n;
+
+		for (i = 0; i < nls; i++) {
+			pfd[i].fd = ls[i].fd;
+			pfd[i].events = POLLIN;
+		}
+		pfd[nls].fd = sigpipe_fds[0];
+		pfd[nls].events = POLLIN;
+		n = poll(pfd, (nfds_t)nls + 1, -1);
+		if (n < 0 && errno != EINTR)
+			kp_fatal("poll: %s", strerror(errno));
+		if (pfd[nls].revents & POLLIN) {
+			char buf[64];
+
+			while (read(sigpipe_fds[0], buf, sizeof(buf)) > 0)
+				;
+		}
+		if (got_chld) {
+			got_chld = 0;
+			children -= child_reap(0);
+		}
+		if (got_hup) {
+			got_hup = 0;
+			kp_log(KP_LOG_INFO, "SIGHUP: restart kpopd to reload its configuration");
+		}
+		if (got_term || n <= 0)
+			continue;
+		for (i = 0; i < nls; i++)
+			if (pfd[i].revents & POLLIN)
+				accept_one(c, &ls[i], ls, nls, &children);
+	}
+	kp_log(KP_LOG_INFO, "SIGTERM: shutting down (%d sessions)", children);
+	for (i = 0; i < nls; i++)
+		close(ls[i].fd);
+	/* Sessions die without UPDATE: nothing a client marked is removed. */
+	for (i = 0; i < nchild_slots; i++)
+		if (child_pids[i] > 0)
+			kill(child_pids[i], SIGTERM);
+	while (children > 0 && child_reap(1) > 0)
+		children--;
+	free(child_pids);
+	if (c->pidfile != NULL)
+		unlink(c->pidfile);
+	return 0;
+}
+
+static int
+run_inetd(const struct kp_conf *c)
+{
+	struct sockaddr_storage ss, ls_;
+	socklen_t sl = sizeof(ss), ll = sizeof(ls_);
+	char peer[NI_MAXHOST + 16] = "", local[NI_MAXHOST + 16] = "";
+	char peer_log[NI_MAXHOST + 16] = "inetd";
+	int rc;
+
+	/* Only a TCP peer has an address SASL can use; pipes and UNIX sockets do not. */
+	if (getpeername(0, (struct sockaddr *)&ss, &sl) == 0 &&
+	    (ss.ss_family == AF_INET || ss.ss_family == AF_INET6))
+		addr_names((struct sockaddr *)&ss, sl, peer, sizeof(peer), peer_log,
+			   sizeof(peer_log));
+	if (getsockname(0, (struct sockaddr *)&ls_, &ll) == 0 &&
+	    (ls_.ss_family == AF_INET || ls_.ss_family == AF_INET6))
+		addr_names((struct sockaddr *)&ls_, ll, local, sizeof(local), NULL, 0);
+	kp_log_set_prefix(peer_log);
+	kp_log(KP_LOG_INFO, "connect (inetd)");
+	/* In inetd mode the listener mode is the first listen setting's. */
+	rc = serve(c, 0, 1, c->listen[0].mode, peer[0] ? peer : NULL, local[0] ? local : NULL);
+	return rc == 0 ? 0 : 1;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct kp_conf conf;
+	const char *conf_path = SYSCONFDIR "/kpopd.conf";
+	char *overrides[64];
+	int nover = 0, explicit_conf = 0, inetd = 0, foreground = 0, debug = 0, test = 0;
+	int verbose = 0, opt, i, rc;
+
+	signal(SIGPIPE, SIG_IGN);
+	while ((opt = getopt(argc, argv, "f:o:L:iFdtvVh")) != -1) {
+		switch (opt) {
+		case 'f':
+			conf_path = optarg;
+			explicit_conf = 1;
+			break;
+		case 'o':
+		case 'L':
+			if (nover >= 63) {
+				fprintf(stderr, "kpopd: too many -o/-L options\n");
+				return 2;
+			}
+			if (opt == 'L') {
+				size_t n = strlen(optarg) + sizeof("listen=");
+				char *s = malloc(n);
+
+				if (s == NULL)
+					return 2;
+				snprintf(s, n, "listen=%s", optarg);
+				overrides[nover++] = s;
+			} else {
+				overrides[nover++] = optarg;
+			}
+			break;
+		case 'i':
+			inetd = 1;
+			break;
+		case 'F':
+			foreground = 1;
+			break;
+		case 'd':
+			debug = 1;
+			foreground = 1;
+			break;
+		case 't':
+			test = 1;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		case 'V':
+			printf("kpopd %s\n", PACKAGE_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	kp_conf_defaults(&conf);
+	rc = kp_conf_load(&conf, conf_path);
+	if (rc == KP_E_NOTFOUND && explicit_conf) {
+		fprintf(stderr, "kpopd: %s: no such file\n", conf_path);
+		return 2;
+	}
+	if (rc != 0 && rc != KP_E_NOTFOUND)
+		return 2;
+	for (i = 0; i < nover; i++) {
+		char *eq = strchr(overrides[i], '='), key[64];
+
+		if (eq == NULL || (size_t)(eq - overrides[i]) >= sizeof(key)) {
+			fprintf(stderr, "kpopd: -o %s: expected KEY=VALUE\n", overrides[i]);
+			return 2;
+		}
+		memcpy(key, overrides[i], (size_t)(eq - overrides[i]));
+		key[eq - overrides[i]] = '\0';
+		if (kp_conf_set(&conf, key, eq + 1, "command line") != 0)
+			return 2;
+	}
+	if (debug) {
+		conf.log_syslog = 0;
+		conf.log_level = 3;
+	}
+	if (kp_conf_check(&conf) != 0)
+		return 2;
+	if (test) {
+		if (verbose)
+			kp_conf_dump(&conf);
+		fprintf(stderr, "kpopd: configuration OK\n");
+		return 0;
+	}
+	kp_log_open("kpopd", conf.log_syslog, conf.log_level);
+	if (conf.rcache_dir != NULL)
+		setenv("KRB5RCACHEDIR", conf.rcache_dir, 1);
+	if (conf.keytab != NULL)
+		setenv("KRB5_KTNAME", conf.keytab, 1);
+	if (kp_auth_global_init(&conf) != 0)
+		return 1;
+	rc = inetd ? run_inetd(&conf) : run_daemon(&conf, foreground);
+	kp_conf_free(&conf);
+	return rc;
+}

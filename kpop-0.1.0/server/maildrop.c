@@ -1,0 +1,400 @@
+/* maildrop.c - one user's Maildir as a POP3 maildrop. */
+#include "config.h"
+#include "server/maildrop.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "kp_dot.h"
+#include "kp_err.h"
+#include "kp_limits.h"
+#include "kp_log.h"
+
+#define CHUNK 65536
+static const char *subdirs[2] = { "new", "cur" };
+
+struct msg {
+	char *name;              /* file name inside new/ or cur/ */
+	unsigned char sub;       /* 0 new, 1 cur */
+	unsigned char deleted;
+	time_t mtime;
+	unsigned long long size; /* wire size */
+	char uidl[KP_UIDL_MAX + 1];
+};
+
+struct kp_maildrop {
+	int dirfd[2];            /* new/, cur/; -1 if missing */
+	int lockfd;
+	struct msg *msgs;
+	unsigned long n, cap;
+	char *chunk;             /* CHUNK bytes of file data */
+	char *wire;              /* 2 * CHUNK + 2 bytes of stuffed output */
+};
+
+/* The unique-id is the file's base name (before ":2,flags"), which the delivering
+ * agent made unique and which survives new/ -> cur/ moves.  A base name outside
+ * RFC 1939's 1-70 printable characters is replaced by a hash of it. */
+static void
+make_uidl(const char *name, char *out)
+{
+	size_t n = strcspn(name, ":"), i;
+	int ok = n >= 1 && n <= KP_UIDL_MAX;
+	uint64_t h = 1469598103934665603ULL;
+
+	for (i = 0; ok && i < n; i++)
+		if ((unsigned char)name[i] < 0x21 || (unsigned char)name[i] > 0x7e)
+			ok = 0;
+	if (ok) {
+		memcpy(out, name, n);
+		out[n] = '\0';
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		h ^= (unsigned char)name[i];
+		h *= 1099511628211ULL;
+	}
+	snprintf(out, KP_UIDL_MAX + 1, "kp%016llx", (unsigned long long)h);
+}
+
+static int
+scan_size(int fd, char *buf, unsigned long long *size_out)
+{
+	struct kp_wire_size w;
+	ssize_t r;
+
+	kp_wire_size_init(&w);
+	for (;;) {
+		r = read(fd, buf, CHUNK);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return KP_E_IO;
+		if (r == 0)
+			break;
+		kp_wire_size_feed(&w, buf, (size_t)r);
+	}
+	*size_out = kp_wire_size_end(&w);
+	return 0;
+}
+
+static int
+add_dir(struct kp_maildrop *md, int sub)
+{
+	DIR *d;
+	struct dirent *de;
+	int dfd, rc = 0;
+
+	dfd = dup(md->dirfd[sub]);
+	if (dfd < 0)
+		return KP_E_IO;
+	d = fdopendir(dfd);
+	if (d == NULL) {
+		close(dfd);
+		return KP_E_IO;
+	}
+	while ((de = readdir(d)) != NULL) {
+		struct stat st;
+		struct msg *m;
+		int fd;
+
+		if (de->d_name[0] == '.')
+			continue;
+		fd = openat(md->dirfd[sub], de->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd < 0)
+			continue; /* vanished or not a file we may read: not part of this session */
+		if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+			close(fd);
+			continue;
+		}
+		if (md->n == md->cap) {
+			unsigned long ncap = md->cap ? md->cap * 2 : 64;
+			struct msg *nm;
+
+			if (md->n >= KP_MAILDROP_MSGS_MAX) {
+				close(fd);
+				rc = KP_E_TOOBIG;
+				break;
+			}
+			nm = realloc(md->msgs, ncap * sizeof(*nm));
+			if (nm == NULL) {
+				close(fd);
+				rc = KP_E_NOMEM;
+				break;
+			}
+			md->msgs = nm;
+			md->cap = ncap;
+		}
+		m = &md->msgs[md->n];
+		memset(m, 0, sizeof(*m));
+		m->name = strdup(de->d_name);
+		if (m->name == NULL) {
+			close(fd);
+			rc = KP_E_NOMEM;
+			break;
+		}
+		m->sub = (unsigned char)sub;
+		m->mtime = st.st_mtime;
+		rc = scan_size(fd, md->chunk, &m->size);
+		close(fd);
+		if (rc != 0) {
+			free(m->name);
+			break;
+		}
+		make_uidl(m->name, m->uidl);
+		md->n++;
+	}
+	closedir(d);
+	return rc;
+}
+
+static int
+msg_cmp(const void *a, const void *b)
+{
+	const struct msg *x = a, *y = b;
+
+	if (x->mtime != y->mtime)
+		return x->mtime < y->mtime ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+int
+kp_maildrop_open(const char *path, struct kp_maildrop **md_out)
+{
+	struct kp_maildrop *md;
+	struct flock fl;
+	int root, sub, rc = KP_E_IO;
+
+	*md_out = NULL;
+	md = calloc(1, sizeof(*md));
+	if (md == NULL)
+		return KP_E_NOMEM;
+	md->dirfd[0] = md->dirfd[1] = md->lockfd = -1;
+	md->chunk = malloc(CHUNK);
+	md->wire = malloc(2 * CHUNK + 2);
+	if (md->chunk == NULL || md->wire == NULL) {
+		rc = KP_E_NOMEM;
+		goto fail;
+	}
+	root = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0) {
+		if (errno == ENOENT) {
+			/* No Maildir yet: an empty maildrop, nothing to lock or lose. */
+			*md_out = md;
+			return 0;
+		}
+		kp_log(KP_LOG_ERR, "maildrop %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	md->lockfd = openat(root, ".kpopd.lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (md->lockfd < 0) {
+		kp_log(KP_LOG_ERR, "maildrop %s: lock file: %s", path, strerror(errno));
+		close(root);
+		goto fail;
+	}
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	if (fcntl(md->lockfd, F_SETLK, &fl) != 0) {
+		close(root);
+		rc = (errno == EAGAIN || errno == EACCES) ? KP_E_INUSE : KP_E_IO;
+		goto fail;
+	}
+	for (sub = 0; sub < 2; sub++) {
+		md->dirfd[sub] = openat(root, subdirs[sub], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (md->dirfd[sub] < 0 && errno != ENOENT) {
+			kp_log(KP_LOG_ERR, "maildrop %s/%s: %s", path, subdirs[sub], strerror(errno));
+			close(root);
+			goto fail;
+		}
+	}
+	close(root);
+	for (sub = 0; sub < 2; sub++) {
+		if (md->dirfd[sub] < 0)
+			continue;
+		rc = add_dir(md, sub);
+		if (rc != 0) {
+			kp_log(KP_LOG_ERR, "maildrop %s/%s: scan failed: %s", path, subdirs[sub],
+			       kp_strerror(rc));
+			goto fail;
+		}
+	}
+	if (md->n > 1)
+		qsort(md->msgs, md->n, sizeof(*md->msgs), msg_cmp);
+	*md_out = md;
+	return 0;
+fail:
+	kp_maildrop_close(md);
+	return rc;
+}
+
+unsigned long
+kp_maildrop_count(const struct kp_maildrop *md)
+{
+	return md->n;
+}
+
+void
+kp_maildrop_stat(const struct kp_maildrop *md, unsigned long *count_out,
+		 unsigned long long *octets_out)
+{
+	unsigned long i, count = 0;
+	unsigned long long octets = 0;
+
+	for (i = 0; i < md->n; i++)
+		if (!md->msgs[i].deleted) {
+			count++;
+			octets += md->msgs[i].size;
+		}
+	*count_out = count;
+	*octets_out = octets;
+}
+
+unsigned long long
+kp_maildrop_size(const struct kp_maildrop *md, unsigned long n)
+{
+	return md->msgs[n - 1].size;
+}
+
+const char *
+kp_maildrop_uidl(const struct kp_maildrop *md, unsigned long n)
+{
+	return md->msgs[n - 1].uidl;
+}
+
+int
+kp_maildrop_deleted(const struct kp_maildrop *md, unsigned long n)
+{
+	return md->msgs[n - 1].deleted;
+}
+
+void
+kp_maildrop_mark(struct kp_maildrop *md, unsigned long n)
+{
+	md->msgs[n - 1].deleted = 1;
+}
+
+void
+kp_maildrop_unmark_all(struct kp_maildrop *md)
+{
+	unsigned long i;
+
+	for (i = 0; i < md->n; i++)
+		md->msgs[i].deleted = 0;
+}
+
+/* Open message m; another agent may have moved it new/ -> cur/ meanwhile. */
+static int
+open_msg(struct kp_maildrop *md, struct msg *m)
+{
+	int fd = openat(md->dirfd[m->sub], m->name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+	if (fd < 0 && errno == ENOENT && m->sub == 0 && md->dirfd[1] >= 0) {
+		fd = openat(md->dirfd[1], m->name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd >= 0)
+			m->sub = 1;
+	}
+	return fd;
+}
+
+int
+kp_maildrop_send(struct kp_maildrop *md, unsigned long n, long body_lines,
+		 struct kp_io *io, int (*before)(void *arg), void *arg,
+		 unsigned long long *octets_out)
+{
+	struct msg *m = &md->msgs[n - 1];
+	struct kp_stuff st;
+	unsigned long long octets = 0;
+	int fd, rc = 0;
+	size_t w;
+
+	*octets_out = 0;
+	fd = open_msg(md, m);
+	if (fd < 0)
+		return KP_E_NOTFOUND;
+	if (before != NULL && (rc = before(arg)) != 0)
+		goto done;
+	kp_stuff_init(&st, body_lines);
+	while (!st.done) {
+		ssize_t r = read(fd, md->chunk, CHUNK);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			kp_log(KP_LOG_ERR, "read %s: %s", m->name, strerror(errno));
+			rc = KP_E_IO;
+			goto done;
+		}
+		if (r == 0)
+			break;
+		octets += (unsigned long long)r;
+		w = kp_stuff_chunk(&st, md->chunk, (size_t)r, md->wire);
+		if ((rc = kp_io_write(io, md->wire, w)) != 0)
+			goto done;
+	}
+	w = kp_stuff_finish(&st, md->wire);
+	rc = kp_io_write(io, md->wire, w);
+	*octets_out = octets;
+done:
+	close(fd);
+	return rc != 0 ? KP_E_IO : 0;
+}
+
+int
+kp_maildrop_commit(struct kp_maildrop *md, unsigned long *removed_out)
+{
+	unsigned long i, removed = 0;
+	int rc = 0, sub;
+
+	for (i = 0; i < md->n; i++) {
+		struct msg *m = &md->msgs[i];
+
+		if (!m->deleted)
+			continue;
+		if (unlinkat(md->dirfd[m->sub], m->name, 0) == 0 || errno == ENOENT) {
+			removed++;
+			continue;
+		}
+		if (m->sub == 0 && md->dirfd[1] >= 0 &&
+		    (unlinkat(md->dirfd[1], m->name, 0) == 0 || errno == ENOENT)) {
+			removed++;
+			continue;
+		}
+		kp_log(KP_LOG_ERR, "cannot remove %s/%s: %s", subdirs[m->sub], m->name,
+		       strerror(errno));
+		rc = KP_E_IO;
+	}
+	/* Make the removals durable before we say +OK. */
+	for (sub = 0; sub < 2; sub++)
+		if (md->dirfd[sub] >= 0 && fsync(md->dirfd[sub]) != 0)
+			rc = KP_E_IO;
+	*removed_out = removed;
+	return rc;
+}
+
+void
+kp_maildrop_close(struct kp_maildrop *md)
+{
+	unsigned long i;
+
+	if (md == NULL)
+		return;
+	for (i = 0; i < md->n; i++)
+		free(md->msgs[i].name);
+	free(md->msgs);
+	free(md->chunk);
+	free(md->wire);
+	if (md->dirfd[0] >= 0)
+		close(md->dirfd[0]);
+	if (md->dirfd[1] >= 0)
+		close(md->dirfd[1]);
+	if (md->lockfd >= 0)
+		close(md->lockfd); /* releases the fcntl lock */
+	free(md);
+}

@@ -1,0 +1,50 @@
+/* maildrop.h - one user's Maildir as a POP3 maildrop: locked for the session,
+ * messages numbered at open, deletions only marked until commit (UPDATE state). */
+#ifndef KP_MAILDROP_H
+#define KP_MAILDROP_H
+
+#include <stddef.h>
+#include "kp_io.h"
+
+struct kp_maildrop;
+
+/* Open the Maildir at path (new/ and cur/), take the session lock and number the
+ * messages (oldest first).  A missing Maildir is an empty maildrop.  Returns 0 and
+ * sets *md_out, or KP_E_INUSE (another session holds it), KP_E_TOOBIG (too many
+ * messages), KP_E_IO. */
+int kp_maildrop_open(const char *path, struct kp_maildrop **md_out);
+
+/* Number of messages at open, deleted ones included (message numbers are 1..count). */
+unsigned long kp_maildrop_count(const struct kp_maildrop *md);
+
+/* Messages not marked deleted and their total size in octets. */
+void kp_maildrop_stat(const struct kp_maildrop *md, unsigned long *count_out,
+		      unsigned long long *octets_out);
+
+/* Size as transmitted (CRLF line ends, before dot-stuffing), the unique-id, and
+ * whether it is marked deleted.  n is 1-based and must be <= count. */
+unsigned long long kp_maildrop_size(const struct kp_maildrop *md, unsigned long n);
+const char *kp_maildrop_uidl(const struct kp_maildrop *md, unsigned long n);
+int kp_maildrop_deleted(const struct kp_maildrop *md, unsigned long n);
+
+/* Mark / unmark. */
+void kp_maildrop_mark(struct kp_maildrop *md, unsigned long n);
+void kp_maildrop_unmark_all(struct kp_maildrop *md);
+
+/* Stream message n to io, dot-stuffed with CRLF line ends and the final ".CRLF";
+ * body_lines < 0 sends everything (RETR), >= 0 the header and that many body lines
+ * (TOP).  Returns 0, KP_E_NOTFOUND (the file vanished: nothing was written), or
+ * KP_E_IO (read or write error after the reply may have started: the caller must
+ * drop the connection). *octets_out: message bytes read from the file. */
+int kp_maildrop_send(struct kp_maildrop *md, unsigned long n, long body_lines,
+		     struct kp_io *io, int (*before)(void *arg), void *arg,
+		     unsigned long long *octets_out);
+
+/* UPDATE state: remove the marked messages and sync the directories.  Returns 0 or
+ * KP_E_IO (some could not be removed); *removed_out counts the removed ones. */
+int kp_maildrop_commit(struct kp_maildrop *md, unsigned long *removed_out);
+
+/* Release the lock and memory without removing anything. */
+void kp_maildrop_close(struct kp_maildrop *md);
+
+#endif

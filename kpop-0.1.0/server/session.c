@@ -1,0 +1,783 @@
+/* session.c - one POP3 session: command tables per state, replies, UPDATE. */
+#include "config.h"
+#include "server/session.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "kp_b64.h"
+#include "kp_err.h"
+#include "kp_io.h"
+#include "kp_limits.h"
+#include "kp_log.h"
+#include "kp_pop3.h"
+#include "server/auth.h"
+#include "server/maildrop.h"
+#include "server/usermap.h"
+
+enum state { ST_AUTHORIZATION, ST_TRANSACTION, ST_UPDATE, ST_CLOSED };
+static const char *state_names[] = { "AUTHORIZATION", "TRANSACTION", "UPDATE", "CLOSED" };
+
+/* What a handler tells the dispatcher; the dispatcher alone changes state. */
+enum ev {
+	EV_DONE,      /* replied; stay */
+	EV_BAD,       /* replied -ERR to a malformed command; counts as a bad command */
+	EV_LOGIN,     /* authenticated and the maildrop is open: -> TRANSACTION */
+	EV_QUIT,      /* QUIT: -> UPDATE (TRANSACTION) or CLOSED */
+	EV_DROP       /* the connection is unusable or must end now: -> CLOSED */
+};
+
+struct session;
+struct cmd {
+	const char *verb;
+	enum ev (*fn)(struct session *s, int argc, char **argv);
+	int min_args, max_args; /* arguments after the verb */
+};
+
+struct session {
+	const struct kp_session_params *p;
+	const struct kp_conf *conf;
+	struct kp_io io;
+	enum state state;
+	const struct cmd *table;  /* the table in use is the state's command set */
+	struct kp_auth *auth;
+	struct kp_maildrop *md;
+	char user[KP_NAME_MAX];
+	char principal[KP_NAME_MAX];
+	int bad_cmds, auth_fails;
+	int end_rc;
+	unsigned long retr, top, dele, removed;
+	unsigned long long retr_octets;
+	char kpop_user[KP_NAME_MAX]; /* USER given after a KPOP handshake */
+	char line[KP_CMD_LINE_MAX + 1];
+};
+
+static const struct cmd *table_for(enum state st);
+
+static void
+session_set_state(struct session *s, enum state next)
+{
+	if (next != s->state)
+		kp_log(KP_LOG_DEBUG, "state %s -> %s", state_names[s->state], state_names[next]);
+	s->state = next;
+	s->table = table_for(next);
+}
+
+/* --- replies shared by several commands --------------------------------------- */
+
+static void
+capa(struct session *s)
+{
+	struct kp_io *io = &s->io;
+
+	kp_pop3_ok(io, "Capability list follows");
+	kp_io_puts(io, "TOP\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\n");
+	if (s->state == ST_AUTHORIZATION) {
+		if (s->p->kpop_principal != NULL)
+			kp_io_puts(io, "USER\r\n");
+		else
+			kp_io_printf(io, "SASL %s\r\n", kp_auth_mechs(s->auth));
+	}
+	kp_io_puts(io, "EXPIRE NEVER\r\nLOGIN-DELAY 0\r\n");
+	kp_io_puts(io, "IMPLEMENTATION kpopd-" PACKAGE_VERSION "\r\n.\r\n");
+}
+
+static enum ev
+cmd_capa(struct session *s, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	capa(s);
+	return EV_DONE;
+}
+
+static enum ev
+cmd_noop(struct session *s, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	kp_pop3_ok(&s->io, "%s", "");
+	return EV_DONE;
+}
+
+static enum ev
+cmd_quit(struct session *s, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	(void)s;
+	return EV_QUIT;
+}
+
+/* --- AUTHORIZATION ------------------------------------------------------------ */
+
+/* Expand the maildir template for user: %u user, %h home directory, %% percent. */
+static int
+maildir_path(const struct kp_conf *c, const char *user, char *out, size_t cap)
+{
+	const char *t = c->maildir;
+	struct passwd *pw = NULL;
+	size_t n = 0;
+
+	for (; *t != '\0'; t++) {
+		const char *add = NULL;
+		char one[2] = { *t, '\0' };
+
+		if (*t == '%' && t[1] == 'u') {
+			add = user;
+			t++;
+		} else if (*t == '%' && t[1] == 'h') {
+			if (pw == NULL && (pw = getpwnam(user)) == NULL)
+				return KP_E_NOTFOUND;
+			add = pw->pw_dir;
+			t++;
+		} else if (*t == '%' && t[1] == '%') {
+			add = "%";
+			t++;
+		} else {
+			add = one;
+		}
+		if (n + strlen(add) >= cap)
+			return KP_E_TOOBIG;
+		memcpy(out + n, add, strlen(add));
+		n += strlen(add);
+	}
+	out[n] = '\0';
+	return 0;
+}
+
+/* A root session serving a user's maildir becomes the maildir's owner first, so a
+ * bug in mail handling cannot reach other users' mail. */
+static int
+become_owner(const char *path)
+{
+	struct stat st;
+	struct passwd *pw;
+
+	if (geteuid() != 0 || stat(path, &st) != 0 || st.st_uid == 0)
+		return 0;
+	pw = getpwuid(st.st_uid);
+	if (setgroups(0, NULL) != 0 && errno != EPERM)
+		return KP_E_IO;
+	if (pw != NULL && initgroups(pw->pw_name, st.st_gid) != 0)
+		return KP_E_IO;
+	if (setgid(st.st_gid) != 0 || setuid(st.st_uid) != 0)
+		return KP_E_IO;
+	if (setuid(0) == 0)
+		return KP_E_INTERNAL; /* dropping privileges did not stick */
+	return 0;
+}
+
+/* Authenticated as principal, authorized as user: open the maildrop.  Replies
+ * itself.  Returns EV_LOGIN or EV_DONE (login refused; stay in AUTHORIZATION). */
+static enum ev
+login(struct session *s, const char *principal, const char *user)
+{
+	char path[PATH_MAX];
+	unsigned long count;
+	unsigned long long octets;
+	int rc;
+
+	rc = maildir_path(s->conf, user, path, sizeof(path));
+	if (rc != 0) {
+		kp_log(KP_LOG_WARN, "login %s as %s: no maildrop path (%s)", principal, user,
+		       kp_strerror(rc));
+		kp_pop3_err(&s->io, "SYS/PERM", "No mailbox for this user");
+		return EV_DONE;
+	}
+	if (become_owner(path) != 0) {
+		kp_log(KP_LOG_ERR, "login %s as %s: cannot switch to the owner of %s: %s",
+		       principal, user, path, strerror(errno));
+		kp_pop3_err(&s->io, "SYS/TEMP", "Internal error");
+		return EV_DROP;
+	}
+	rc = kp_maildrop_open(path, &s->md);
+	if (rc == KP_E_INUSE) {
+		kp_log(KP_LOG_INFO, "login %s as %s: maildrop in use", principal, user);
+		kp_pop3_err(&s->io, "IN-USE", "Mailbox is locked by another POP3 session");
+		return EV_DONE;
+	}
+	if (rc != 0) {
+		kp_log(KP_LOG_ERR, "login %s as %s: cannot open %s: %s", principal, user, path,
+		       kp_strerror(rc));
+		kp_pop3_err(&s->io, "SYS/TEMP", "Cannot open mailbox");
+		return EV_DONE;
+	}
+	snprintf(s->user, sizeof(s->user), "%s", user);
+	snprintf(s->principal, sizeof(s->principal), "%s", principal);
+	kp_maildrop_stat(s->md, &count, &octets);
+	kp_log(KP_LOG_INFO, "login user=%s principal=%s messages=%lu octets=%llu", user,
+	       principal, count, octets);
+	kp_pop3_ok(&s->io, "Logged in as %s, %lu messages (%llu octets)", user, count, octets);
+	return EV_LOGIN;
+}
+
+static enum ev
+auth_failed(struct session *s, const char *why_log, const char *why_peer)
+{
+	kp_log(KP_LOG_WARN, "auth failed: %s", why_log);
+	kp_pop3_err(&s->io, "AUTH", "%s", why_peer);
+	kp_auth_reset(s->auth);
+	if (++s->auth_fails >= KP_AUTH_FAIL_MAX) {
+		kp_log(KP_LOG_WARN, "too many failed authentications, closing");
+		return EV_DROP;
+	}
+	return EV_DONE;
+}
+
+/* Read one AUTH continuation line into buf (decoded).  Returns 0, 1 for "*" (cancel),
+ * or a KP_E_*: KP_E_SYNTAX bad base64, KP_E_TOOLONG / KP_E_NUL bad line, others fatal. */
+static int
+read_auth_response(struct session *s, char *line, unsigned char *buf, size_t *len)
+{
+	size_t n;
+	int rc;
+
+	*len = 0;
+	rc = kp_io_read_line(&s->io, line, KP_AUTH_LINE_MAX, &n);
+	if (rc != 0)
+		return rc;
+	kp_log_proto("C:", line, n, 1);
+	if (n == 1 && line[0] == '*')
+		return 1;
+	return kp_b64_decode(line, n, buf, KP_AUTH_TOKEN_MAX, len);
+}
+
+static enum ev
+cmd_auth(struct session *s, int argc, char **argv)
+{
+	const void *out;
+	size_t outlen, inlen = 0;
+	unsigned char *in = NULL;
+	char *line = NULL, *b64 = NULL;
+	enum ev ev = EV_DONE;
+	int has_in = 0, done, rc;
+
+	if (argc == 1) {
+		/* Bare AUTH (pre-RFC 5034 clients): list the mechanisms. */
+		kp_pop3_ok(&s->io, "Methods supported:");
+		kp_io_printf(&s->io, "%s\r\n.\r\n", kp_auth_mechs(s->auth));
+		return EV_DONE;
+	}
+	if (!kp_pop3_is(argv[1], "GSSAPI")) {
+		kp_pop3_err(&s->io, NULL, "Unrecognized authentication type");
+		return EV_BAD;
+	}
+	in = malloc(KP_AUTH_TOKEN_MAX);
+	line = malloc(KP_AUTH_LINE_MAX + 1);
+	b64 = malloc(KP_B64_ENCLEN(KP_AUTH_TOKEN_MAX));
+	if (in == NULL || line == NULL || b64 == NULL) {
+		kp_pop3_err(&s->io, "SYS/TEMP", "Out of memory");
+		ev = EV_DROP;
+		goto cleanup;
+	}
+	if (argc == 3) {
+		has_in = 1;
+		if (strcmp(argv[2], "=") != 0 &&
+		    kp_b64_decode(argv[2], strlen(argv[2]), in, KP_AUTH_TOKEN_MAX, &inlen) != 0) {
+			ev = auth_failed(s, "bad base64 in the initial response",
+					 "Invalid base64 in initial response");
+			goto cleanup;
+		}
+	}
+	for (;;) {
+		rc = kp_auth_step(s->auth, "GSSAPI", in, inlen, has_in, &out, &outlen);
+		if (rc < 0) {
+			ev = auth_failed(s, kp_auth_error(s->auth), "Authentication failed");
+			goto cleanup;
+		}
+		done = rc == 0;
+		if (done && outlen == 0)
+			break;
+		/* A challenge, or additional data with success (RFC 5034 section 4:
+		 * sent as a challenge, answered with an empty response). */
+		if (kp_b64_encode(out, outlen, b64, KP_B64_ENCLEN(KP_AUTH_TOKEN_MAX), NULL) != 0) {
+			ev = auth_failed(s, "server token too large", "Authentication failed");
+			goto cleanup;
+		}
+		kp_pop3_cont(&s->io, b64);
+		rc = read_auth_response(s, line, in, &inlen);
+		has_in = 1;
+		if (rc == 1) {
+			kp_log(KP_LOG_INFO, "AUTH cancelled by the client");
+			kp_pop3_err(&s->io, NULL, "Authentication cancelled");
+			kp_auth_reset(s->auth);
+			goto cleanup;
+		}
+		if (rc == KP_E_SYNTAX || rc == KP_E_TOOBIG) {
+			ev = auth_failed(s, "bad base64 in an AUTH response", "Invalid base64 data");
+			goto cleanup;
+		}
+		if (rc == KP_E_TOOLONG || rc == KP_E_NUL) {
+			ev = auth_failed(s, rc == KP_E_NUL ? "NUL in an AUTH response" :
+					 "AUTH response line too long", "Invalid AUTH response line");
+			goto cleanup;
+		}
+		if (rc != 0) {
+			kp_log(KP_LOG_INFO, "connection lost during AUTH: %s", kp_strerror(rc));
+			s->end_rc = rc;
+			ev = EV_DROP;
+			goto cleanup;
+		}
+		if (done) {
+			if (inlen != 0) {
+				ev = auth_failed(s, "non-empty answer to the success data",
+						 "Authentication failed");
+				goto cleanup;
+			}
+			break;
+		}
+	}
+	kp_log(KP_LOG_INFO, "auth ok mech=GSSAPI principal=%s user=%s",
+	       kp_auth_principal(s->auth), kp_auth_user(s->auth));
+	ev = login(s, kp_auth_principal(s->auth), kp_auth_user(s->auth));
+	if (ev != EV_LOGIN)
+		kp_auth_reset(s->auth);
+cleanup:
+	free(in);
+	free(line);
+	free(b64);
+	return ev;
+}
+
+/* USER/PASS exist only after a legacy KPOP handshake: USER names the maildrop, which
+ * must be authorized for the ticket's principal; PASS's value is ignored. */
+static enum ev
+cmd_user(struct session *s, int argc, char **argv)
+{
+	(void)argc;
+	if (s->p->kpop_principal == NULL) {
+		kp_pop3_err(&s->io, "AUTH", "Plaintext login is not offered: use AUTH GSSAPI");
+		return EV_BAD;
+	}
+	if (!kp_usermap_valid_user(argv[1])) {
+		kp_pop3_err(&s->io, "AUTH", "Invalid user name");
+		return EV_BAD;
+	}
+	snprintf(s->kpop_user, sizeof(s->kpop_user), "%s", argv[1]);
+	kp_pop3_ok(&s->io, "Send PASS (its value is ignored: you have a Kerberos ticket)");
+	return EV_DONE;
+}
+
+static enum ev
+cmd_pass(struct session *s, int argc, char **argv)
+{
+	char user[KP_NAME_MAX], why[512];
+
+	(void)argc;
+	(void)argv;
+	if (s->p->kpop_principal == NULL) {
+		kp_pop3_err(&s->io, "AUTH", "Plaintext login is not offered: use AUTH GSSAPI");
+		return EV_BAD;
+	}
+	if (s->kpop_user[0] == '\0') {
+		kp_pop3_err(&s->io, NULL, "USER first");
+		return EV_BAD;
+	}
+	if (kp_usermap_map(s->conf, s->p->kpop_principal, user, sizeof(user), why,
+			   sizeof(why)) != 0 || strcmp(user, s->kpop_user) != 0) {
+		char detail[700];
+
+		snprintf(detail, sizeof(detail), "KPOP principal %s may not use mailbox %s%s%s",
+			 s->p->kpop_principal, s->kpop_user, why[0] != '\0' ? ": " : "", why);
+		s->kpop_user[0] = '\0';
+		return auth_failed(s, detail, "Not authorized for this mailbox");
+	}
+	return login(s, s->p->kpop_principal, user);
+}
+
+static const struct cmd auth_table[] = {
+	{ "CAPA", cmd_capa, 0, 0 },
+	{ "AUTH", cmd_auth, 0, 2 },
+	{ "USER", cmd_user, 1, 1 },
+	{ "PASS", cmd_pass, 0, 64 },
+	{ "NOOP", cmd_noop, 0, 0 },
+	{ "QUIT", cmd_quit, 0, 0 },
+	{ NULL, NULL, 0, 0 }
+};
+
+/* --- TRANSACTION -------------------------------------------------------------- */
+
+/* Check a message-number argument: strictly numeric, existing, not deleted.
+ * Replies itself on failure.  Returns MSG_OK with *n_out set; MSG_BAD for a
+ * malformed number (counts as a bad command); MSG_REFUSED for a well-formed number
+ * of no message (an honest mistake, not counted). */
+enum msgcheck { MSG_OK, MSG_BAD, MSG_REFUSED };
+
+static enum msgcheck
+msgnum(struct session *s, const char *arg, unsigned long *n_out)
+{
+	unsigned long n;
+	int rc = kp_parse_ulong(arg, 1, ULONG_MAX, &n);
+
+	*n_out = 0;
+	if (rc == KP_E_SYNTAX) {
+		kp_pop3_err(&s->io, NULL, "Invalid message number");
+		return MSG_BAD;
+	}
+	if (rc != 0 || n > kp_maildrop_count(s->md)) {
+		kp_pop3_err(&s->io, NULL, "No such message");
+		return MSG_REFUSED;
+	}
+	if (kp_maildrop_deleted(s->md, n)) {
+		kp_pop3_err(&s->io, NULL, "Message %lu has been deleted", n);
+		return MSG_REFUSED;
+	}
+	*n_out = n;
+	return MSG_OK;
+}
+
+/* The handler's event after a refused message number. */
+static enum ev
+msg_ev(enum msgcheck r)
+{
+	return r == MSG_BAD ? EV_BAD : EV_DONE;
+}
+
+static enum ev
+cmd_stat(struct session *s, int argc, char **argv)
+{
+	unsigned long count;
+	unsigned long long octets;
+
+	(void)argc;
+	(void)argv;
+	kp_maildrop_stat(s->md, &count, &octets);
+	kp_pop3_ok(&s->io, "%lu %llu", count, octets);
+	return EV_DONE;
+}
+
+/* LIST and UIDL share their shape: one message, or every undeleted message. */
+static enum ev
+listing(struct session *s, int argc, char **argv, int uidl)
+{
+	unsigned long i, n, count;
+	unsigned long long octets;
+	enum msgcheck r;
+
+	if (argc == 2) {
+		if ((r = msgnum(s, argv[1], &n)) != MSG_OK)
+			return msg_ev(r);
+		if (uidl)
+			kp_pop3_ok(&s->io, "%lu %s", n, kp_maildrop_uidl(s->md, n));
+		else
+			kp_pop3_ok(&s->io, "%lu %llu", n, kp_maildrop_size(s->md, n));
+		return EV_DONE;
+	}
+	kp_maildrop_stat(s->md, &count, &octets);
+	if (uidl)
+		kp_pop3_ok(&s->io, "Unique-ID listing follows");
+	else
+		kp_pop3_ok(&s->io, "%lu messages (%llu octets)", count, octets);
+	for (i = 1; i <= kp_maildrop_count(s->md); i++) {
+		if (kp_maildrop_deleted(s->md, i))
+			continue;
+		if (uidl)
+			kp_io_printf(&s->io, "%lu %s\r\n", i, kp_maildrop_uidl(s->md, i));
+		else
+			kp_io_printf(&s->io, "%lu %llu\r\n", i, kp_maildrop_size(s->md, i));
+	}
+	kp_io_puts(&s->io, ".\r\n");
+	return EV_DONE;
+}
+
+static enum ev
+cmd_list(struct session *s, int argc, char **argv)
+{
+	return listing(s, argc, argv, 0);
+}
+
+static enum ev
+cmd_uidl(struct session *s, int argc, char **argv)
+{
+	return listing(s, argc, argv, 1);
+}
+
+struct send_ctx {
+	struct session *s;
+	unsigned long n;
+	int top;
+};
+
+static int
+send_ok_line(void *arg)
+{
+	struct send_ctx *c = arg;
+
+	if (c->top)
+		return kp_pop3_ok(&c->s->io, "Top of message follows");
+	return kp_pop3_ok(&c->s->io, "%llu octets", kp_maildrop_size(c->s->md, c->n));
+}
+
+static enum ev
+send_message(struct session *s, unsigned long n, long body_lines)
+{
+	struct send_ctx c = { s, n, body_lines >= 0 };
+	unsigned long long octets;
+	int rc;
+
+	rc = kp_maildrop_send(s->md, n, body_lines, &s->io, send_ok_line, &c, &octets);
+	if (rc == KP_E_NOTFOUND) {
+		kp_log(KP_LOG_WARN, "message %lu vanished from the maildrop", n);
+		kp_pop3_err(&s->io, "SYS/TEMP", "Message %lu is no longer available", n);
+		return EV_DONE;
+	}
+	if (rc != 0) {
+		kp_log(KP_LOG_ERR, "sending message %lu failed: %s", n, kp_strerror(rc));
+		s->end_rc = rc;
+		return EV_DROP; /* the reply may be half-sent: the stream is unusable */
+	}
+	if (c.top) {
+		s->top++;
+	} else {
+		s->retr++;
+		s->retr_octets += octets;
+	}
+	return EV_DONE;
+}
+
+static enum ev
+cmd_retr(struct session *s, int argc, char **argv)
+{
+	unsigned long n;
+	enum msgcheck r;
+
+	(void)argc;
+	if ((r = msgnum(s, argv[1], &n)) != MSG_OK)
+		return msg_ev(r);
+	return send_message(s, n, -1);
+}
+
+static enum ev
+cmd_top(struct session *s, int argc, char **argv)
+{
+	unsigned long n, lines;
+	enum msgcheck r;
+
+	(void)argc;
+	if ((r = msgnum(s, argv[1], &n)) != MSG_OK)
+		return msg_ev(r);
+	if (kp_parse_ulong(argv[2], 0, LONG_MAX, &lines) != 0) {
+		kp_pop3_err(&s->io, NULL, "Invalid number of lines");
+		return EV_BAD;
+	}
+	return send_message(s, n, (long)lines);
+}
+
+static enum ev
+cmd_dele(struct session *s, int argc, char **argv)
+{
+	unsigned long n;
+	enum msgcheck r;
+
+	(void)argc;
+	if ((r = msgnum(s, argv[1], &n)) != MSG_OK)
+		return msg_ev(r);
+	kp_maildrop_mark(s->md, n);
+	s->dele++;
+	kp_pop3_ok(&s->io, "Message %lu deleted", n);
+	return EV_DONE;
+}
+
+static enum ev
+cmd_rset(struct session *s, int argc, char **argv)
+{
+	unsigned long count;
+	unsigned long long octets;
+
+	(void)argc;
+	(void)argv;
+	kp_maildrop_unmark_all(s->md);
+	s->dele = 0;
+	kp_maildrop_stat(s->md, &count, &octets);
+	kp_pop3_ok(&s->io, "%lu messages (%llu octets)", count, octets);
+	return EV_DONE;
+}
+
+static const struct cmd trans_table[] = {
+	{ "STAT", cmd_stat, 0, 0 },
+	{ "LIST", cmd_list, 0, 1 },
+	{ "UIDL", cmd_uidl, 0, 1 },
+	{ "RETR", cmd_retr, 1, 1 },
+	{ "TOP", cmd_top, 2, 2 },
+	{ "DELE", cmd_dele, 1, 1 },
+	{ "RSET", cmd_rset, 0, 0 },
+	{ "NOOP", cmd_noop, 0, 0 },
+	{ "CAPA", cmd_capa, 0, 0 },
+	{ "QUIT", cmd_quit, 0, 0 },
+	{ NULL, NULL, 0, 0 }
+};
+
+/* --- the dispatcher ----------------------------------------------------------- */
+
+static const struct cmd *
+table_for(enum state st)
+{
+	return st == ST_AUTHORIZATION ? auth_table : st == ST_TRANSACTION ? trans_table : NULL;
+}
+
+static const struct cmd *
+find(const struct cmd *table, const char *verb)
+{
+	for (; table != NULL && table->verb != NULL; table++)
+		if (kp_pop3_is(verb, table->verb))
+			return table;
+	return NULL;
+}
+
+/* Read and run one command.  Returns the event of the handler. */
+static enum ev
+one_command(struct session *s)
+{
+	char *argv[8];
+	const struct cmd *c;
+	size_t len;
+	int argc, rc;
+
+	rc = kp_io_read_line(&s->io, s->line, KP_CMD_LINE_MAX, &len);
+	switch (rc) {
+	case 0:
+		break;
+	case KP_E_TOOLONG:
+		kp_log(KP_LOG_INFO, "command line too long");
+		kp_pop3_err(&s->io, NULL, "Line too long");
+		return EV_BAD;
+	case KP_E_NUL:
+		kp_log(KP_LOG_INFO, "NUL byte in a command line");
+		kp_pop3_err(&s->io, NULL, "NUL byte in command");
+		return EV_BAD;
+	case KP_E_TIMEOUT:
+		kp_log(KP_LOG_INFO, "idle timeout after %d s", s->conf->idle_timeout);
+		kp_pop3_err(&s->io, NULL, "Autologout: idle for too long");
+		s->end_rc = rc;
+		return EV_DROP;
+	case KP_E_EOF:
+		kp_log(KP_LOG_INFO, "client closed the connection in %s", state_names[s->state]);
+		s->end_rc = rc;
+		return EV_DROP;
+	default:
+		kp_log(KP_LOG_INFO, "connection error: %s", kp_strerror(rc));
+		s->end_rc = rc;
+		return EV_DROP;
+	}
+	kp_log_proto("C:", s->line, len, 0);
+	argc = kp_pop3_split(s->line, argv, 8);
+	if (argc == 0) {
+		kp_pop3_err(&s->io, NULL, "Empty command");
+		return EV_BAD;
+	}
+	if (argc < 0) {
+		kp_pop3_err(&s->io, NULL, "Too many arguments");
+		return EV_BAD;
+	}
+	c = find(s->table, argv[0]);
+	if (c == NULL) {
+		if (s->state == ST_AUTHORIZATION && find(trans_table, argv[0]) != NULL)
+			kp_pop3_err(&s->io, NULL, "Not allowed before authentication");
+		else if (s->state == ST_TRANSACTION && find(auth_table, argv[0]) != NULL)
+			kp_pop3_err(&s->io, NULL, "Already authenticated");
+		else
+			kp_pop3_err(&s->io, NULL, "Unknown command");
+		return EV_BAD;
+	}
+	if (argc - 1 < c->min_args || argc - 1 > c->max_args) {
+		kp_pop3_err(&s->io, NULL, "Wrong number of arguments for %s", c->verb);
+		return EV_BAD;
+	}
+	return c->fn(s, argc, argv);
+}
+
+static void
+update(struct session *s)
+{
+	unsigned long count;
+	unsigned long long octets;
+	int rc;
+
+	rc = kp_maildrop_commit(s->md, &s->removed);
+	kp_maildrop_stat(s->md, &count, &octets);
+	if (rc != 0) {
+		kp_log(KP_LOG_ERR, "UPDATE: only %lu of %lu messages removed", s->removed, s->dele);
+		kp_pop3_err(&s->io, "SYS/TEMP", "Some deleted messages were not removed");
+		s->end_rc = rc;
+		return;
+	}
+	kp_pop3_ok(&s->io, "kpopd signing off (%lu messages deleted, %lu left)", s->removed,
+		   count);
+	s->end_rc = 0;
+}
+
+int
+kp_session_run(const struct kp_session_params *p)
+{
+	struct session *s;
+	int rc;
+
+	s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return KP_E_NOMEM;
+	s->p = p;
+	s->conf = p->conf;
+	s->end_rc = KP_E_EOF;
+	kp_io_init(&s->io, p->rfd, p->wfd, p->conf->idle_timeout * 1000);
+	session_set_state(s, ST_AUTHORIZATION);
+	if (kp_auth_new(p->conf, p->local, p->peer, &s->auth) != 0) {
+		kp_pop3_err(&s->io, "SYS/TEMP", "Authentication service unavailable");
+		kp_io_flush(&s->io);
+		free(s);
+		return KP_E_INTERNAL;
+	}
+	kp_pop3_ok(&s->io, "%s", p->conf->greeting);
+	while (s->state == ST_AUTHORIZATION || s->state == ST_TRANSACTION) {
+		switch (one_command(s)) {
+		case EV_DONE:
+			break;
+		case EV_BAD:
+			if (++s->bad_cmds >= s->conf->max_bad_commands) {
+				kp_log(KP_LOG_INFO, "too many bad commands, closing");
+				kp_pop3_err(&s->io, NULL, "Too many bad commands, closing");
+				s->end_rc = KP_E_PROTO;
+				session_set_state(s, ST_CLOSED);
+			}
+			break;
+		case EV_LOGIN:
+			session_set_state(s, ST_TRANSACTION);
+			break;
+		case EV_QUIT:
+			if (s->state == ST_TRANSACTION) {
+				session_set_state(s, ST_UPDATE);
+				update(s);
+			} else {
+				kp_pop3_ok(&s->io, "kpopd signing off");
+				s->end_rc = 0;
+			}
+			session_set_state(s, ST_CLOSED);
+			break;
+		case EV_DROP:
+			session_set_state(s, ST_CLOSED);
+			break;
+		}
+	}
+	kp_io_flush(&s->io);
+	if (s->user[0] != '\0')
+		kp_log(KP_LOG_INFO,
+		       "logout user=%s retr=%lu/%llu top=%lu dele=%lu removed=%lu in=%llu out=%llu%s",
+		       s->user, s->retr, s->retr_octets, s->top, s->dele, s->removed,
+		       s->io.bytes_in, s->io.bytes_out,
+		       s->end_rc == 0 ? "" : " (no QUIT: nothing removed)");
+	else
+		kp_log(KP_LOG_INFO, "disconnect before login in=%llu out=%llu", s->io.bytes_in,
+		       s->io.bytes_out);
+	rc = s->end_rc;
+	kp_maildrop_close(s->md);
+	kp_auth_free(s->auth);
+	free(s);
+	return rc;
+}

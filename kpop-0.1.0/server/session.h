@@ -1,0 +1,24 @@
+/* session.h - one POP3 session (RFC 1939, RFC 2449, RFC 5034) on an established
+ * connection.  The session does not know how its process was created: it gets the
+ * descriptors, the configuration and the peer's name. */
+#ifndef KP_SESSION_H
+#define KP_SESSION_H
+
+#include "server/conf.h"
+
+struct kp_session_params {
+	const struct kp_conf *conf;
+	int rfd, wfd;          /* the connection (the same socket, or stdin/stdout) */
+	const char *peer;      /* "ip;port" of the client, for SASL and logs */
+	const char *local;     /* "ip;port" of our end */
+	/* Set when the connection already authenticated with legacy KPOP: the
+	 * principal USER must be authorized for; NULL for plain POP3. */
+	const char *kpop_principal;
+};
+
+/* Greet, serve commands until QUIT, EOF, timeout or too many errors, apply
+ * deletions if the client QUIT in TRANSACTION.  Returns 0 if the session ended with
+ * QUIT, else a KP_E_* describing why it ended. */
+int kp_session_run(const struct kp_session_params *p);
+
+#endif

@@ -1,0 +1,115 @@
+/* usermap.c - Kerberos principal -> local user name. */
+#include "config.h"
+#include "server/usermap.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <krb5.h>
+
+#include "kp_err.h"
+#include "kp_limits.h"
+
+int
+kp_usermap_valid_user(const char *name)
+{
+	size_t n = strlen(name), i;
+
+	if (n == 0 || n > 64 || name[0] == '.' || name[0] == '-')
+		return 0;
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)name[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+static int
+realm_allowed(const struct kp_conf *c, krb5_context ctx, const krb5_data *realm)
+{
+	char *def = NULL;
+	int i, ok = 0;
+
+	if (c->nrealms == 0) {
+		if (krb5_get_default_realm(ctx, &def) != 0)
+			return 0;
+		ok = strlen(def) == realm->length && memcmp(def, realm->data, realm->length) == 0;
+		krb5_free_default_realm(ctx, def);
+		return ok;
+	}
+	for (i = 0; i < c->nrealms; i++)
+		if (strlen(c->realms[i]) == realm->length &&
+		    memcmp(c->realms[i], realm->data, realm->length) == 0)
+			return 1;
+	return 0;
+}
+
+int
+kp_usermap_map(const struct kp_conf *c, const char *principal, char *user_out,
+	       size_t cap, char *why, size_t whycap)
+{
+	krb5_context ctx = NULL;
+	krb5_principal p = NULL;
+	krb5_error_code kret;
+	const krb5_data *first;
+	char name[KP_NAME_MAX];
+	int rc = KP_E_AUTH;
+
+	if (cap > 0)
+		user_out[0] = '\0';
+	if (whycap > 0)
+		why[0] = '\0';
+	kret = krb5_init_context(&ctx);
+	if (kret != 0) {
+		snprintf(why, whycap, "krb5_init_context failed (%ld)", (long)kret);
+		return KP_E_AUTH;
+	}
+	/* Parse strictly: the name must carry its realm. */
+	kret = krb5_parse_name_flags(ctx, principal, KRB5_PRINCIPAL_PARSE_REQUIRE_REALM, &p);
+	if (kret != 0) {
+		{
+			const char *m = krb5_get_error_message(ctx, kret);
+
+			snprintf(why, whycap, "cannot parse principal: %s", m);
+			krb5_free_error_message(ctx, m);
+		}
+		goto cleanup;
+	}
+	if (!realm_allowed(c, ctx, krb5_princ_realm(ctx, p))) {
+		snprintf(why, whycap, "realm of %s is not an allowed realm", principal);
+		goto cleanup;
+	}
+	if (krb5_princ_size(ctx, p) < 1) {
+		snprintf(why, whycap, "empty principal");
+		goto cleanup;
+	}
+	if (krb5_princ_size(ctx, p) > 1 && !c->allow_instances) {
+		snprintf(why, whycap, "%s has more than one component (allow_instances is off)",
+			 principal);
+		goto cleanup;
+	}
+	first = krb5_princ_component(ctx, p, 0);
+	if (first->length == 0 || first->length >= sizeof(name)) {
+		snprintf(why, whycap, "principal name of bad length");
+		goto cleanup;
+	}
+	memcpy(name, first->data, first->length);
+	name[first->length] = '\0';
+	if (strlen(name) != first->length || !kp_usermap_valid_user(name)) {
+		snprintf(why, whycap, "principal name is not a valid local user name");
+		goto cleanup;
+	}
+	if (strlen(name) >= cap) {
+		snprintf(why, whycap, "user name too long");
+		goto cleanup;
+	}
+	memcpy(user_out, name, strlen(name) + 1);
+	rc = 0;
+cleanup:
+	if (p != NULL)
+		krb5_free_principal(ctx, p);
+	krb5_free_context(ctx);
+	return rc;
+}

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# tests/bench.sh - make bench: RETR throughput and session rates over loopback,
+# against a throwaway realm.  Prints figures; asserts nothing.
+set -eu
+src=${KP_TOP_SRCDIR:?}
+build=${KP_TOP_BUILDDIR:?}
+export KPOPD="$build/server/kpopd" KPOP="$build/client/kpop" PYTHON=/usr/bin/python3
+KP_TMP=$(mktemp -d "${TMPDIR:-/tmp}/kpop-bench.XXXXXX")
+export KP_TMP
+. "$src/tests/lib/common.sh"
+eval "$(bash "$src/kdc-test/kdc-test.sh" start "$KP_TMP/kdc" 2>/dev/null)"
+pid=""
+trap '[ -z "$pid" ] || stop_pid "$pid"; bash "$src/kdc-test/kdc-test.sh" stop "$KP_TMP/kdc" >/dev/null 2>&1; rm -rf "$KP_TMP"' EXIT
+
+md=$KP_TMP/mail/alice/Maildir
+mkdir -p "$md/new" "$md/cur" "$md/tmp"
+"$PYTHON" - "$md/new/big.1" <<'PY'
+import sys
+with open(sys.argv[1], "wb") as f:
+    f.write(b"Subject: bench\n\n")
+    line = b"x" * 70 + b"\n"
+    for i in range(100 * 1024 * 1024 // len(line)):
+        f.write(line if i % 50 else b"." + line)
+PY
+size=$(stat -c %s "$md/new/big.1")
+port=$(free_port)
+"$KPOPD" -F -o log=stderr -o log_level=err -o keytab="$KRB5_KTNAME" -o rcache_dir="$KP_TMP/kdc/rcache" \
+	-o maildir="$KP_TMP/mail/%u/Maildir" -o max_sessions=1000 -L "127.0.0.1:$port pop3" 2>"$KP_TMP/kpopd.log" &
+pid=$!
+wait_port "$port" 5
+
+echo "kpop bench: loopback, $(nproc) cores, message of $((size / 1048576)) MiB"
+for i in 1 2 3; do
+	t0=$(date +%s.%N)
+	"$KPOP" -q -H localhost -p "$port" --stdout fetch >/dev/null
+	t1=$(date +%s.%N)
+	echo "RETR via kpop --stdout (AUTH GSSAPI, plaintext), run $i: $(echo "$size / ($t1 - $t0) / 1048576" | bc -l | cut -c1-6) MiB/s"
+done
+rm -f "$md/new/big.1"
+printf 'Subject: s\n\nx\n' >"$md/new/small.1"
+"$PYTHON" "$src/tests/bench.py" "$port" 3

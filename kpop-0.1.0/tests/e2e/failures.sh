@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# tests/e2e/failures.sh - Kerberos failures explained by kpop with distinct exit
+# codes; the server refuses wrong realms; a killed session deletes nothing; a
+# second session gets [IN-USE].
+. "$KP_TOP_SRCDIR/tests/e2e/lib.sh"
+
+md=$(mk_maildir alice)
+for i in 1 2 3; do
+	printf 'Subject: m%s\n\nbody %s\n' "$i" "$i" >"$md/new/100000000$i.M$i.test"
+done
+kpopd_start || { t_fail "kpopd starts" "see log"; t_summary; exit 1; }
+
+# No ticket at all.
+err=$(KRB5CCNAME=FILE:$E2E_DIR/no-such-ccache "$KPOP" -H localhost -p "$KPOPD_PORT" list 2>&1)
+t_expect_eq "no ticket: exit 4" 4 "$?"
+t_expect_match "no ticket: tells to run kinit" "kinit" "$err"
+
+# Expired ticket.
+if bash "$KP_TOP_SRCDIR/kdc-test/kdc-test.sh" expired-ccache "$KPOP_TEST_DIR" "$E2E_DIR/expired.ccache" >/dev/null 2>&1; then
+	err=$(KRB5CCNAME=FILE:$E2E_DIR/expired.ccache "$KPOP" -H localhost -p "$KPOPD_PORT" list 2>&1)
+	t_expect_eq "expired ticket: exit 4" 4 "$?"
+	t_expect_match "expired ticket: says expired" "expired" "$err"
+else
+	t_fail "expired ticket" "kdc-test.sh expired-ccache failed"
+fi
+
+# Unknown server principal: pop/127.0.0.1 does not exist in the realm.
+err=$("$KPOP" -H 127.0.0.1 -p "$KPOPD_PORT" list 2>&1)
+t_expect_eq "unknown server principal: exit 5" 5 "$?"
+t_expect_match "unknown server principal: named as such" "(not know|unknown).*pop/127.0.0.1|pop/127.0.0.1.*(not know|unknown)" "$err"
+
+# Server refuses: realm not allowed (second server with realms=OTHER.REALM).
+main_pid=$KPOPD_PID main_port=$KPOPD_PORT
+KPOPD_PID=""
+kpopd_start -o realms=OTHER.REALM
+err=$("$KPOP" -H localhost -p "$KPOPD_PORT" list 2>&1)
+t_expect_eq "realm not allowed: exit 7" 7 "$?"
+t_expect_match "realm not allowed: server refused" "refused" "$err"
+if grep -q "not an allowed realm" "$KPOPD_LOG"; then
+	t_pass "realm not allowed: the reason is in the server log"
+else
+	t_fail "realm not allowed: the reason is in the server log" "not found in $KPOPD_LOG"
+fi
+if printf '%s' "$err" | grep -q "allowed realm"; then
+	t_fail "Kerberos detail stays off the wire" "client saw the server's log detail"
+else
+	t_pass "Kerberos detail stays off the wire"
+fi
+kpopd_stop
+KPOPD_PID=$main_pid KPOPD_PORT=$main_port
+
+# A session killed with SIGKILL after DELE deletes nothing.
+cat >"$E2E_DIR/dele.script" <<EOS
+S~ \+OK .*
+AUTH
+S~ \+OK Logged in as alice.*
+C: DELE 1
+S: +OK Message 1 deleted
+C: DELE 2
+S: +OK Message 2 deleted
+TOUCH $E2E_DIR/deleted
+HOLD 30
+EOS
+"$PYTHON" "$KP_TOP_SRCDIR/tests/pop3tcp.py" 127.0.0.1 "$KPOPD_PORT" "$E2E_DIR/dele.script" >/dev/null 2>&1 &
+client=$!
+for _ in $(seq 100); do [ -e "$E2E_DIR/deleted" ] && break; sleep 0.1; done
+session=$(pgrep -P "$KPOPD_PID" | head -n 1)
+if [ -n "$session" ]; then
+	kill -KILL "$session"
+	sleep 0.3
+	t_expect_eq "SIGKILL after DELE: nothing deleted" 3 "$(count_msgs "$md")"
+else
+	t_fail "SIGKILL after DELE: nothing deleted" "no session process found"
+fi
+kill "$client" 2>/dev/null
+wait "$client" 2>/dev/null
+
+# A client that drops the connection after DELE deletes nothing either.
+cat >"$E2E_DIR/drop.script" <<EOS
+S~ \+OK .*
+AUTH
+S~ \+OK Logged in as alice.*
+C: DELE 3
+S: +OK Message 3 deleted
+EOS
+"$PYTHON" "$KP_TOP_SRCDIR/tests/pop3tcp.py" 127.0.0.1 "$KPOPD_PORT" "$E2E_DIR/drop.script"
+sleep 0.3
+t_expect_eq "connection dropped after DELE: nothing deleted" 3 "$(count_msgs "$md")"
+
+# Mailbox in use: a session holds the maildrop, kpop gets [IN-USE] and exit 9.
+cat >"$E2E_DIR/hold.script" <<EOS
+S~ \+OK .*
+AUTH
+S~ \+OK Logged in as alice.*
+TOUCH $E2E_DIR/holding
+HOLD 20
+EOS
+"$PYTHON" "$KP_TOP_SRCDIR/tests/pop3tcp.py" 127.0.0.1 "$KPOPD_PORT" "$E2E_DIR/hold.script" >/dev/null 2>&1 &
+holder=$!
+for _ in $(seq 100); do [ -e "$E2E_DIR/holding" ] && break; sleep 0.1; done
+err=$("$KPOP" -H localhost -p "$KPOPD_PORT" list 2>&1)
+t_expect_eq "mailbox in use: exit 9" 9 "$?"
+t_expect_match "mailbox in use: said so" "in use|IN-USE|locked" "$err"
+kill "$holder" 2>/dev/null
+wait "$holder" 2>/dev/null
+
+# DELE + QUIT removes exactly the marked messages.
+cat >"$E2E_DIR/quit.script" <<EOS
+S~ \+OK .*
+AUTH
+S~ \+OK Logged in as alice.*
+C: DELE 2
+S: +OK Message 2 deleted
+C: QUIT
+S: +OK kpopd signing off (1 messages deleted, 2 left)
+EOS
+sleep 0.3
+if "$PYTHON" "$KP_TOP_SRCDIR/tests/pop3tcp.py" 127.0.0.1 "$KPOPD_PORT" "$E2E_DIR/quit.script"; then
+	t_pass "DELE 2 + QUIT answered"
+else
+	t_fail "DELE 2 + QUIT answered" "see above"
+fi
+t_expect_eq "DELE + QUIT: two messages left" 2 "$(count_msgs "$md")"
+if [ -e "$md/new/1000000002.M2.test" ]; then
+	t_fail "DELE + QUIT removed message 2" "still there"
+else
+	t_pass "DELE + QUIT removed message 2"
+fi
+
+# SIGTERM stops the daemon and its sessions.
+kill -TERM "$KPOPD_PID"
+for _ in $(seq 50); do kill -0 "$KPOPD_PID" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$KPOPD_PID" 2>/dev/null; then
+	t_fail "SIGTERM stops kpopd" "still running"
+else
+	t_pass "SIGTERM stops kpopd"
+	wait "$KPOPD_PID" 2>/dev/null
+	KPOPD_PID=""
+fi
+t_summary

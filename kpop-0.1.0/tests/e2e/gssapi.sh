@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# tests/e2e/gssapi.sh - kpop fetches from kpopd over AUTH GSSAPI with a real KDC:
+# byte-exact delivery (5 MB, dots, no final newline, 8-bit), list, --delete,
+# Maildir and mbox sinks.
+. "$KP_TOP_SRCDIR/tests/e2e/lib.sh"
+
+msgs=$E2E_DIR/msgs
+make_test_messages "$msgs"
+md=$(mk_maildir alice)
+i=1
+for m in big dots nonl binary; do
+	put_msg "$md" "100000000$i.M$i.test" "$msgs/$m"
+	touch -d "@$((1000000000 + i))" "$md/new/100000000$i.M$i.test"
+	i=$((i + 1))
+done
+# What a client stores: the message with LF line ends and a final newline.
+cp "$msgs/nonl" "$msgs/nonl.expected"
+printf '\n' >>"$msgs/nonl.expected"
+
+kpopd_start || { t_fail "kpopd starts" "see log"; t_summary; exit 1; }
+t_pass "kpopd starts on a free port"
+
+# list
+out=$("$KPOP" -H localhost -p "$KPOPD_PORT" list 2>"$E2E_DIR/list.err")
+rc=$?
+t_expect_eq "kpop list exits 0" 0 "$rc"
+t_expect_match "kpop list counts 4 messages" "^4 messages" "$out"
+t_expect_match "kpop list shows UIDLs" "1000000001.M1.test" "$out"
+
+# fetch into a Maildir, keep on server
+out_md=$E2E_DIR/out-maildir
+"$KPOP" -H localhost -p "$KPOPD_PORT" --maildir "$out_md" fetch 2>"$E2E_DIR/fetch.err"
+rc=$?
+t_expect_eq "kpop fetch exits 0" 0 "$rc"
+t_expect_eq "4 messages delivered to the Maildir" 4 "$(find "$out_md/new" -type f | wc -l)"
+t_expect_eq "nothing deleted without --delete" 4 "$(count_msgs "$md")"
+for m in big dots binary nonl; do
+	want=$msgs/$m
+	[ "$m" = nonl ] && want=$msgs/nonl.expected
+	found=0
+	for f in "$out_md"/new/*; do
+		cmp -s "$f" "$want" && found=1
+	done
+	if [ $found = 1 ]; then
+		t_pass "message '$m' arrives byte for byte"
+	else
+		t_fail "message '$m' arrives byte for byte" "no delivered file matches $want"
+	fi
+done
+t_expect_eq "Maildir tmp/ is empty after delivery" 0 "$(find "$out_md/tmp" -type f | wc -l)"
+
+# fetch to stdout
+"$KPOP" -H localhost -p "$KPOPD_PORT" --stdout fetch >"$E2E_DIR/stdout.out" 2>/dev/null
+t_expect_eq "kpop --stdout exits 0" 0 "$?"
+if grep -q "Subject: five megabytes" "$E2E_DIR/stdout.out" &&
+   grep -q "last line without newline" "$E2E_DIR/stdout.out"; then
+	t_pass "kpop --stdout writes the messages"
+else
+	t_fail "kpop --stdout writes the messages" "content missing"
+fi
+
+# fetch into an mbox, then --delete
+mbox=$E2E_DIR/mbox
+"$KPOP" -H localhost -p "$KPOPD_PORT" --mbox "$mbox" --delete fetch 2>"$E2E_DIR/del.err"
+rc=$?
+t_expect_eq "kpop --mbox --delete exits 0" 0 "$rc"
+t_expect_eq "mbox holds 4 messages" 4 "$(grep -c '^From ' "$mbox")"
+t_expect_eq "server maildrop empty after --delete" 0 "$(count_msgs "$md")"
+t_expect_eq "lines starting with From are quoted in the mbox" 0 \
+	"$(grep -c '^From bob' "$mbox")"
+
+kpopd_stop
+t_summary

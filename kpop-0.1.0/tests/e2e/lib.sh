@@ -1,0 +1,97 @@
+# tests/e2e/lib.sh - shared set-up for the end-to-end tests: a mail root, kpopd on a
+# free loopback port, test messages.  Sourced after tests/lib/common.sh; needs the
+# KDC environment (KRB5_CONFIG, KPOP_TEST_DIR, ...) from tests/run-tests.sh.
+: "${KPOPD:?}" "${KPOP:?}" "${KPOP_TEST_DIR:?}" "${KP_TMP:?}"
+. "$KP_TOP_SRCDIR/tests/lib/common.sh"
+
+E2E_DIR=$(mktemp -d "$KP_TMP/e2e.XXXXXX")
+MAILROOT=$E2E_DIR/mail
+KPOPD_PID=""
+KPOPD_PORT=""
+KPOPD_LOG=$E2E_DIR/kpopd.log
+mkdir -p "$MAILROOT"
+
+e2e_cleanup() {
+	kpopd_stop
+	[ "${E2E_KEEP:-0}" = 1 ] || rm -rf "$E2E_DIR"
+}
+trap e2e_cleanup EXIT
+
+# kpopd_start [kpopd options...]: a daemon on a free port in pop3 mode unless a
+# -L is given; sets KPOPD_PID and KPOPD_PORT.
+kpopd_start() {
+	local tries=0 listen_given=0 a
+	for a in "$@"; do [ "$a" = -L ] && listen_given=1; done
+	while [ $tries -lt 5 ]; do
+		KPOPD_PORT=$(free_port)
+		local listen=()
+		[ $listen_given = 1 ] || listen=(-L "127.0.0.1:$KPOPD_PORT pop3")
+		"$KPOPD" -F -o log=stderr -o log_level=debug \
+			-o keytab="$KPOP_TEST_DIR/kpopd.keytab" \
+			-o rcache_dir="$KPOP_TEST_DIR/rcache" \
+			-o maildir="$MAILROOT/%u/Maildir" "${listen[@]}" \
+			"${@//@PORT@/$KPOPD_PORT}" >>"$KPOPD_LOG" 2>&1 &
+		KPOPD_PID=$!
+		if wait_port "$KPOPD_PORT" 5 && kill -0 "$KPOPD_PID" 2>/dev/null; then
+			return 0
+		fi
+		kill "$KPOPD_PID" 2>/dev/null
+		wait "$KPOPD_PID" 2>/dev/null
+		KPOPD_PID=""
+		tries=$((tries + 1))
+	done
+	echo "kpopd did not start; log:" >&2
+	tail -n 20 "$KPOPD_LOG" >&2
+	return 1
+}
+
+kpopd_stop() {
+	if [ -n "$KPOPD_PID" ]; then
+		stop_pid "$KPOPD_PID"
+		KPOPD_PID=""
+	fi
+}
+
+# mk_maildir USER: an empty Maildir for USER; prints its path.
+mk_maildir() {
+	local md="$MAILROOT/$1/Maildir"
+	mkdir -p "$md/new" "$md/cur" "$md/tmp"
+	printf '%s\n' "$md"
+}
+
+# count_msgs MAILDIR: messages in new/ and cur/.
+count_msgs() {
+	find "$1/new" "$1/cur" -type f | wc -l
+}
+
+# put_msg MAILDIR NAME FILE: deliver FILE as NAME into MAILDIR/new.
+put_msg() {
+	cp "$3" "$1/new/$2"
+}
+
+# The test messages: big (5 MB), dots, no final newline, 8-bit binary.
+make_test_messages() {
+	local d=$1
+	mkdir -p "$d"
+	"$PYTHON" - "$d" <<'PY'
+import os, random, sys
+d = sys.argv[1]
+rnd = random.Random(1109)
+hdr = lambda s: ("From: bob@kpop.test\nTo: alice@kpop.test\nSubject: %s\n\n" % s).encode()
+with open(os.path.join(d, "big"), "wb") as f:
+    f.write(hdr("five megabytes"))
+    line = 0
+    while f.tell() < 5 * 1024 * 1024:
+        f.write(b"line %07d " % line + b"x" * rnd.randrange(0, 200) + b"\n")
+        line += 1
+        if line % 1000 == 0:
+            f.write(b".a line starting with a dot\n.\n..\n")
+with open(os.path.join(d, "dots"), "wb") as f:
+    f.write(hdr("dots") + b".\n..\n...\n.x\nmid . dot\n.\n")
+with open(os.path.join(d, "nonl"), "wb") as f:
+    f.write(hdr("no final newline") + b"last line without newline")
+with open(os.path.join(d, "binary"), "wb") as f:
+    body = bytes(b for b in range(256) if b != 13) * 40
+    f.write(hdr("8-bit") + body + b"\n")
+PY
+}

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# tests/run-tests.sh - make check: banned calls, unit tests, transcript tests,
+# end-to-end tests with a throwaway KDC, interop with real clients.  Every part
+# prints "ok"/"FAIL" lines and its own "N passed, N failed"; this script adds them
+# up and ends with one summary line.
+set -u
+src=${KP_TOP_SRCDIR:?}
+build=${KP_TOP_BUILDDIR:?}
+export KPOPD="$build/server/kpopd" KPOP="$build/client/kpop" KP_TOP_SRCDIR="$src"
+export PYTHON=/usr/bin/python3
+export KP_TMP
+KP_TMP=$(mktemp -d "${TMPDIR:-/tmp}/kpop-check.XXXXXX")
+total_pass=0
+total_fail=0
+total_skip=0
+kdc_dir=""
+
+cleanup() {
+	if [ -n "$kdc_dir" ]; then
+		bash "$src/kdc-test/kdc-test.sh" stop "$kdc_dir" >/dev/null 2>&1
+	fi
+	rm -rf "$KP_TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Run one part; add its closing "N passed, N failed[, N skipped]" to the totals.
+part() {
+	local name=$1 out
+	shift
+	echo "== $name"
+	out=$("$@" 2>&1)
+	local rc=$?
+	printf '%s\n' "$out" | grep -v -E '^[0-9]+ passed, [0-9]+ failed' || true
+	local line
+	line=$(printf '%s\n' "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed' | tail -n 1)
+	if [ -z "$line" ]; then
+		echo "FAIL - $name: no summary line (exit $rc)"
+		total_fail=$((total_fail + 1))
+		return
+	fi
+	local p f s
+	p=$(printf '%s' "$line" | sed -E 's/^([0-9]+) passed.*/\1/')
+	f=$(printf '%s' "$line" | sed -E 's/^[0-9]+ passed, ([0-9]+) failed.*/\1/')
+	s=$(printf '%s' "$line" | sed -nE 's/.*, ([0-9]+) skipped.*/\1/p')
+	total_pass=$((total_pass + p))
+	total_fail=$((total_fail + f))
+	total_skip=$((total_skip + ${s:-0}))
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "FAIL - $name: exit status $rc"
+		total_fail=$((total_fail + 1))
+	fi
+}
+
+part "banned libc calls" bash "$src/tests/check-banned.sh" "$src"
+
+for t in "$build"/tests/unit/test-*; do
+	case "$t" in *.c|*.o) continue ;; esac
+	[ -x "$t" ] || continue
+	part "unit $(basename "$t")" "$t"
+done
+
+# One realm for every Kerberos test.
+if kdc_env=$(bash "$src/kdc-test/kdc-test.sh" start "$KP_TMP/kdc" 2>"$KP_TMP/kdc-start.log"); then
+	eval "$kdc_env"
+	kdc_dir=$KPOP_TEST_DIR
+else
+	echo "FAIL - throwaway KDC did not start:"
+	sed 's/^/    /' "$KP_TMP/kdc-start.log"
+	total_fail=$((total_fail + 1))
+fi
+
+if [ -n "$kdc_dir" ]; then
+	part "transcripts" "$PYTHON" "$src/tests/transcript.py" "$src"/tests/transcripts/*.t
+	for t in "$src"/tests/e2e/*.sh; do
+		case "$(basename "$t")" in lib*) continue ;; esac
+		part "e2e $(basename "$t" .sh)" bash "$t"
+	done
+fi
+
+echo
+if [ "$total_skip" -gt 0 ]; then
+	echo "$total_pass passed, $total_fail failed, $total_skip skipped"
+else
+	echo "$total_pass passed, $total_fail failed"
+fi
+[ "$total_fail" -eq 0 ]

@@ -1,0 +1,221 @@
+#!/usr/bin/python3
+"""transcript.py - run scripted POP3 sessions against kpopd in inetd mode.
+
+Each script (tests/transcripts/*.t) is a list of exact client lines and exact (or
+regex) server replies.  kpopd runs as `kpopd -i` on one end of a socketpair.  AUTH
+lines authenticate with a real Kerberos ticket through python-gssapi: an
+implementation of RFC 4752 independent of libsasl2, so the server is checked
+against a second client implementation.
+
+Script syntax:
+  # comment                    ignored
+  % kpopd-option ...           extra kpopd arguments (e.g. % -o allow_instances=yes)
+  % fixture NAME               maildir fixture (standard | empty), default standard
+  % ccache PATH-IN-KDC-DIR     KRB5CCNAME for AUTH (default alice.ccache)
+  C: text                      send text + CRLF
+  R: b'raw bytes'              send a Python bytes literal as is
+  S: text                      expect exactly this line
+  S~ regex                     expect a line matching regex (re.fullmatch)
+  AUTH [authzid] [noinitial]   RFC 4752 exchange, ends with the server's final line
+                               (next S: line checks it)
+  AUTH-CANCEL                  start AUTH GSSAPI without initial response, answer *
+  LONG: n                      send a line of n 'A's + CRLF
+  MAILDIR-COUNT n              after the session: n message files remain
+  EOF                          expect the server to close the connection
+  SLEEP seconds
+Prints "ok - name" / "FAIL - name: why" per script and "N passed, N failed".
+"""
+import ast, base64, os, re, socket, subprocess, sys, tempfile, time
+
+TIMEOUT = 10
+
+
+def make_fixture(root, name):
+    md = os.path.join(root, "alice", "Maildir")
+    for sub in ("new", "cur", "tmp"):
+        os.makedirs(os.path.join(md, sub), exist_ok=True)
+    if name == "empty":
+        return
+    msgs = [
+        ("new", "1000000001.M1P1.test", b"From: bob@kpop.test\nSubject: one\n\nfirst body\n"),
+        ("new", "1000000002.M2P1.test", b"From: bob@kpop.test\nSubject: two\n\n.starts with dot\n..two dots\nline3\nline4\n"),
+        ("cur", "1000000003.M3P1.test:2,S", b"Subject: three\n\nno final newline"),
+    ]
+    for i, (sub, fn, body) in enumerate(msgs):
+        p = os.path.join(md, sub, fn)
+        with open(p, "wb") as f:
+            f.write(body)
+        os.utime(p, (1000000000 + i, 1000000000 + i))
+
+
+class Session:
+    def __init__(self, kpopd, args, env):
+        self.sock, other = socket.socketpair()
+        self.proc = subprocess.Popen([kpopd, "-i"] + args, stdin=other, stdout=other,
+                                     stderr=open(env["KP_TRANSCRIPT_LOG"], "ab"), env=env)
+        other.close()
+        self.sock.settimeout(TIMEOUT)
+        self.buf = b""
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def line(self):
+        while b"\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise EOFError("server closed the connection")
+            self.buf += chunk
+        ln, self.buf = self.buf.split(b"\n", 1)
+        if not ln.endswith(b"\r"):
+            raise AssertionError("reply line without CRLF: %r" % ln)
+        return ln[:-1].decode("latin-1")
+
+    def expect_eof(self):
+        if self.buf:
+            raise AssertionError("unexpected data before EOF: %r" % self.buf[:80])
+        data = self.sock.recv(100)
+        if data:
+            raise AssertionError("expected EOF, got %r" % data[:80])
+
+    def close(self):
+        try:
+            self.sock.close()
+        finally:
+            try:
+                self.proc.wait(timeout=TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def gssapi_auth(s, authzid, initial=True, host="localhost"):
+    import gssapi
+    name = gssapi.Name("pop@" + host, gssapi.NameType.hostbased_service)
+    ctx = gssapi.SecurityContext(name=name, usage="initiate",
+                                 flags=[gssapi.RequirementFlag.mutual_authentication])
+    tok = ctx.step()
+    b64 = base64.b64encode(tok).decode()
+    if initial and len("AUTH GSSAPI " + b64) + 2 <= 255:
+        s.send(("AUTH GSSAPI " + b64 + "\r\n").encode())
+    else:
+        s.send(b"AUTH GSSAPI\r\n")
+        ln = s.line()
+        if ln not in ("+ ", "+"):
+            return ln
+        s.send((b64 + "\r\n").encode())
+    while True:
+        ln = s.line()
+        if not (ln.startswith("+ ") or ln == "+"):
+            return ln
+        data = base64.b64decode(ln[2:]) if len(ln) > 2 else b""
+        if not ctx.complete:
+            tok = ctx.step(data)
+            s.send(base64.b64encode(tok or b"") + b"\r\n")
+            continue
+        offer = ctx.unwrap(data).message
+        if len(offer) != 4 or not offer[0] & 1:
+            raise AssertionError("bad security layer offer %r" % offer)
+        reply = b"\x01\x00\x00\x00" + authzid.encode()
+        s.send(base64.b64encode(ctx.wrap(reply, False).message) + b"\r\n")
+
+
+def run_script(path, kpopd, kdcdir, workroot):
+    name = os.path.basename(path)
+    lines = open(path, encoding="utf-8").read().splitlines()
+    args, fixture, ccache = [], "standard", "alice.ccache"
+    for ln in lines:
+        if ln.startswith("% fixture "):
+            fixture = ln.split()[2]
+        elif ln.startswith("% ccache "):
+            ccache = ln.split()[2]
+        elif ln.startswith("% "):
+            args += ln[2:].split()
+    root = tempfile.mkdtemp(dir=workroot)
+    make_fixture(root, fixture)
+    env = dict(os.environ)
+    env["KP_TRANSCRIPT_LOG"] = os.path.join(workroot, "kpopd-transcripts.log")
+    if kdcdir:
+        env["KRB5CCNAME"] = "FILE:" + os.path.join(kdcdir, ccache)
+    base = ["-o", "log=stderr", "-o", "log_level=debug", "-o", "maildir=%s/%%u/Maildir" % root,
+            "-o", "listen=127.0.0.1:0 pop3", "-o", "idle_timeout=5"]
+    if kdcdir:
+        base += ["-o", "keytab=" + os.path.join(kdcdir, "kpopd.keytab")]
+    with open(env["KP_TRANSCRIPT_LOG"], "ab") as f:
+        f.write(("=== %s\n" % name).encode())
+    s = Session(kpopd, base + args, env)
+    lineno = 0
+    try:
+        for lineno, ln in enumerate(lines, 1):
+            if not ln.strip() or ln.startswith("#") or ln.startswith("%"):
+                continue
+            if ln.startswith("C: ") or ln == "C:":
+                s.send(ln[3:].encode("latin-1") + b"\r\n")
+            elif ln.startswith("R: "):
+                s.send(ast.literal_eval(ln[3:]))
+            elif ln.startswith("S: ") or ln == "S:":
+                got = s.line()
+                want = ln[3:]
+                if got != want:
+                    raise AssertionError("line %d: expected %r, got %r" % (lineno, want, got))
+            elif ln.startswith("S~ "):
+                got = s.line()
+                if not re.fullmatch(ln[3:], got):
+                    raise AssertionError("line %d: %r does not match %r" % (lineno, got, ln[3:]))
+            elif ln.startswith("AUTH-CANCEL"):
+                s.send(b"AUTH GSSAPI\r\n")
+                got = s.line()
+                if got not in ("+ ", "+"):
+                    raise AssertionError("line %d: expected '+ ', got %r" % (lineno, got))
+                s.send(b"*\r\n")
+            elif ln.startswith("AUTH"):
+                words = ln.split()[1:]
+                initial = "noinitial" not in words
+                words = [w for w in words if w != "noinitial"]
+                got = gssapi_auth(s, words[0] if words else "", initial)
+                s.buf = (got + "\r\n").encode("latin-1") + s.buf  # next S: checks it
+            elif ln.startswith("LONG: "):
+                s.send(b"A" * int(ln[6:]) + b"\r\n")
+            elif ln.startswith("MAILDIR-COUNT "):
+                s.close()
+                md = os.path.join(root, "alice", "Maildir")
+                n = len(os.listdir(os.path.join(md, "new"))) + len(os.listdir(os.path.join(md, "cur")))
+                if n != int(ln.split()[1]):
+                    raise AssertionError("line %d: %d messages remain, expected %s" % (lineno, n, ln.split()[1]))
+            elif ln == "EOF":
+                s.expect_eof()
+            elif ln.startswith("SLEEP "):
+                time.sleep(float(ln.split()[1]))
+            else:
+                raise AssertionError("line %d: bad script line %r" % (lineno, ln))
+    except Exception as e:  # noqa: BLE001 - every failure is reported, not raised
+        s.close()
+        return False, "%s: %s" % (type(e).__name__, e)
+    s.close()
+    return True, ""
+
+
+def main():
+    kpopd = os.environ["KPOPD"]
+    kdcdir = os.environ.get("KPOP_TEST_DIR", "")
+    workroot = tempfile.mkdtemp(prefix="kp-transcripts.", dir=os.environ.get("KP_TMP"))
+    passed = failed = 0
+    for path in sys.argv[1:]:
+        ok, why = run_script(path, kpopd, kdcdir, workroot)
+        name = "transcript " + os.path.basename(path)
+        if ok:
+            passed += 1
+            print("ok - " + name)
+        else:
+            failed += 1
+            print("FAIL - %s: %s" % (name, why))
+    if failed:
+        print("kpopd log: " + os.path.join(workroot, "kpopd-transcripts.log"))
+    else:
+        subprocess.call(["rm", "-rf", workroot])
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
