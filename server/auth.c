@@ -404,13 +404,44 @@ kp_auth_start_layer(struct kp_auth *a, struct kp_io *io, unsigned *ssf_out)
 	return 0;
 }
 
+/* A principal of our service in the keytab (the pinned one if configured), for
+ * verifying initial credentials against a key only we hold. */
+static krb5_error_code
+our_service_principal(krb5_context ctx, const struct kp_conf *c, krb5_keytab kt,
+		      krb5_principal *out)
+{
+	krb5_kt_cursor cur;
+	krb5_keytab_entry e;
+	krb5_error_code kret;
+
+	*out = NULL;
+	if (c->server_principal != NULL)
+		return krb5_parse_name(ctx, c->server_principal, out);
+	if ((kret = krb5_kt_start_seq_get(ctx, kt, &cur)) != 0)
+		return kret;
+	while ((kret = krb5_kt_next_entry(ctx, kt, &e, &cur)) == 0) {
+		const krb5_data *svc = krb5_princ_component(ctx, e.principal, 0);
+
+		if (krb5_princ_size(ctx, e.principal) == 2 && svc->length == strlen(c->service) &&
+		    memcmp(svc->data, c->service, svc->length) == 0)
+			kret = krb5_copy_principal(ctx, e.principal, out);
+		krb5_free_keytab_entry_contents(ctx, &e);
+		if (*out != NULL || kret != 0)
+			break;
+	}
+	krb5_kt_end_seq_get(ctx, kt, &cur);
+	if (*out == NULL)
+		return kret != 0 && kret != KRB5_KT_END ? kret : KRB5_KT_NOTFOUND;
+	return 0;
+}
+
 int
 kp_auth_password(const struct kp_conf *c, const char *user, const char *password,
 		 char *principal_out, size_t pcap, char *user_out, size_t ucap, char *why,
 		 size_t whycap)
 {
 	krb5_context ctx = NULL;
-	krb5_principal princ = NULL;
+	krb5_principal princ = NULL, server = NULL;
 	krb5_creds creds;
 	krb5_keytab kt = NULL;
 	krb5_get_init_creds_opt *opt = NULL;
@@ -454,7 +485,9 @@ kp_auth_password(const struct kp_conf *c, const char *user, const char *password
 	/* the KDC's answer must also open a ticket for one of our own keys */
 	krb5_verify_init_creds_opt_init(&vopt);
 	krb5_verify_init_creds_opt_set_ap_req_nofail(&vopt, 1);
-	if ((kret = krb5_verify_init_creds(ctx, &creds, NULL, kt, NULL, &vopt)) != 0)
+	if ((kret = our_service_principal(ctx, c, kt, &server)) != 0)
+		goto krb_fail;
+	if ((kret = krb5_verify_init_creds(ctx, &creds, server, kt, NULL, &vopt)) != 0)
 		goto krb_fail;
 	if ((kret = krb5_unparse_name(ctx, princ, &name)) != 0)
 		goto krb_fail;
@@ -481,6 +514,8 @@ cleanup:
 		krb5_kt_close(ctx, kt);
 	if (princ != NULL)
 		krb5_free_principal(ctx, princ);
+	if (server != NULL)
+		krb5_free_principal(ctx, server);
 	krb5_free_context(ctx);
 	return rc;
 }
