@@ -160,7 +160,11 @@ cauth_gssapi(struct pop3c *c, const char *service, const char *host, const char 
 
 			pop3c_send(c, "*");
 			(void)pop3c_reply(c);
-			if (kp_krb5_classify_text(d) != KP_KRB_UNKNOWN)
+			if (r == SASL_TOOWEAK) {
+				fprintf(stderr, "kpop: the server does not offer the SASL security "
+					"layer asked for (none is offered over TLS)\n");
+				ex = EXIT_PROTO;
+			} else if (kp_krb5_classify_text(d) != KP_KRB_UNKNOWN)
 				ex = explain_krb_failure(service, host, d);
 			else {
 				fprintf(stderr, "kpop: authentication failed: the server's answer did "

@@ -90,9 +90,11 @@ capa(struct session *s)
 			kp_io_puts(io, "STLS\r\n");
 		if (s->p->kpop_principal != NULL || (s->tls != NULL && s->conf->plaintext_login))
 			kp_io_puts(io, "USER\r\n");
-		if (s->p->kpop_principal == NULL)
-			kp_io_printf(io, "SASL %s\r\n", kp_auth_mechs(s->auth));
 	}
+	/* the same list after AUTH: clients such as Cyrus pop3test compare it to
+	 * detect a downgrade */
+	if (s->p->kpop_principal == NULL)
+		kp_io_printf(io, "SASL %s\r\n", kp_auth_mechs(s->auth));
 	kp_io_puts(io, "EXPIRE NEVER\r\nLOGIN-DELAY 0\r\n");
 	kp_io_puts(io, "IMPLEMENTATION kpopd-" PACKAGE_VERSION "\r\n.\r\n");
 }
