@@ -59,7 +59,8 @@ server_said_no(struct pop3c *c, const char *what)
 }
 
 int
-cauth_gssapi(struct pop3c *c, const char *service, const char *host, const char *authzid)
+cauth_gssapi(struct pop3c *c, const char *service, const char *host, const char *authzid,
+	     unsigned min_ssf, unsigned max_ssf)
 {
 	static int inited;
 	sasl_callback_t cbs[4];
@@ -106,9 +107,9 @@ cauth_gssapi(struct pop3c *c, const char *service, const char *host, const char 
 		goto done;
 	}
 	memset(&props, 0, sizeof(props));
-	props.min_ssf = 0;
-	props.max_ssf = 0; /* security layers come with a later release */
-	props.maxbufsize = 0;
+	props.min_ssf = min_ssf;
+	props.max_ssf = max_ssf;
+	props.maxbufsize = max_ssf > 0 ? KP_SASL_MAXBUF : 0;
 	sasl_setprop(conn, SASL_SEC_PROPS, &props);
 	/* Never SASL_CHANNEL_BINDING with GSSAPI (libsasl2 2.1.28). */
 	r = sasl_client_start(conn, "GSSAPI", NULL, &out, &outlen, &mech);
@@ -159,7 +160,11 @@ cauth_gssapi(struct pop3c *c, const char *service, const char *host, const char 
 
 			pop3c_send(c, "*");
 			(void)pop3c_reply(c);
-			if (kp_krb5_classify_text(d) != KP_KRB_UNKNOWN)
+			if (r == SASL_TOOWEAK) {
+				fprintf(stderr, "kpop: the server does not offer the SASL security "
+					"layer asked for (none is offered over TLS)\n");
+				ex = EXIT_PROTO;
+			} else if (kp_krb5_classify_text(d) != KP_KRB_UNKNOWN)
 				ex = explain_krb_failure(service, host, d);
 			else {
 				fprintf(stderr, "kpop: authentication failed: the server's answer did "
@@ -173,6 +178,29 @@ cauth_gssapi(struct pop3c *c, const char *service, const char *host, const char 
 		pop3c_send(c, "%s", b64);
 	}
 	kp_log(KP_LOG_DEBUG, "AUTH GSSAPI succeeded");
+	{
+		const void *p = NULL;
+
+		if (sasl_getprop(conn, SASL_SSF, &p) == SASL_OK && p != NULL)
+			c->ssf = *(const unsigned *)p;
+	}
+	if (c->ssf < min_ssf) {
+		fprintf(stderr, "kpop: the server did not agree to the security layer asked for\n");
+		ex = EXIT_PROTO;
+		goto done;
+	}
+	if (c->ssf > 0) {
+		/* the layer starts right after the +OK's CRLF */
+		kp_io_discard_input(&c->io);
+		if (kp_saslio_start(&c->io, conn, &c->layer) != 0) {
+			fprintf(stderr, "kpop: cannot start the SASL security layer\n");
+			ex = EXIT_PROTO;
+			goto done;
+		}
+		c->sasl_conn = conn; /* lives as long as the connection */
+		conn = NULL;
+		kp_log(KP_LOG_DEBUG, "SASL security layer ssf %u", c->ssf);
+	}
 	pop3c_set_state(c, PC_TRANSACTION);
 	ex = 0;
 	goto done;

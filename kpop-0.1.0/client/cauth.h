@@ -6,9 +6,11 @@
 #include "client/pop3c.h"
 
 /* AUTH GSSAPI to service@host with the default credentials cache.  authzid may be
- * NULL or "".  On failure the reason has been printed.  Returns an exit status
+ * NULL or "".  min_ssf/max_ssf: the security layer wanted (0/0 none, 1/1 integrity,
+ * 2/256 privacy); a negotiated layer is put under the connection at once.  On failure the reason has been printed.  Returns an exit status
  * (0 on success; enum kpop_exit in explain.h). */
-int cauth_gssapi(struct pop3c *c, const char *service, const char *host, const char *authzid);
+int cauth_gssapi(struct pop3c *c, const char *service, const char *host, const char *authzid,
+		 unsigned min_ssf, unsigned max_ssf);
 
 /* The KPOP handshake on a freshly connected socket, before the greeting, with
  * mutual authentication required.  Returns an exit status. */

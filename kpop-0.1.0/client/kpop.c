@@ -20,6 +20,8 @@
 
 struct opts {
 	const char *host, *port, *user, *service, *auth, *maildir, *mbox;
+	const char *starttls, *cafile, *layer;
+	int implicit_tls;
 	int to_stdout, del, timeout, verbose, quiet;
 	const char *action;
 };
@@ -54,6 +56,10 @@ usage(FILE *f)
 		"      --maildir DIR    fetch into a Maildir\n"
 		"      --mbox FILE      fetch into an mbox file\n"
 		"      --stdout         fetch to standard output\n"
+		"      --starttls WHEN  required, opportunistic (default) or off\n"
+		"      --tls            implicit TLS (POP3S, port 995) from the first byte\n"
+		"      --cafile FILE    trust this CA for the server's certificate\n"
+		"      --sasl-layer L   none (default), integrity or privacy (GSSAPI)\n"
 		"  -d, --delete         delete each message on the server once stored durably\n"
 		"  -k, --keep           keep messages on the server (default)\n"
 		"  -t, --timeout SEC    network timeout (default 60)\n"
@@ -300,6 +306,10 @@ main(int argc, char **argv)
 		{ "maildir", required_argument, NULL, 'M' },
 		{ "mbox", required_argument, NULL, 'B' },
 		{ "stdout", no_argument, NULL, 'O' },
+		{ "starttls", required_argument, NULL, 'T' },
+		{ "tls", no_argument, NULL, 'L' },
+		{ "cafile", required_argument, NULL, 'C' },
+		{ "sasl-layer", required_argument, NULL, 'Y' },
 		{ "delete", no_argument, NULL, 'd' },
 		{ "keep", no_argument, NULL, 'k' },
 		{ "timeout", required_argument, NULL, 't' },
@@ -314,12 +324,16 @@ main(int argc, char **argv)
 	struct fetch f;
 	unsigned long n;
 	int opt, ex, sinks = 0, kpop;
+	unsigned min_ssf = 0, max_ssf = 0;
+	SSL_CTX *tls_ctx = NULL;
 
 	memset(&o, 0, sizeof(o));
 	o.port = "1109";
 	o.service = "pop";
 	o.auth = "gssapi";
 	o.timeout = 60;
+	o.starttls = "opportunistic";
+	o.layer = "none";
 	signal(SIGPIPE, SIG_IGN);
 	while ((opt = getopt_long(argc, argv, "H:p:a:u:dkt:vqVh", longopts, NULL)) != -1) {
 		switch (opt) {
@@ -331,6 +345,10 @@ main(int argc, char **argv)
 		case 'M': o.maildir = optarg; sinks++; break;
 		case 'B': o.mbox = optarg; sinks++; break;
 		case 'O': o.to_stdout = 1; sinks++; break;
+		case 'T': o.starttls = optarg; break;
+		case 'L': o.implicit_tls = 1; break;
+		case 'C': o.cafile = optarg; break;
+		case 'Y': o.layer = optarg; break;
 		case 'd': o.del = 1; break;
 		case 'k': o.del = 0; break;
 		case 't':
@@ -361,6 +379,27 @@ main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	kpop = strcmp(o.auth, "kpop") == 0;
+	if (strcmp(o.starttls, "required") != 0 && strcmp(o.starttls, "opportunistic") != 0 &&
+	    strcmp(o.starttls, "off") != 0) {
+		fprintf(stderr, "kpop: --starttls: required, opportunistic or off\n");
+		return EXIT_USAGE;
+	}
+	if (strcmp(o.layer, "none") == 0) {
+		min_ssf = max_ssf = 0;
+	} else if (strcmp(o.layer, "integrity") == 0) {
+		min_ssf = max_ssf = 1;
+	} else if (strcmp(o.layer, "privacy") == 0) {
+		min_ssf = 2;
+		max_ssf = 256;
+	} else {
+		fprintf(stderr, "kpop: --sasl-layer: none, integrity or privacy\n");
+		return EXIT_USAGE;
+	}
+	if (kpop && o.implicit_tls) {
+		fprintf(stderr, "kpop: KPOP starts with a Kerberos handshake: it cannot run "
+			"inside implicit TLS (use --starttls)\n");
+		return EXIT_USAGE;
+	}
 	if (strcmp(o.action, "fetch") == 0 && sinks != 1) {
 		fprintf(stderr, "kpop: fetch needs exactly one of --maildir, --mbox, --stdout\n");
 		return EXIT_USAGE;
@@ -387,6 +426,20 @@ main(int argc, char **argv)
 		ex = EXIT_NET;
 		goto done;
 	}
+	if (o.implicit_tls || strcmp(o.starttls, "off") != 0) {
+		char err[512];
+
+		tls_ctx = kp_tls_client_ctx(o.cafile, err, sizeof(err));
+		if (tls_ctx == NULL) {
+			fprintf(stderr, "kpop: TLS: %s\n", err);
+			ex = EXIT_USAGE;
+			goto done;
+		}
+	}
+	if (o.implicit_tls && pop3c_tls(c, tls_ctx, o.host) != 0) {
+		ex = EXIT_NET;
+		goto done;
+	}
 	if (kpop && (ex = cauth_kpop_handshake(c, o.service, o.host)) != 0)
 		goto done;
 	if (pop3c_greeting(c) != 0) {
@@ -397,13 +450,27 @@ main(int argc, char **argv)
 		ex = EXIT_NET;
 		goto done;
 	}
+	if (!o.implicit_tls && strcmp(o.starttls, "off") != 0) {
+		if (c->capa_stls) {
+			if (pop3c_stls(c, tls_ctx, o.host) != 0) {
+				/* never fall back to plaintext once TLS was tried */
+				ex = EXIT_NET;
+				goto done;
+			}
+		} else if (strcmp(o.starttls, "required") == 0) {
+			fprintf(stderr, "kpop: %s does not offer STLS and --starttls=required: "
+				"not continuing without TLS\n", o.host);
+			ex = EXIT_NET;
+			goto done;
+		}
+	}
 	if (kpop)
 		ex = cauth_kpop_login(c, o.user);
 	else if (c->have_capa && !c->capa_sasl_gssapi) {
 		fprintf(stderr, "kpop: %s does not offer AUTH GSSAPI (try --auth kpop)\n", o.host);
 		ex = EXIT_PROTO;
 	} else
-		ex = cauth_gssapi(c, o.service, o.host, o.user);
+		ex = cauth_gssapi(c, o.service, o.host, o.user, min_ssf, max_ssf);
 	if (ex != 0)
 		goto done;
 
@@ -429,6 +496,8 @@ main(int argc, char **argv)
 			f.fetched, f.octets, o.host, f.deleted);
 done:
 	pop3c_close(c);
+	if (tls_ctx != NULL)
+		SSL_CTX_free(tls_ctx);
 	if (strcmp(o.action, "fetch") == 0)
 		sink_close(&f.sink);
 	free(f.msgs);

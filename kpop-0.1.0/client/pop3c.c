@@ -17,6 +17,7 @@
 #include "kp_dot.h"
 #include "kp_err.h"
 #include "kp_log.h"
+#include <sasl/sasl.h>
 
 static const char *state_names[] = { "CONNECTED", "AUTHORIZATION", "TRANSACTION", "QUIT",
 				     "FAILED" };
@@ -288,12 +289,57 @@ pop3c_quit(struct pop3c *c)
 	return rc == KP_POP3_OK ? 0 : KP_E_PROTO;
 }
 
+int
+pop3c_tls(struct pop3c *c, SSL_CTX *ctx, const char *host)
+{
+	char err[512], desc[128];
+
+	if (kp_tls_start(&c->io, ctx, host, &c->tls, err, sizeof(err)) != 0) {
+		fprintf(stderr, "kpop: TLS with %s failed: %s\n", host, err);
+		pop3c_set_state(c, PC_FAILED);
+		return -1;
+	}
+	kp_log(KP_LOG_DEBUG, "TLS: %s", kp_tls_describe(c->tls, desc, sizeof(desc)));
+	return 0;
+}
+
+int
+pop3c_stls(struct pop3c *c, SSL_CTX *ctx, const char *host)
+{
+	int rc;
+
+	pop3c_send(c, "STLS");
+	rc = pop3c_reply(c);
+	if (rc != KP_POP3_OK) {
+		fprintf(stderr, "kpop: %s refused STLS: %s\n", host,
+			rc < 0 ? kp_strerror(rc) : c->reply.text);
+		return -1;
+	}
+	/* nothing the server sent before the handshake may count as protected */
+	kp_io_discard_input(&c->io);
+	if (pop3c_tls(c, ctx, host) != 0)
+		return -1;
+	c->have_capa = c->capa_pipelining = c->capa_top = c->capa_uidl = 0;
+	c->capa_user = c->capa_stls = c->capa_resp_codes = c->capa_sasl_gssapi = 0;
+	return pop3c_capa(c) < 0 ? -1 : 0;
+}
+
 void
 pop3c_close(struct pop3c *c)
 {
 	if (c->fd >= 0) {
 		kp_io_flush(&c->io);
+		kp_tls_free(c->tls);
+		c->tls = NULL;
 		close(c->fd);
 	}
 	c->fd = -1;
+	kp_saslio_free(c->layer);
+	c->layer = NULL;
+	if (c->sasl_conn != NULL) {
+		sasl_conn_t *conn = c->sasl_conn;
+
+		sasl_dispose(&conn);
+		c->sasl_conn = NULL;
+	}
 }

@@ -7,6 +7,8 @@
 #include "kp_io.h"
 #include "kp_limits.h"
 #include "kp_pop3.h"
+#include "kp_saslio.h"
+#include "kp_tls.h"
 
 enum pop3c_state {
 	PC_CONNECTED,     /* TCP up, nothing read */
@@ -25,6 +27,11 @@ struct pop3c {
 	int have_capa, capa_pipelining, capa_top, capa_uidl, capa_user, capa_stls;
 	int capa_resp_codes, capa_sasl_gssapi;
 	char impl[128];
+	/* protection in use; owned, freed by pop3c_close */
+	struct kp_tls *tls;
+	void *sasl_conn;          /* sasl_conn_t kept alive for a security layer */
+	struct kp_saslio *layer;
+	unsigned ssf;
 	/* the last reply */
 	char line[KP_CLIENT_REPLY_MAX + 1];
 	struct kp_pop3_reply reply;
@@ -61,6 +68,13 @@ int pop3c_lines(struct pop3c *c, int (*fn)(void *arg, const char *line), void *a
  * (I/O: the connection is unusable; fn's own error: passed back, after the rest of
  * the body has been read and dropped so the connection stays in step). */
 int pop3c_body(struct pop3c *c, int (*fn)(void *arg, const char *data, size_t n), void *arg);
+
+/* TLS on the connection now (implicit TLS before the greeting, or after STLS's
+ * +OK), verifying host.  Prints the reason and returns -1 on failure. */
+int pop3c_tls(struct pop3c *c, SSL_CTX *ctx, const char *host);
+
+/* STLS, then CAPA again (RFC 2595: what was learnt before TLS is forgotten). */
+int pop3c_stls(struct pop3c *c, SSL_CTX *ctx, const char *host);
 
 /* QUIT and wait for its answer.  Returns 0 if +OK. */
 int pop3c_quit(struct pop3c *c);

@@ -60,6 +60,10 @@
  * that stalls mid-handshake is dropped (fetchmail completes it in milliseconds). */
 #define KP_KPOP_HANDSHAKE_SEC 30
 
+/* SASL security layer: the largest packet we accept from the peer (RFC 4752's
+ * maxbufsize); 64 KiB keeps wrap/unwrap cheap and memory per session bounded. */
+#define KP_SASL_MAXBUF 65536
+
 /* Config file: longest line. */
 #define KP_CONF_LINE_MAX 1024
 

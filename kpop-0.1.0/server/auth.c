@@ -16,6 +16,7 @@
 #include "kp_krb.h"
 #include "kp_limits.h"
 #include "kp_log.h"
+#include "kp_saslio.h"
 #include "server/usermap.h"
 
 /* libsasl2 stores every callback as int (*)(void); the detour through void (*)(void)
@@ -32,6 +33,8 @@ struct kp_auth {
 	char user[KP_NAME_MAX];
 	char error[768];
 	int done;
+	int tls;                 /* TLS protects the session: no layer on top */
+	struct kp_saslio *layer; /* the negotiated security layer, if any */
 };
 
 static const struct kp_conf *global_conf;
@@ -263,9 +266,10 @@ start_conn(struct kp_auth *a)
 	/* libsasl2 keeps the callback array: free it with the connection. */
 	a->cbs_owned = cbs;
 	memset(&props, 0, sizeof(props));
-	props.min_ssf = 0;
-	props.max_ssf = 0;     /* security layers: a later step */
-	props.maxbufsize = 0;
+	/* Security layers as configured; none on top of TLS. */
+	props.min_ssf = a->tls ? 0 : (sasl_ssf_t)a->conf->sasl_min_ssf;
+	props.max_ssf = a->tls ? 0 : (sasl_ssf_t)a->conf->sasl_max_ssf;
+	props.maxbufsize = props.max_ssf > 0 ? KP_SASL_MAXBUF : 0;
 	props.security_flags = SASL_SEC_NOANONYMOUS | SASL_SEC_NOPLAINTEXT;
 	sasl_setprop(a->conn, SASL_SEC_PROPS, &props);
 	sasl_setprop(a->conn, SASL_GSS_CREDS, a->cred);
@@ -293,6 +297,7 @@ kp_auth_free(struct kp_auth *a)
 	if (a == NULL)
 		return;
 	kp_auth_reset(a);
+	kp_saslio_free(a->layer);
 	if (a->cred != GSS_C_NO_CREDENTIAL)
 		gss_release_cred(&min, &a->cred);
 	free(a);
@@ -372,4 +377,145 @@ const char *
 kp_auth_error(const struct kp_auth *a)
 {
 	return a->error[0] != '\0' ? a->error : "unknown error";
+}
+
+void
+kp_auth_set_tls(struct kp_auth *a, int on)
+{
+	a->tls = on;
+}
+
+int
+kp_auth_start_layer(struct kp_auth *a, struct kp_io *io, unsigned *ssf_out)
+{
+	const void *p = NULL;
+	unsigned ssf = 0;
+
+	*ssf_out = 0;
+	if (a->conn == NULL || !a->done)
+		return KP_E_LAYER;
+	if (sasl_getprop(a->conn, SASL_SSF, &p) == SASL_OK && p != NULL)
+		ssf = *(const unsigned *)p;
+	if (ssf == 0)
+		return 0;
+	if (kp_saslio_start(io, a->conn, &a->layer) != 0)
+		return KP_E_LAYER;
+	*ssf_out = ssf;
+	return 0;
+}
+
+/* A principal of our service in the keytab (the pinned one if configured), for
+ * verifying initial credentials against a key only we hold. */
+static krb5_error_code
+our_service_principal(krb5_context ctx, const struct kp_conf *c, krb5_keytab kt,
+		      krb5_principal *out)
+{
+	krb5_kt_cursor cur;
+	krb5_keytab_entry e;
+	krb5_error_code kret;
+
+	*out = NULL;
+	if (c->server_principal != NULL)
+		return krb5_parse_name(ctx, c->server_principal, out);
+	if ((kret = krb5_kt_start_seq_get(ctx, kt, &cur)) != 0)
+		return kret;
+	while ((kret = krb5_kt_next_entry(ctx, kt, &e, &cur)) == 0) {
+		const krb5_data *svc = krb5_princ_component(ctx, e.principal, 0);
+
+		if (krb5_princ_size(ctx, e.principal) == 2 && svc->length == strlen(c->service) &&
+		    memcmp(svc->data, c->service, svc->length) == 0)
+			kret = krb5_copy_principal(ctx, e.principal, out);
+		krb5_free_keytab_entry_contents(ctx, &e);
+		if (*out != NULL || kret != 0)
+			break;
+	}
+	krb5_kt_end_seq_get(ctx, kt, &cur);
+	if (*out == NULL)
+		return kret != 0 && kret != KRB5_KT_END ? kret : KRB5_KT_NOTFOUND;
+	return 0;
+}
+
+int
+kp_auth_password(const struct kp_conf *c, const char *user, const char *password,
+		 char *principal_out, size_t pcap, char *user_out, size_t ucap, char *why,
+		 size_t whycap)
+{
+	krb5_context ctx = NULL;
+	krb5_principal princ = NULL, server = NULL;
+	krb5_creds creds;
+	krb5_keytab kt = NULL;
+	krb5_get_init_creds_opt *opt = NULL;
+	krb5_verify_init_creds_opt vopt;
+	krb5_error_code kret;
+	char *name = NULL;
+	int rc = KP_E_AUTH, have_creds = 0;
+
+	memset(&creds, 0, sizeof(creds));
+	principal_out[0] = user_out[0] = why[0] = '\0';
+	if (!kp_usermap_valid_user(user)) {
+		snprintf(why, whycap, "invalid user name");
+		return KP_E_AUTH;
+	}
+	if ((kret = krb5_init_context(&ctx)) != 0) {
+		snprintf(why, whycap, "krb5_init_context: %ld", (long)kret);
+		return KP_E_AUTH;
+	}
+	/* the user name in the default realm: never a principal the client chose */
+	if ((kret = krb5_parse_name_flags(ctx, user, KRB5_PRINCIPAL_PARSE_NO_REALM, &princ)) != 0)
+		goto krb_fail;
+	{
+		char *realm = NULL;
+
+		if ((kret = krb5_get_default_realm(ctx, &realm)) != 0)
+			goto krb_fail;
+		kret = krb5_set_principal_realm(ctx, princ, realm);
+		krb5_free_default_realm(ctx, realm);
+		if (kret != 0)
+			goto krb_fail;
+	}
+	if ((kret = krb5_get_init_creds_opt_alloc(ctx, &opt)) != 0)
+		goto krb_fail;
+	kret = krb5_get_init_creds_password(ctx, &creds, princ, password, NULL, NULL, 0, NULL, opt);
+	if (kret != 0)
+		goto krb_fail;
+	have_creds = 1;
+	kret = c->keytab != NULL ? krb5_kt_resolve(ctx, c->keytab, &kt) : krb5_kt_default(ctx, &kt);
+	if (kret != 0)
+		goto krb_fail;
+	/* the KDC's answer must also open a ticket for one of our own keys */
+	krb5_verify_init_creds_opt_init(&vopt);
+	krb5_verify_init_creds_opt_set_ap_req_nofail(&vopt, 1);
+	if ((kret = our_service_principal(ctx, c, kt, &server)) != 0)
+		goto krb_fail;
+	if ((kret = krb5_verify_init_creds(ctx, &creds, server, kt, NULL, &vopt)) != 0)
+		goto krb_fail;
+	if ((kret = krb5_unparse_name(ctx, princ, &name)) != 0)
+		goto krb_fail;
+	if (kp_usermap_map(c, name, user_out, ucap, why, whycap) != 0)
+		goto cleanup;
+	snprintf(principal_out, pcap, "%s", name);
+	rc = 0;
+	goto cleanup;
+krb_fail:
+	{
+		const char *m = krb5_get_error_message(ctx, kret);
+
+		snprintf(why, whycap, "password check for %s: %s", user, m);
+		krb5_free_error_message(ctx, m);
+	}
+cleanup:
+	if (name != NULL)
+		krb5_free_unparsed_name(ctx, name);
+	if (have_creds)
+		krb5_free_cred_contents(ctx, &creds);
+	if (opt != NULL)
+		krb5_get_init_creds_opt_free(ctx, opt);
+	if (kt != NULL)
+		krb5_kt_close(ctx, kt);
+	if (princ != NULL)
+		krb5_free_principal(ctx, princ);
+	if (server != NULL)
+		krb5_free_principal(ctx, server);
+	krb5_free_context(ctx);
+	return rc;
 }

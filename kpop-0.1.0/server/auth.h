@@ -39,6 +39,23 @@ void kp_auth_reset(struct kp_auth *a);
 const char *kp_auth_principal(const struct kp_auth *a);
 const char *kp_auth_user(const struct kp_auth *a);
 
+/* The session runs over TLS: no SASL security layer is offered on top of it. */
+void kp_auth_set_tls(struct kp_auth *a, int on);
+
+/* After success, once the final +OK is on the wire: put the negotiated security
+ * layer (if any) under io.  *ssf_out: 0 none, 1 integrity, > 1 privacy.  Returns 0
+ * or KP_E_LAYER.  The layer lives as long as a. */
+struct kp_io;
+int kp_auth_start_layer(struct kp_auth *a, struct kp_io *io, unsigned *ssf_out);
+
+/* USER/PASS (only over TLS): get initial credentials for user in the default realm
+ * with password from the KDC, then verify them against our own keytab so that a
+ * spoofed KDC cannot log anyone in; map the principal to a local user.  Returns 0
+ * (principal_out and user_out set) or KP_E_AUTH with the reason in why. */
+int kp_auth_password(const struct kp_conf *c, const char *user, const char *password,
+		     char *principal_out, size_t pcap, char *user_out, size_t ucap,
+		     char *why, size_t whycap);
+
 /* Why the last step failed, with Kerberos/GSS detail: for the log, never the wire. */
 const char *kp_auth_error(const struct kp_auth *a);
 

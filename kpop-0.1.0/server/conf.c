@@ -63,6 +63,8 @@ kp_conf_defaults(struct kp_conf *c)
 	c->sniff_ms = 300;
 	c->kpop_timeout = KP_KPOP_HANDSHAKE_SEC;
 	c->greeting = xstrdup("kpopd ready");
+	c->sasl_min_ssf = 0;
+	c->sasl_max_ssf = 256;
 }
 
 void
@@ -80,6 +82,9 @@ kp_conf_free(struct kp_conf *c)
 	free(c->rcache_dir);
 	free(c->pidfile);
 	free(c->greeting);
+	free(c->tls_cert);
+	free(c->tls_key);
+	free(c->tls_chain);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -269,6 +274,21 @@ kp_conf_set(struct kp_conf *c, const char *key, const char *value, const char *w
 		set_str(&c->rcache_dir, value);
 	} else if (strcmp(key, "pidfile") == 0) {
 		set_str(&c->pidfile, value);
+	} else if (strcmp(key, "tls_cert") == 0) {
+		set_str(&c->tls_cert, value);
+	} else if (strcmp(key, "tls_key") == 0) {
+		set_str(&c->tls_key, value);
+	} else if (strcmp(key, "tls_chain") == 0) {
+		set_str(&c->tls_chain, value);
+	} else if (strcmp(key, "plaintext_login") == 0) {
+		if (parse_bool(value, &c->plaintext_login) != 0)
+			return bad(where, key, "expected yes or no");
+	} else if (strcmp(key, "sasl_min_ssf") == 0) {
+		if (parse_int(value, 0, 256, &c->sasl_min_ssf) != 0)
+			return bad(where, key, "expected 0 (none), 1 (integrity) or 56-256 (privacy)");
+	} else if (strcmp(key, "sasl_max_ssf") == 0) {
+		if (parse_int(value, 0, 256, &c->sasl_max_ssf) != 0)
+			return bad(where, key, "expected 0 (none), 1 (integrity) or 56-256 (privacy)");
 	} else if (strcmp(key, "greeting") == 0) {
 		if (strpbrk(value, "\r\n") != NULL || strlen(value) > 200)
 			return bad(where, key, "one line of at most 200 characters");
@@ -342,8 +362,15 @@ kp_conf_check(const struct kp_conf *c)
 	if (c->nlisten == 0)
 		rc = bad("config", "listen", "no listener");
 	for (i = 0; i < c->nlisten; i++)
-		if (c->listen[i].mode == KP_MODE_POP3S)
-			rc = bad("config", "listen", "pop3s needs TLS, which this build does not offer yet");
+		if (c->listen[i].mode == KP_MODE_POP3S && c->tls_cert == NULL)
+			rc = bad("config", "listen", "a pop3s listener needs tls_cert and tls_key");
+	if ((c->tls_cert == NULL) != (c->tls_key == NULL))
+		rc = bad("config", "tls_cert", "tls_cert and tls_key go together");
+	if (c->plaintext_login && c->tls_cert == NULL)
+		rc = bad("config", "plaintext_login", "needs TLS (tls_cert, tls_key): passwords "
+			 "never travel in clear");
+	if (c->sasl_min_ssf > c->sasl_max_ssf)
+		rc = bad("config", "sasl_min_ssf", "larger than sasl_max_ssf");
 	if (c->keytab != NULL) {
 		/* a krb5 keytab name: "FILE:/path", or a plain path */
 		const char *path = c->keytab;
@@ -386,4 +413,10 @@ kp_conf_dump(const struct kp_conf *c)
 	printf("rcache_dir = %s\n", c->rcache_dir != NULL ? c->rcache_dir : "");
 	printf("pidfile = %s\n", c->pidfile != NULL ? c->pidfile : "");
 	printf("greeting = %s\n", c->greeting);
+	printf("tls_cert = %s\n", c->tls_cert != NULL ? c->tls_cert : "");
+	printf("tls_key = %s\n", c->tls_key != NULL ? c->tls_key : "");
+	printf("tls_chain = %s\n", c->tls_chain != NULL ? c->tls_chain : "");
+	printf("plaintext_login = %s\n", c->plaintext_login ? "yes" : "no");
+	printf("sasl_min_ssf = %d\n", c->sasl_min_ssf);
+	printf("sasl_max_ssf = %d\n", c->sasl_max_ssf);
 }

@@ -44,6 +44,12 @@ struct kp_conf {
 	char *rcache_dir;      /* Kerberos replay cache directory */
 	char *pidfile;
 	char *greeting;        /* text after "+OK " */
+	char *tls_cert;        /* PEM certificate (chain may follow); NULL: no TLS */
+	char *tls_key;         /* PEM private key */
+	char *tls_chain;       /* extra PEM CA certificates to send (optional) */
+	int plaintext_login;   /* USER/PASS checked against the KDC, only over TLS */
+	int sasl_min_ssf;      /* GSSAPI security layer: 0 none, 1 integrity, >1 privacy */
+	int sasl_max_ssf;
 };
 
 /* Fill c with the built-in defaults (everything owned by c). */

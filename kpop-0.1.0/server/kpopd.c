@@ -21,6 +21,7 @@
 #include "kp_err.h"
 #include "kp_io.h"
 #include "kp_log.h"
+#include "kp_tls.h"
 #include "server/auth.h"
 #include "server/conf.h"
 #include "server/kpop_server.h"
@@ -35,6 +36,7 @@ struct listener {
 };
 
 static volatile sig_atomic_t got_term, got_chld, got_hup;
+static SSL_CTX *tls_ctx;    /* NULL when TLS is not configured */
 static pid_t *child_pids;   /* live session processes, for shutdown */
 static int nchild_slots;
 
@@ -193,6 +195,8 @@ serve(const struct kp_conf *c, int rfd, int wfd, enum kp_listen_mode mode, const
 	p.wfd = wfd;
 	p.peer = peer;
 	p.local = local;
+	p.tls_ctx = tls_ctx;
+	p.implicit_tls = mode == KP_MODE_POP3S;
 	if (mode == KP_MODE_AUTO || mode == KP_MODE_KPOP) {
 		rc = kp_kpop_accept(c, rfd, wfd, mode == KP_MODE_KPOP, principal, sizeof(principal));
 		if (rc < 0)
@@ -498,6 +502,16 @@ main(int argc, char **argv)
 		setenv("KRB5_KTNAME", conf.keytab, 1);
 	if (kp_auth_global_init(&conf) != 0)
 		return 1;
+	if (conf.tls_cert != NULL) {
+		char err[512];
+
+		tls_ctx = kp_tls_server_ctx(conf.tls_cert, conf.tls_key, conf.tls_chain, err,
+					    sizeof(err));
+		if (tls_ctx == NULL) {
+			kp_log(KP_LOG_ERR, "TLS: %s", err);
+			return 1;
+		}
+	}
 	rc = inetd ? run_inetd(&conf) : run_daemon(&conf, foreground);
 	kp_conf_free(&conf);
 	return rc;

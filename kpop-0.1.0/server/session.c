@@ -18,6 +18,7 @@
 #include "kp_limits.h"
 #include "kp_log.h"
 #include "kp_pop3.h"
+#include "kp_tls.h"
 #include "server/auth.h"
 #include "server/maildrop.h"
 #include "server/usermap.h"
@@ -55,11 +56,15 @@ struct session {
 	int end_rc;
 	unsigned long retr, top, dele, removed;
 	unsigned long long retr_octets;
-	char kpop_user[KP_NAME_MAX]; /* USER given after a KPOP handshake */
+	char kpop_user[KP_NAME_MAX]; /* USER given after a KPOP handshake, or over TLS */
+	struct kp_tls *tls;          /* TLS is active */
+	unsigned ssf;                /* SASL security layer in use (0 none) */
 	char line[KP_CMD_LINE_MAX + 1];
+	char raw[KP_CMD_LINE_MAX + 1]; /* the line before splitting (PASS keeps spaces) */
 };
 
 static const struct cmd *table_for(enum state st);
+static enum ev start_layer(struct session *s);
 
 static void
 session_set_state(struct session *s, enum state next)
@@ -80,11 +85,16 @@ capa(struct session *s)
 	kp_pop3_ok(io, "Capability list follows");
 	kp_io_puts(io, "TOP\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\n");
 	if (s->state == ST_AUTHORIZATION) {
-		if (s->p->kpop_principal != NULL)
+		/* RFC 2595: STLS only until TLS is active */
+		if (s->p->tls_ctx != NULL && s->tls == NULL)
+			kp_io_puts(io, "STLS\r\n");
+		if (s->p->kpop_principal != NULL || (s->tls != NULL && s->conf->plaintext_login))
 			kp_io_puts(io, "USER\r\n");
-		else
-			kp_io_printf(io, "SASL %s\r\n", kp_auth_mechs(s->auth));
 	}
+	/* the same list after AUTH: clients such as Cyrus pop3test compare it to
+	 * detect a downgrade */
+	if (s->p->kpop_principal == NULL)
+		kp_io_printf(io, "SASL %s\r\n", kp_auth_mechs(s->auth));
 	kp_io_puts(io, "EXPIRE NEVER\r\nLOGIN-DELAY 0\r\n");
 	kp_io_puts(io, "IMPLEMENTATION kpopd-" PACKAGE_VERSION "\r\n.\r\n");
 }
@@ -340,11 +350,69 @@ cmd_auth(struct session *s, int argc, char **argv)
 	ev = login(s, kp_auth_principal(s->auth), kp_auth_user(s->auth));
 	if (ev != EV_LOGIN)
 		kp_auth_reset(s->auth);
+	else
+		ev = start_layer(s);
 cleanup:
 	free(in);
 	free(line);
 	free(b64);
 	return ev;
+}
+
+static enum ev
+cmd_stls(struct session *s, int argc, char **argv)
+{
+	char err[512], desc[128];
+	size_t dropped;
+
+	(void)argc;
+	(void)argv;
+	if (s->p->tls_ctx == NULL) {
+		kp_pop3_err(&s->io, NULL, "TLS is not available on this server");
+		return EV_BAD;
+	}
+	if (s->tls != NULL) {
+		kp_pop3_err(&s->io, NULL, "TLS is already active");
+		return EV_BAD;
+	}
+	kp_pop3_ok(&s->io, "Begin TLS negotiation");
+	kp_io_flush(&s->io);
+	/* Bytes the client sent after STLS in plaintext must not run as commands
+	 * inside TLS (the STARTTLS command-injection bug class). */
+	dropped = kp_io_discard_input(&s->io);
+	if (dropped > 0)
+		kp_log(KP_LOG_WARN, "discarded %zu bytes pipelined after STLS", dropped);
+	if (kp_tls_start(&s->io, s->p->tls_ctx, NULL, &s->tls, err, sizeof(err)) != 0) {
+		kp_log(KP_LOG_WARN, "STLS: %s", err);
+		s->end_rc = KP_E_LAYER;
+		return EV_DROP;
+	}
+	kp_auth_set_tls(s->auth, 1);
+	kp_log(KP_LOG_INFO, "STLS: %s", kp_tls_describe(s->tls, desc, sizeof(desc)));
+	return EV_DONE;
+}
+
+/* After a successful AUTH: the negotiated security layer takes over right after the
+ * CRLF of the +OK (RFC 4752, RFC 5034). */
+static enum ev
+start_layer(struct session *s)
+{
+	size_t dropped;
+
+	if (kp_io_flush(&s->io) != 0)
+		return EV_DROP;
+	dropped = kp_io_discard_input(&s->io);
+	if (dropped > 0)
+		kp_log(KP_LOG_WARN, "discarded %zu bytes sent before the security layer", dropped);
+	if (kp_auth_start_layer(s->auth, &s->io, &s->ssf) != 0) {
+		kp_log(KP_LOG_ERR, "cannot start the SASL security layer");
+		s->end_rc = KP_E_LAYER;
+		return EV_DROP;
+	}
+	if (s->ssf > 0)
+		kp_log(KP_LOG_INFO, "SASL security layer: %s (ssf %u)",
+		       s->ssf == 1 ? "integrity" : "privacy", s->ssf);
+	return EV_LOGIN;
 }
 
 /* USER/PASS exist only after a legacy KPOP handshake: USER names the maildrop, which
@@ -353,8 +421,12 @@ static enum ev
 cmd_user(struct session *s, int argc, char **argv)
 {
 	(void)argc;
-	if (s->p->kpop_principal == NULL) {
+	if (s->p->kpop_principal == NULL && !s->conf->plaintext_login) {
 		kp_pop3_err(&s->io, "AUTH", "Plaintext login is not offered: use AUTH GSSAPI");
+		return EV_BAD;
+	}
+	if (s->p->kpop_principal == NULL && s->tls == NULL) {
+		kp_pop3_err(&s->io, "AUTH", "Plaintext login needs TLS: use STLS first");
 		return EV_BAD;
 	}
 	if (!kp_usermap_valid_user(argv[1])) {
@@ -362,8 +434,30 @@ cmd_user(struct session *s, int argc, char **argv)
 		return EV_BAD;
 	}
 	snprintf(s->kpop_user, sizeof(s->kpop_user), "%s", argv[1]);
-	kp_pop3_ok(&s->io, "Send PASS (its value is ignored: you have a Kerberos ticket)");
+	if (s->p->kpop_principal != NULL)
+		kp_pop3_ok(&s->io, "Send PASS (its value is ignored: you have a Kerberos ticket)");
+	else
+		kp_pop3_ok(&s->io, "Send your Kerberos password");
 	return EV_DONE;
+}
+
+/* PASS over TLS: the password goes to the KDC, never to the log. */
+static enum ev
+plain_pass(struct session *s)
+{
+	char principal[KP_NAME_MAX], user[KP_NAME_MAX], why[512];
+	const char *pw = s->raw + 5;
+	int rc;
+
+	rc = kp_auth_password(s->conf, s->kpop_user, pw, principal, sizeof(principal), user,
+			      sizeof(user), why, sizeof(why));
+	explicit_bzero(s->raw, sizeof(s->raw));
+	explicit_bzero(s->line, sizeof(s->line));
+	s->kpop_user[0] = '\0';
+	if (rc != 0)
+		return auth_failed(s, why, "Authentication failed");
+	kp_log(KP_LOG_INFO, "auth ok mech=USER/PASS principal=%s user=%s", principal, user);
+	return login(s, principal, user);
 }
 
 static enum ev
@@ -371,15 +465,22 @@ cmd_pass(struct session *s, int argc, char **argv)
 {
 	char user[KP_NAME_MAX], why[512];
 
-	(void)argc;
 	(void)argv;
-	if (s->p->kpop_principal == NULL) {
-		kp_pop3_err(&s->io, "AUTH", "Plaintext login is not offered: use AUTH GSSAPI");
+	if (s->p->kpop_principal == NULL && (!s->conf->plaintext_login || s->tls == NULL)) {
+		explicit_bzero(s->raw, sizeof(s->raw));
+		kp_pop3_err(&s->io, "AUTH", "Plaintext login is not offered here");
 		return EV_BAD;
 	}
 	if (s->kpop_user[0] == '\0') {
 		kp_pop3_err(&s->io, NULL, "USER first");
 		return EV_BAD;
+	}
+	if (s->p->kpop_principal == NULL) {
+		if (argc < 2) {
+			kp_pop3_err(&s->io, NULL, "PASS needs a password");
+			return EV_BAD;
+		}
+		return plain_pass(s);
 	}
 	if (kp_usermap_map(s->conf, s->p->kpop_principal, user, sizeof(user), why,
 			   sizeof(why)) != 0 || strcmp(user, s->kpop_user) != 0) {
@@ -396,6 +497,7 @@ cmd_pass(struct session *s, int argc, char **argv)
 static const struct cmd auth_table[] = {
 	{ "CAPA", cmd_capa, 0, 0 },
 	{ "AUTH", cmd_auth, 0, 2 },
+	{ "STLS", cmd_stls, 0, 0 },
 	{ "USER", cmd_user, 1, 1 },
 	{ "PASS", cmd_pass, 0, 64 },
 	{ "NOOP", cmd_noop, 0, 0 },
@@ -668,6 +770,7 @@ one_command(struct session *s)
 		return EV_DROP;
 	}
 	kp_log_proto("C:", s->line, len, 0);
+	memcpy(s->raw, s->line, len + 1);
 	argc = kp_pop3_split(s->line, argv, 8);
 	if (argc == 0) {
 		kp_pop3_err(&s->io, NULL, "Empty command");
@@ -734,6 +837,18 @@ kp_session_run(const struct kp_session_params *p)
 		free(s);
 		return KP_E_INTERNAL;
 	}
+	if (p->implicit_tls) {
+		char err[512], desc[128];
+
+		if (kp_tls_start(&s->io, p->tls_ctx, NULL, &s->tls, err, sizeof(err)) != 0) {
+			kp_log(KP_LOG_INFO, "TLS handshake failed: %s", err);
+			kp_auth_free(s->auth);
+			free(s);
+			return KP_E_LAYER;
+		}
+		kp_auth_set_tls(s->auth, 1);
+		kp_log(KP_LOG_INFO, "TLS: %s", kp_tls_describe(s->tls, desc, sizeof(desc)));
+	}
 	kp_pop3_ok(&s->io, "%s", p->conf->greeting);
 	while (s->state == ST_AUTHORIZATION || s->state == ST_TRANSACTION) {
 		switch (one_command(s)) {
@@ -777,7 +892,9 @@ kp_session_run(const struct kp_session_params *p)
 		       s->io.bytes_out);
 	rc = s->end_rc;
 	kp_maildrop_close(s->md);
+	kp_tls_free(s->tls);
 	kp_auth_free(s->auth);
+	explicit_bzero(s->raw, sizeof(s->raw));
 	free(s);
 	return rc;
 }

@@ -4,6 +4,7 @@
 #ifndef KP_SESSION_H
 #define KP_SESSION_H
 
+#include <openssl/ssl.h>
 #include "server/conf.h"
 
 struct kp_session_params {
@@ -14,6 +15,8 @@ struct kp_session_params {
 	/* Set when the connection already authenticated with legacy KPOP: the
 	 * principal USER must be authorized for; NULL for plain POP3. */
 	const char *kpop_principal;
+	SSL_CTX *tls_ctx;      /* TLS configured: STLS offered; NULL: no TLS */
+	int implicit_tls;      /* pop3s: TLS handshake before the greeting */
 };
 
 /* Greet, serve commands until QUIT, EOF, timeout or too many errors, apply

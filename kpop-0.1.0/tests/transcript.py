@@ -89,7 +89,7 @@ class Session:
                 self.proc.wait()
 
 
-def gssapi_auth(s, authzid, initial=True, host="localhost"):
+def gssapi_auth(s, authzid, initial=True, host="localhost", layer=1):
     import gssapi
     name = gssapi.Name("pop@" + host, gssapi.NameType.hostbased_service)
     ctx = gssapi.SecurityContext(name=name, usage="initiate",
@@ -114,10 +114,12 @@ def gssapi_auth(s, authzid, initial=True, host="localhost"):
             s.send(base64.b64encode(tok or b"") + b"\r\n")
             continue
         offer = ctx.unwrap(data).message
-        if len(offer) != 4 or not offer[0] & 1:
+        if len(offer) != 4 or not offer[0] & layer:
             raise AssertionError("bad security layer offer %r" % offer)
-        reply = b"\x01\x00\x00\x00" + authzid.encode()
+        size = b"\x00\x00\x00" if layer == 1 else b"\x00\x40\x00"
+        reply = bytes([layer]) + size + authzid.encode()
         s.send(base64.b64encode(ctx.wrap(reply, False).message) + b"\r\n")
+        s.gss_ctx = ctx
 
 
 def run_script(path, kpopd, kdcdir, workroot):

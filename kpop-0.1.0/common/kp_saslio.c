@@ -1,0 +1,167 @@
+/* kp_saslio.c - a negotiated SASL security layer as a kp_io layer. */
+#include "config.h"
+#include "kp_saslio.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kp_err.h"
+#include "kp_log.h"
+
+struct kp_saslio {
+	sasl_conn_t *conn;     /* not owned */
+	int fd;
+	int timeout_ms;
+	unsigned ssf, maxout;
+	const char *dec;       /* decoded bytes not yet handed out (owned by libsasl2) */
+	unsigned declen, decpos;
+	char raw[16384];
+};
+
+static int
+wait_fd(int fd, short ev, int ms)
+{
+	struct pollfd p = { fd, ev, 0 };
+	int n;
+
+	do
+		n = poll(&p, 1, ms > 0 ? ms : -1);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? KP_E_IO : n == 0 ? KP_E_TIMEOUT : 0;
+}
+
+static ssize_t
+layer_read(void *ctx, void *buf, size_t n)
+{
+	struct kp_saslio *l = ctx;
+	size_t take;
+
+	while (l->decpos == l->declen) {
+		ssize_t r = read(l->fd, l->raw, sizeof(l->raw));
+		int rc;
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			if ((rc = wait_fd(l->fd, POLLIN, l->timeout_ms)) != 0)
+				return rc;
+			continue;
+		}
+		if (r < 0)
+			return KP_E_IO;
+		if (r == 0)
+			return 0;
+		/* sasl_decode buffers partial packets; it returns data when one is whole */
+		if (sasl_decode(l->conn, l->raw, (unsigned)r, &l->dec, &l->declen) != SASL_OK) {
+			kp_log(KP_LOG_WARN, "security layer: a packet failed to decode: %s",
+			       sasl_errdetail(l->conn));
+			l->declen = l->decpos = 0;
+			return KP_E_LAYER;
+		}
+		l->decpos = 0;
+		if (l->declen == 0 && (rc = wait_fd(l->fd, POLLIN, l->timeout_ms)) != 0)
+			return rc;
+	}
+	take = l->declen - l->decpos;
+	if (take > n)
+		take = n;
+	memcpy(buf, l->dec + l->decpos, take);
+	l->decpos += (unsigned)take;
+	return (ssize_t)take;
+}
+
+static ssize_t
+layer_write(void *ctx, const void *buf, size_t n)
+{
+	struct kp_saslio *l = ctx;
+	const char *out;
+	unsigned outlen, chunk = n > l->maxout ? l->maxout : (unsigned)n;
+
+	if (sasl_encode(l->conn, buf, chunk, &out, &outlen) != SASL_OK) {
+		kp_log(KP_LOG_WARN, "security layer: encode failed: %s", sasl_errdetail(l->conn));
+		return KP_E_LAYER;
+	}
+	while (outlen > 0) {
+		ssize_t w = write(l->fd, out, outlen);
+		int rc;
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			if ((rc = wait_fd(l->fd, POLLOUT, l->timeout_ms)) != 0)
+				return rc;
+			continue;
+		}
+		if (w <= 0)
+			return KP_E_IO;
+		out += w;
+		outlen -= (unsigned)w;
+	}
+	return (ssize_t)chunk;
+}
+
+static size_t
+layer_pending(void *ctx)
+{
+	struct kp_saslio *l = ctx;
+
+	return l->declen - l->decpos;
+}
+
+int
+kp_saslio_start(struct kp_io *io, sasl_conn_t *conn, struct kp_saslio **out)
+{
+	struct kp_saslio *l;
+	struct kp_io_layer layer;
+	const void *p;
+
+	*out = NULL;
+	l = calloc(1, sizeof(*l));
+	if (l == NULL)
+		return KP_E_NOMEM;
+	l->conn = conn;
+	l->fd = io->rfd;
+	l->timeout_ms = io->timeout_ms;
+	if (sasl_getprop(conn, SASL_SSF, &p) == SASL_OK && p != NULL)
+		l->ssf = *(const unsigned *)p;
+	if (sasl_getprop(conn, SASL_MAXOUTBUF, &p) == SASL_OK && p != NULL)
+		l->maxout = *(const unsigned *)p;
+	if (l->ssf == 0 || l->maxout == 0) {
+		free(l);
+		return KP_E_LAYER;
+	}
+	if (l->maxout > 65536)
+		l->maxout = 65536;
+	memset(&layer, 0, sizeof(layer));
+	layer.read = layer_read;
+	layer.write = layer_write;
+	layer.pending = layer_pending;
+	layer.ctx = l;
+	if (kp_io_set_layer(io, &layer) != 0) {
+		free(l);
+		return KP_E_LAYER;
+	}
+	*out = l;
+	return 0;
+}
+
+unsigned
+kp_saslio_ssf(const struct kp_saslio *l)
+{
+	return l->ssf;
+}
+
+unsigned
+kp_saslio_maxout(const struct kp_saslio *l)
+{
+	return l->maxout;
+}
+
+void
+kp_saslio_free(struct kp_saslio *l)
+{
+	free(l);
+}
