@@ -13,6 +13,7 @@
 
 struct kp_saslio {
 	sasl_conn_t *conn;     /* not owned */
+	struct kp_io_layer lower; /* TLS under the SASL layer, or none (raw fd) */
 	int fd;
 	int timeout_ms;
 	unsigned ssf, maxout;
@@ -40,9 +41,16 @@ layer_read(void *ctx, void *buf, size_t n)
 	size_t take;
 
 	while (l->decpos == l->declen) {
-		ssize_t r = read(l->fd, l->raw, sizeof(l->raw));
+		ssize_t r;
 		int rc;
 
+		if (l->lower.read != NULL) {
+			r = l->lower.read(l->lower.ctx, l->raw, sizeof(l->raw));
+			if (r < 0)
+				return r;
+		} else {
+			r = read(l->fd, l->raw, sizeof(l->raw));
+		}
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -62,7 +70,9 @@ layer_read(void *ctx, void *buf, size_t n)
 			return KP_E_LAYER;
 		}
 		l->decpos = 0;
-		if (l->declen == 0 && (rc = wait_fd(l->fd, POLLIN, l->timeout_ms)) != 0)
+		if (l->declen == 0 &&
+		    (l->lower.pending == NULL || l->lower.pending(l->lower.ctx) == 0) &&
+		    (rc = wait_fd(l->fd, POLLIN, l->timeout_ms)) != 0)
 			return rc;
 	}
 	take = l->declen - l->decpos;
@@ -85,9 +95,18 @@ layer_write(void *ctx, const void *buf, size_t n)
 		return KP_E_LAYER;
 	}
 	while (outlen > 0) {
-		ssize_t w = write(l->fd, out, outlen);
+		ssize_t w;
 		int rc;
 
+		if (l->lower.write != NULL) {
+			w = l->lower.write(l->lower.ctx, out, outlen);
+			if (w <= 0)
+				return w < 0 ? w : KP_E_IO;
+			out += w;
+			outlen -= (unsigned)w;
+			continue;
+		}
+		w = write(l->fd, out, outlen);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -108,7 +127,10 @@ layer_pending(void *ctx)
 {
 	struct kp_saslio *l = ctx;
 
-	return l->declen - l->decpos;
+	/* bytes TLS already decrypted count too: no poll() is needed to get them */
+	if (l->declen - l->decpos > 0)
+		return l->declen - l->decpos;
+	return l->lower.pending != NULL ? l->lower.pending(l->lower.ctx) : 0;
 }
 
 int
@@ -123,6 +145,7 @@ kp_saslio_start(struct kp_io *io, sasl_conn_t *conn, struct kp_saslio **out)
 	if (l == NULL)
 		return KP_E_NOMEM;
 	l->conn = conn;
+	l->lower = io->layer; /* stacked on TLS when TLS is active */
 	l->fd = io->rfd;
 	l->timeout_ms = io->timeout_ms;
 	if (sasl_getprop(conn, SASL_SSF, &p) == SASL_OK && p != NULL)

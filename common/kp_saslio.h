@@ -8,7 +8,8 @@
 
 struct kp_saslio;
 
-/* Put the layer of conn (which must have negotiated SASL_SSF > 0) under io.  Input
+/* Put the layer of conn (which must have negotiated SASL_SSF > 0) under io, on top
+ * of the layer io already has (TLS), if any.  Input
  * already read ahead cannot have been encoded by the peer's layer: the caller
  * discards it first.  Returns 0 and *out (free with kp_saslio_free after the
  * session), or KP_E_LAYER. */

@@ -266,9 +266,13 @@ start_conn(struct kp_auth *a)
 	/* libsasl2 keeps the callback array: free it with the connection. */
 	a->cbs_owned = cbs;
 	memset(&props, 0, sizeof(props));
-	/* Security layers as configured; none on top of TLS. */
-	props.min_ssf = a->tls ? 0 : (sasl_ssf_t)a->conf->sasl_min_ssf;
-	props.max_ssf = a->tls ? 0 : (sasl_ssf_t)a->conf->sasl_max_ssf;
+	/* Security layers as configured; none on top of TLS unless asked for. */
+	{
+		int none = a->tls && !a->conf->sasl_layers_over_tls;
+
+		props.min_ssf = none ? 0 : (sasl_ssf_t)a->conf->sasl_min_ssf;
+		props.max_ssf = none ? 0 : (sasl_ssf_t)a->conf->sasl_max_ssf;
+	}
 	props.maxbufsize = props.max_ssf > 0 ? KP_SASL_MAXBUF : 0;
 	props.security_flags = SASL_SEC_NOANONYMOUS | SASL_SEC_NOPLAINTEXT;
 	sasl_setprop(a->conn, SASL_SEC_PROPS, &props);

@@ -289,6 +289,9 @@ kp_conf_set(struct kp_conf *c, const char *key, const char *value, const char *w
 	} else if (strcmp(key, "sasl_max_ssf") == 0) {
 		if (parse_int(value, 0, 256, &c->sasl_max_ssf) != 0)
 			return bad(where, key, "expected 0 (none), 1 (integrity) or 56-256 (privacy)");
+	} else if (strcmp(key, "sasl_layers_over_tls") == 0) {
+		if (parse_bool(value, &c->sasl_layers_over_tls) != 0)
+			return bad(where, key, "expected yes or no");
 	} else if (strcmp(key, "greeting") == 0) {
 		if (strpbrk(value, "\r\n") != NULL || strlen(value) > 200)
 			return bad(where, key, "one line of at most 200 characters");
@@ -419,4 +422,5 @@ kp_conf_dump(const struct kp_conf *c)
 	printf("plaintext_login = %s\n", c->plaintext_login ? "yes" : "no");
 	printf("sasl_min_ssf = %d\n", c->sasl_min_ssf);
 	printf("sasl_max_ssf = %d\n", c->sasl_max_ssf);
+	printf("sasl_layers_over_tls = %s\n", c->sasl_layers_over_tls ? "yes" : "no");
 }

@@ -50,6 +50,7 @@ struct kp_conf {
 	int plaintext_login;   /* USER/PASS checked against the KDC, only over TLS */
 	int sasl_min_ssf;      /* GSSAPI security layer: 0 none, 1 integrity, >1 privacy */
 	int sasl_max_ssf;
+	int sasl_layers_over_tls; /* also offer layers inside TLS */
 };
 
 /* Fill c with the built-in defaults (everything owned by c). */

@@ -58,6 +58,15 @@ fetch_check "KPOP + STLS" -p "$port" --auth kpop -u alice --cafile "$certs/ca.pe
 out=$("$KPOP" -H localhost -p "$port" --cafile "$certs/ca.pem" --sasl-layer privacy list 2>&1)
 t_expect_eq "no security layer on top of TLS: a client insisting on one is refused" 3 "$?"
 
+# a layer inside TLS, when the admin asks for it (sasl_layers_over_tls)
+main_pid=$KPOPD_PID
+KPOPD_PID=""
+kpopd_start -L "127.0.0.1:@PORT@ pop3" "${tls_opts[@]}" -o sasl_layers_over_tls=yes
+fetch_check "privacy layer inside TLS" -p "$KPOPD_PORT" --cafile "$certs/ca.pem" --starttls required --sasl-layer privacy
+kpopd_stop
+KPOPD_PID=$main_pid
+KPOPD_PORT=$port
+
 # certificate failures in the client, never a plaintext fallback
 err=$("$KPOP" -H localhost -p "$port" list 2>&1)
 t_expect_eq "untrusted CA (system store): exit 2" 2 "$?"
