@@ -31,7 +31,7 @@ fi
 
 if command -v fetchmail >/dev/null; then
 	fm() { # fetchmail with a private HOME, no TLS, delivering to an mbox via an MDA
-		HOME=$E2E_DIR/fmhome timeout 60 fetchmail -N --nosslcertck --sslproto '' -a -k \
+		HOME=$E2E_DIR/fmhome FETCHMAILHOME=$E2E_DIR/fmhome timeout 60 fetchmail --pidfile $E2E_DIR/fmhome/fetchmail.pid -N --nosslcertck --sslproto '' -a -k \
 			--mda "cat >> $E2E_DIR/fm.mbox" "$@" localhost
 	}
 	mkdir -p "$E2E_DIR/fmhome"

@@ -129,7 +129,7 @@ in_log "corrupted packet logged" "security layer: a packet failed to decode"
 
 if command -v fetchmail >/dev/null; then
 	mkdir -p "$E2E_DIR/fmhome"
-	out=$(HOME=$E2E_DIR/fmhome timeout 60 fetchmail -N -a -k --sslcertck --sslcertfile "$certs/ca.pem" \
+	out=$(HOME=$E2E_DIR/fmhome FETCHMAILHOME=$E2E_DIR/fmhome timeout 60 fetchmail --pidfile $E2E_DIR/fmhome/fetchmail.pid -N -a -k --sslcertck --sslcertfile "$certs/ca.pem" \
 		--sslproto 'TLS1.2+' -p POP3 --auth gssapi -u alice -P "$port" \
 		--mda "cat >> $E2E_DIR/fm.mbox" localhost 2>&1)
 	t_expect_eq "fetchmail STLS + GSSAPI exits 0" 0 "$?"
