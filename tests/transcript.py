@@ -146,55 +146,64 @@ def run_script(path, kpopd, kdcdir, workroot):
     with open(env["KP_TRANSCRIPT_LOG"], "ab") as f:
         f.write(("=== %s\n" % name).encode())
     s = Session(kpopd, base + args, env)
-    lineno = 0
+
+    def maildir_count(ln, lineno):
+        if not ln.startswith("MAILDIR-COUNT "):
+            return False
+        s.close()
+        md = os.path.join(root, "alice", "Maildir")
+        n = len(os.listdir(os.path.join(md, "new"))) + len(os.listdir(os.path.join(md, "cur")))
+        if n != int(ln.split()[1]):
+            raise AssertionError("line %d: %d messages remain, expected %s" % (lineno, n, ln.split()[1]))
+        return True
+
     try:
-        for lineno, ln in enumerate(lines, 1):
-            if not ln.strip() or ln.startswith("#") or ln.startswith("%"):
-                continue
-            if ln.startswith("C: ") or ln == "C:":
-                s.send(ln[3:].encode("latin-1") + b"\r\n")
-            elif ln.startswith("R: "):
-                s.send(ast.literal_eval(ln[3:]))
-            elif ln.startswith("S: ") or ln == "S:":
-                got = s.line()
-                want = ln[3:]
-                if got != want:
-                    raise AssertionError("line %d: expected %r, got %r" % (lineno, want, got))
-            elif ln.startswith("S~ "):
-                got = s.line()
-                if not re.fullmatch(ln[3:], got):
-                    raise AssertionError("line %d: %r does not match %r" % (lineno, got, ln[3:]))
-            elif ln.startswith("AUTH-CANCEL"):
-                s.send(b"AUTH GSSAPI\r\n")
-                got = s.line()
-                if got not in ("+ ", "+"):
-                    raise AssertionError("line %d: expected '+ ', got %r" % (lineno, got))
-                s.send(b"*\r\n")
-            elif ln.startswith("AUTH"):
-                words = ln.split()[1:]
-                initial = "noinitial" not in words
-                words = [w for w in words if w != "noinitial"]
-                got = gssapi_auth(s, words[0] if words else "", initial)
-                s.buf = (got + "\r\n").encode("latin-1") + s.buf  # next S: checks it
-            elif ln.startswith("LONG: "):
-                s.send(b"A" * int(ln[6:]) + b"\r\n")
-            elif ln.startswith("MAILDIR-COUNT "):
-                s.close()
-                md = os.path.join(root, "alice", "Maildir")
-                n = len(os.listdir(os.path.join(md, "new"))) + len(os.listdir(os.path.join(md, "cur")))
-                if n != int(ln.split()[1]):
-                    raise AssertionError("line %d: %d messages remain, expected %s" % (lineno, n, ln.split()[1]))
-            elif ln == "EOF":
-                s.expect_eof()
-            elif ln.startswith("SLEEP "):
-                time.sleep(float(ln.split()[1]))
-            else:
-                raise AssertionError("line %d: bad script line %r" % (lineno, ln))
+        run_lines(s, lines, maildir_count)
     except Exception as e:  # noqa: BLE001 - every failure is reported, not raised
         s.close()
         return False, "%s: %s" % (type(e).__name__, e)
     s.close()
     return True, ""
+
+
+def run_lines(s, lines, extra=None):
+    """Run script lines on session s; extra(line, lineno) handles more directives
+    (returns True when it took the line).  Raises AssertionError on a mismatch."""
+    for lineno, ln in enumerate(lines, 1):
+        if not ln.strip() or ln.startswith("#") or ln.startswith("%"):
+            continue
+        if ln.startswith("C: ") or ln == "C:":
+            s.send(ln[3:].encode("latin-1") + b"\r\n")
+        elif ln.startswith("R: "):
+            s.send(ast.literal_eval(ln[3:]))
+        elif ln.startswith("S: ") or ln == "S:":
+            got = s.line()
+            if got != ln[3:]:
+                raise AssertionError("line %d: expected %r, got %r" % (lineno, ln[3:], got))
+        elif ln.startswith("S~ "):
+            got = s.line()
+            if not re.fullmatch(ln[3:], got):
+                raise AssertionError("line %d: %r does not match %r" % (lineno, got, ln[3:]))
+        elif ln.startswith("AUTH-CANCEL"):
+            s.send(b"AUTH GSSAPI\r\n")
+            got = s.line()
+            if got not in ("+ ", "+"):
+                raise AssertionError("line %d: expected '+ ', got %r" % (lineno, got))
+            s.send(b"*\r\n")
+        elif ln.startswith("AUTH"):
+            words = ln.split()[1:]
+            initial = "noinitial" not in words
+            words = [w for w in words if w != "noinitial"]
+            got = gssapi_auth(s, words[0] if words else "", initial)
+            s.buf = (got + "\r\n").encode("latin-1") + s.buf  # next S: checks it
+        elif ln.startswith("LONG: "):
+            s.send(b"A" * int(ln[6:]) + b"\r\n")
+        elif ln == "EOF":
+            s.expect_eof()
+        elif ln.startswith("SLEEP "):
+            time.sleep(float(ln.split()[1]))
+        elif extra is None or not extra(ln, lineno):
+            raise AssertionError("line %d: bad script line %r" % (lineno, ln))
 
 
 def main():
