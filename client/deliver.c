@@ -12,20 +12,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "kp_io.h"
+
 static int
 write_all(int fd, const char *p, size_t n)
 {
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
+	return kp_write_all(fd, p, n) == 0 ? 0 : -1;
 }
 
 static int

@@ -42,8 +42,8 @@ kp_io_wait_readable(int fd, int ms)
 	return r > 0 ? 1 : 0;
 }
 
-static int
-wait_fd(int fd, short events, int ms)
+int
+kp_io_wait(int fd, short events, int ms)
 {
 	struct pollfd p;
 	int r;
@@ -58,6 +58,24 @@ wait_fd(int fd, short events, int ms)
 		return KP_E_IO;
 	if (r == 0)
 		return KP_E_TIMEOUT;
+	return 0;
+}
+
+int
+kp_write_all(int fd, const void *buf, size_t n)
+{
+	const unsigned char *p = buf;
+
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return KP_E_IO;
+		p += w;
+		n -= (size_t)w;
+	}
 	return 0;
 }
 
@@ -81,7 +99,7 @@ write_raw(struct kp_io *io, const unsigned char *p, size_t n)
 					continue;
 				if (errno != EAGAIN && errno != EWOULDBLOCK)
 					return KP_E_IO;
-				if ((rc = wait_fd(io->wfd, POLLOUT, io->timeout_ms)) != 0)
+				if ((rc = kp_io_wait(io->wfd, POLLOUT, io->timeout_ms)) != 0)
 					return rc;
 				continue;
 			}
@@ -155,7 +173,7 @@ fill_raw(struct kp_io *io)
 	for (;;) {
 		if (io->layer.read == NULL || io->layer.pending == NULL ||
 		    io->layer.pending(io->layer.ctx) == 0) {
-			if ((rc = wait_fd(io->rfd, POLLIN, io->timeout_ms)) != 0)
+			if ((rc = kp_io_wait(io->rfd, POLLIN, io->timeout_ms)) != 0)
 				return rc;
 		}
 		if (io->layer.read != NULL) {

@@ -71,4 +71,11 @@ int kp_io_flush(struct kp_io *io);
  * Returns 1 readable, 0 timed out, KP_E_IO. */
 int kp_io_wait_readable(int fd, int ms);
 
+/* Wait for events (POLLIN / POLLOUT) on fd, up to ms (<= 0: forever), retrying on
+ * EINTR.  Returns 0 ready, KP_E_TIMEOUT or KP_E_IO.  Used by the layers too. */
+int kp_io_wait(int fd, short events, int ms);
+
+/* Write all n bytes to a blocking descriptor (EINTR retried).  0 or KP_E_IO. */
+int kp_write_all(int fd, const void *buf, size_t n);
+
 #endif

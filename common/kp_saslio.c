@@ -22,18 +22,6 @@ struct kp_saslio {
 	char raw[16384];
 };
 
-static int
-wait_fd(int fd, short ev, int ms)
-{
-	struct pollfd p = { fd, ev, 0 };
-	int n;
-
-	do
-		n = poll(&p, 1, ms > 0 ? ms : -1);
-	while (n < 0 && errno == EINTR);
-	return n < 0 ? KP_E_IO : n == 0 ? KP_E_TIMEOUT : 0;
-}
-
 static ssize_t
 layer_read(void *ctx, void *buf, size_t n)
 {
@@ -54,7 +42,7 @@ layer_read(void *ctx, void *buf, size_t n)
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			if ((rc = wait_fd(l->fd, POLLIN, l->timeout_ms)) != 0)
+			if ((rc = kp_io_wait(l->fd, POLLIN, l->timeout_ms)) != 0)
 				return rc;
 			continue;
 		}
@@ -72,7 +60,7 @@ layer_read(void *ctx, void *buf, size_t n)
 		l->decpos = 0;
 		if (l->declen == 0 &&
 		    (l->lower.pending == NULL || l->lower.pending(l->lower.ctx) == 0) &&
-		    (rc = wait_fd(l->fd, POLLIN, l->timeout_ms)) != 0)
+		    (rc = kp_io_wait(l->fd, POLLIN, l->timeout_ms)) != 0)
 			return rc;
 	}
 	take = l->declen - l->decpos;
@@ -110,7 +98,7 @@ layer_write(void *ctx, const void *buf, size_t n)
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			if ((rc = wait_fd(l->fd, POLLOUT, l->timeout_ms)) != 0)
+			if ((rc = kp_io_wait(l->fd, POLLOUT, l->timeout_ms)) != 0)
 				return rc;
 			continue;
 		}

@@ -87,19 +87,11 @@ kp_tls_client_ctx(const char *cafile, char *err, size_t cap)
 static int
 wait_want(struct kp_tls *t, int r)
 {
-	struct pollfd p;
-	int e = SSL_get_error(t->ssl, r), n;
+	int e = SSL_get_error(t->ssl, r);
 
 	if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
 		return KP_E_IO;
-	p.fd = t->fd;
-	p.events = e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
-	do
-		n = poll(&p, 1, t->timeout_ms > 0 ? t->timeout_ms : -1);
-	while (n < 0 && errno == EINTR);
-	if (n == 0)
-		return KP_E_TIMEOUT;
-	return n < 0 ? KP_E_IO : 0;
+	return kp_io_wait(t->fd, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, t->timeout_ms);
 }
 
 static ssize_t

@@ -74,19 +74,7 @@ read_exact(struct hs *h, void *buf, size_t n)
 static int
 write_all(struct hs *h, const void *buf, size_t n)
 {
-	const unsigned char *p = buf;
-
-	while (n > 0) {
-		ssize_t w = write(h->wfd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return KP_E_IO;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
+	return kp_write_all(h->wfd, buf, n);
 }
 
 /* One length-prefixed message of at most max bytes (and at least 1). */
