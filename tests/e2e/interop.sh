@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tests/e2e/interop.sh - real clients against kpopd: curl (AUTH GSSAPI, no mutual
-# auth), fetchmail (AUTH GSSAPI, and legacy KPOP through --plugin with service
-# "kpop").  scripts/setup.sh installs both; a missing one is a loud SKIP.
+# auth), mpop (AUTH GSSAPI), fetchmail (AUTH GSSAPI, and legacy KPOP through
+# --plugin with service "kpop").  scripts/setup.sh installs both; a missing one is a loud SKIP.
 . "$KP_TOP_SRCDIR/tests/e2e/lib.sh"
 
 md=$(mk_maildir alice)
@@ -27,6 +27,18 @@ if command -v curl >/dev/null && curl -V | grep -q GSS-API; then
 	if [ $? -ne 0 ]; then t_pass "curl without a ticket gets nothing"; else t_fail "curl without a ticket gets nothing" "$out"; fi
 else
 	t_skip "curl interop" "curl with GSS-API is not installed"
+fi
+
+# mpop (libgsasl's GSSAPI): final message 01ffffff without authzid
+if command -v mpop >/dev/null; then
+	: >"$E2E_DIR/mpop.mbox"
+	out=$(timeout 30 mpop --host=localhost --port="$KPOPD_PORT" --auth=gssapi --user=alice \
+		--tls=off --keep=on --received-header=off --uidls-file="$E2E_DIR/mpop.uidls" \
+		--delivery=mbox,"$E2E_DIR/mpop.mbox" 2>&1)
+	t_expect_eq "mpop --auth=gssapi exits 0" 0 "$?"
+	t_expect_eq "mpop delivers 2 messages" 2 "$(grep -c '^Subject: interop' "$E2E_DIR/mpop.mbox")"
+else
+	t_skip "mpop interop" "mpop is not installed"
 fi
 
 if command -v fetchmail >/dev/null; then

@@ -90,6 +90,17 @@ kpopd_stop
 KPOPD_PID=$main_pid
 KPOPD_PORT=$port
 
+# TLS 1.2 is the minimum
+if openssl s_client -help 2>&1 | grep -q -- -tls1_1; then
+	if echo QUIT | timeout 10 openssl s_client -connect "127.0.0.1:$sport" -tls1_1 >/dev/null 2>&1; then
+		t_fail "TLS 1.1 is refused" "handshake succeeded"
+	else
+		t_pass "TLS 1.1 is refused"
+	fi
+	echo QUIT | timeout 10 openssl s_client -connect "127.0.0.1:$sport" -tls1_2 -CAfile "$certs/ca.pem" >/dev/null 2>&1
+	t_expect_eq "TLS 1.2 is accepted" 0 "$?"
+fi
+
 # STLS edges
 out=$(probe "$port" "$certs/ca.pem" inject)
 t_expect_match "STLS injection: the pipelined CAPA is not executed" "first reply inside TLS: \+OK$" "$out"
