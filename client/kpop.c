@@ -274,9 +274,8 @@ do_fetch(struct fetch *f, int del)
 				ex = EXIT_NET;
 				goto out;
 			}
-			if (rc != 0 || sink_commit(&f->sink) != 0) {
-				if (rc != 0)
-					sink_abort(&f->sink);
+			/* a sink error (rc != 0) makes commit fail too: it says why, rolls back */
+			if (sink_commit(&f->sink) != 0) {
 				ex = EXIT_DELIVERY;
 				/* stop fetching, but answers already requested are read */
 				continue;

@@ -127,6 +127,36 @@ else
 	t_pass "DELE + QUIT removed message 2"
 fi
 
+# Local delivery fails: exit 8, and no DELE went out for the message.
+err=$("$KPOP" -H localhost -p "$KPOPD_PORT" --stdout --delete fetch 2>&1 >/dev/full)
+t_expect_eq "delivery failure (stdout is /dev/full): exit 8" 8 "$?"
+t_expect_match "delivery failure explained" "storing a message in standard output failed" "$err"
+t_expect_eq "delivery failure: nothing deleted on the server" 2 "$(count_msgs "$md")"
+mkdir -p "$E2E_DIR/badmd"
+: >"$E2E_DIR/badmd/tmp"   # tmp is a file: no message can be created
+"$KPOP" -H localhost -p "$KPOPD_PORT" --maildir "$E2E_DIR/badmd" --delete fetch >/dev/null 2>&1
+t_expect_eq "Maildir without a usable tmp/: exit 8" 8 "$?"
+t_expect_eq "Maildir failure: nothing deleted on the server" 2 "$(count_msgs "$md")"
+
+# max_sessions: one more connection is answered [SYS/TEMP] and closed.
+main_pid=$KPOPD_PID main_port=$KPOPD_PORT
+KPOPD_PID=""
+kpopd_start -o max_sessions=1
+cat >"$E2E_DIR/hold2.script" <<EOS
+S~ \+OK .*
+TOUCH $E2E_DIR/holding2
+HOLD 10
+EOS
+"$PYTHON" "$KP_TOP_SRCDIR/tests/pop3tcp.py" 127.0.0.1 "$KPOPD_PORT" "$E2E_DIR/hold2.script" >/dev/null 2>&1 &
+holder=$!
+for _ in $(seq 100); do [ -e "$E2E_DIR/holding2" ] && break; sleep 0.05; done
+out=$(timeout 5 "$PYTHON" -c 'import socket,sys; s=socket.create_connection(("127.0.0.1",int(sys.argv[1]))); print(s.recv(200).decode().strip())' "$KPOPD_PORT" 2>&1)
+t_expect_eq "max_sessions reached: -ERR [SYS/TEMP]" "-ERR [SYS/TEMP] Too many connections, try later" "$out"
+kill "$holder" 2>/dev/null
+wait "$holder" 2>/dev/null
+kpopd_stop
+KPOPD_PID=$main_pid KPOPD_PORT=$main_port
+
 # SIGTERM stops the daemon and its sessions.
 kill -TERM "$KPOPD_PID"
 for _ in $(seq 50); do kill -0 "$KPOPD_PID" 2>/dev/null || break; sleep 0.1; done
