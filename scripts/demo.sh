@@ -36,32 +36,38 @@ for i in 1 2 3; do
 done
 ls -l "$md/new"
 
-say "3. kpopd on a free port (auto mode: KPOP and POP3 on one listener)"
+say "3. kpopd on a free port (auto mode: KPOP and POP3 on one listener, STLS offered)"
+bash "$top/tests/lib/mkcerts.sh" "$work/certs"
+echo "a throwaway CA and a certificate for localhost in $work/certs"
 port=$(free_port)
 "$top/server/kpopd" -F -o log=stderr -o log_level=info -o keytab="$KRB5_KTNAME" \
 	-o rcache_dir="$kdc/rcache" -o maildir="$work/mail/%u/Maildir" \
+	-o tls_cert="$work/certs/server.pem" -o tls_key="$work/certs/server.key" \
 	-L "127.0.0.1:$port auto" 2>"$work/kpopd.log" &
 kpopd_pid=$!
 wait_port "$port" 5
 echo "kpopd pid $kpopd_pid listening on 127.0.0.1:$port"
 
-say "4. kpop list over AUTH GSSAPI (alice's ticket from kinit)"
-"$top/client/kpop" -H localhost -p "$port" list
+say "4. kpop list over AUTH GSSAPI (alice's ticket from kinit), inside STLS"
+"$top/client/kpop" -H localhost -p "$port" --starttls required --cafile "$work/certs/ca.pem" list
+say "4b. the same with no TLS but a GSSAPI privacy layer (every byte wrapped)"
+"$top/client/kpop" -H localhost -p "$port" --starttls off --sasl-layer privacy list
 
 say "5. kpop fetch over AUTH GSSAPI into a Maildir (messages stay on the server)"
-"$top/client/kpop" -H localhost -p "$port" --maildir "$work/fetched-gssapi" fetch
+"$top/client/kpop" -H localhost -p "$port" --cafile "$work/certs/ca.pem" \
+	--maildir "$work/fetched-gssapi" fetch
 ls "$work/fetched-gssapi/new"
 
 say "6. kpop fetch over legacy KPOP (krb5_sendauth KPOPV1.0) with --delete"
-if "$top/client/kpop" --help 2>&1 | grep -q -- "--auth"; then
-	"$top/client/kpop" -H localhost -p "$port" --auth kpop -u alice \
+{
+	"$top/client/kpop" -H localhost -p "$port" --auth kpop -u alice --starttls off \
 		--maildir "$work/fetched-kpop" --delete fetch || echo "(KPOP fetch failed: exit $?)"
 	ls "$work/fetched-kpop/new" 2>/dev/null || true
-fi
+}
 echo "messages left on the server: $(find "$md/new" "$md/cur" -type f | wc -l)"
 
 say "7. What kpop says when Kerberos fails: no ticket"
-KRB5CCNAME=FILE:$work/none "$top/client/kpop" -H localhost -p "$port" list || echo "(exit $?)"
+KRB5CCNAME=FILE:$work/none "$top/client/kpop" -H localhost -p "$port" --cafile "$work/certs/ca.pem" list || echo "(exit $?)"
 
 say "8. What kpopd logged"
 cat "$work/kpopd.log"
