@@ -8,7 +8,7 @@ cd "$top"
 # Build dependencies, the KDC for the tests, and the real peers for interop tests.
 PKGS="autoconf automake make gcc pkg-config libkrb5-dev libsasl2-dev
       libsasl2-modules-gssapi-mit libssl-dev krb5-kdc krb5-admin-server krb5-user
-      openssl socat curl fetchmail mpop cyrus-clients python3 python3-gssapi bc"
+      openssl socat curl fetchmail mpop cyrus-clients python3 python3-gssapi bc faketime"
 
 missing=""
 for p in $PKGS; do

@@ -29,6 +29,28 @@ err=$("$KPOP" -H 127.0.0.1 -p "$KPOPD_PORT" list 2>&1)
 t_expect_eq "unknown server principal: exit 5" 5 "$?"
 t_expect_match "unknown server principal: named as such" "(not know|unknown).*pop/127.0.0.1|pop/127.0.0.1.*(not know|unknown)" "$err"
 
+# Clock skew, with a fake clock (libfaketime) for one side only.
+if command -v faketime >/dev/null; then
+	bash "$KP_TOP_SRCDIR/kdc-test/kdc-test.sh" kinit "$KPOP_TEST_DIR" alice "$E2E_DIR/skew.ccache"
+	err=$(KRB5CCNAME=FILE:$E2E_DIR/skew.ccache faketime -f "+2h" "$KPOP" -H localhost -p "$KPOPD_PORT" list 2>&1)
+	t_expect_eq "client clock 2 h ahead: exit 6" 6 "$?"
+	t_expect_match "client clock skew explained" "clocks .* differ too much" "$err"
+	main_pid=$KPOPD_PID main_port=$KPOPD_PORT
+	KPOPD_PID=""
+	KPOPD_WRAP="faketime -f +2h" kpopd_start
+	err=$("$KPOP" -H localhost -p "$KPOPD_PORT" list 2>&1)
+	t_expect_eq "server clock 2 h ahead: the server refuses, exit 7" 7 "$?"
+	if grep -q "Clock skew too great" "$KPOPD_LOG"; then
+		t_pass "server clock skew: the reason is in the server log"
+	else
+		t_fail "server clock skew: the reason is in the server log" "not found"
+	fi
+	kpopd_stop
+	KPOPD_PID=$main_pid KPOPD_PORT=$main_port
+else
+	t_skip "clock skew" "faketime (libfaketime) is not installed"
+fi
+
 # Server refuses: realm not allowed (second server with realms=OTHER.REALM).
 main_pid=$KPOPD_PID main_port=$KPOPD_PORT
 KPOPD_PID=""

@@ -26,7 +26,7 @@ kpopd_start() {
 		KPOPD_PORT=$(free_port)
 		local listen=()
 		[ $listen_given = 1 ] || listen=(-L "127.0.0.1:$KPOPD_PORT pop3")
-		"$KPOPD" -F -o log=stderr -o log_level=debug \
+		${KPOPD_WRAP:-} "$KPOPD" -F -o log=stderr -o log_level=debug \
 			-o keytab="$KPOP_TEST_DIR/kpopd.keytab" \
 			-o rcache_dir="$KPOP_TEST_DIR/rcache" \
 			-o maildir="$MAILROOT/%u/Maildir" "${listen[@]}" \
