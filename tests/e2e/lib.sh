@@ -24,15 +24,18 @@ kpopd_start() {
 	for a in "$@"; do [ "$a" = -L ] && listen_given=1; done
 	while [ $tries -lt 5 ]; do
 		KPOPD_PORT=$(free_port)
-		local listen=()
+		local listen=() pidfile=$E2E_DIR/kpopd-$KPOPD_PORT.pid
 		[ $listen_given = 1 ] || listen=(-L "127.0.0.1:$KPOPD_PORT pop3")
+		# (KPOPD_WRAP, e.g. faketime, may fork: the daemon's own pidfile names the
+		# process to stop)
 		${KPOPD_WRAP:-} "$KPOPD" -F -o log=stderr -o log_level=debug \
 			-o keytab="$KPOP_TEST_DIR/kpopd.keytab" \
-			-o rcache_dir="$KPOP_TEST_DIR/rcache" \
+			-o rcache_dir="$KPOP_TEST_DIR/rcache" -o pidfile="$pidfile" \
 			-o maildir="$MAILROOT/%u/Maildir" "${listen[@]}" \
 			"${@//@PORT@/$KPOPD_PORT}" >>"$KPOPD_LOG" 2>&1 &
 		KPOPD_PID=$!
 		if wait_port "$KPOPD_PORT" 5 && kill -0 "$KPOPD_PID" 2>/dev/null; then
+			[ -s "$pidfile" ] && KPOPD_PID=$(cat "$pidfile")
 			return 0
 		fi
 		kill "$KPOPD_PID" 2>/dev/null
