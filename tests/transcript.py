@@ -117,7 +117,9 @@ def gssapi_auth(s, authzid, initial=True, host="localhost", layer=1):
         if len(offer) != 4 or not offer[0] & layer:
             raise AssertionError("bad security layer offer %r" % offer)
         size = b"\x00\x00\x00" if layer == 1 else b"\x00\x40\x00"
-        reply = bytes([layer]) + size + authzid.encode()
+        # "NAME+NUL" / "NAME+NULNUL": an authzid with trailing NULs (old clients)
+        az = authzid.encode().replace(b"+NUL", b"\0").replace(b"NUL", b"\0")
+        reply = bytes([layer]) + size + az
         s.send(base64.b64encode(ctx.wrap(reply, False).message) + b"\r\n")
         s.gss_ctx = ctx
 
