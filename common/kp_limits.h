@@ -39,6 +39,11 @@
  * close after repeated errors); 10 is what popa3d and Dovecot use. */
 #define KP_BAD_CMD_MAX 10
 
+/* A failed authentication is answered after this pause: with three tries per
+ * session it caps password guessing (USER/PASS over TLS) at a few per second per
+ * connection, at no cost to honest clients. */
+#define KP_AUTH_FAIL_DELAY_MS 1000
+
 /* Failed AUTH attempts per session before disconnecting. */
 #define KP_AUTH_FAIL_MAX 3
 

@@ -62,6 +62,7 @@ kp_conf_defaults(struct kp_conf *c)
 	c->max_bad_commands = KP_BAD_CMD_MAX;
 	c->sniff_ms = 300;
 	c->kpop_timeout = KP_KPOP_HANDSHAKE_SEC;
+	c->auth_failure_delay_ms = KP_AUTH_FAIL_DELAY_MS;
 	c->greeting = xstrdup("kpopd ready");
 	c->sasl_min_ssf = 0;
 	c->sasl_max_ssf = 256;
@@ -264,6 +265,9 @@ kp_conf_set(struct kp_conf *c, const char *key, const char *value, const char *w
 	} else if (strcmp(key, "sniff_ms") == 0) {
 		if (parse_int(value, 0, 10000, &c->sniff_ms) != 0)
 			return bad(where, key, "expected milliseconds (0-10000)");
+	} else if (strcmp(key, "auth_failure_delay_ms") == 0) {
+		if (parse_int(value, 0, 10000, &c->auth_failure_delay_ms) != 0)
+			return bad(where, key, "expected milliseconds (0-10000)");
 	} else if (strcmp(key, "kpop_timeout") == 0) {
 		if (parse_int(value, 1, 600, &c->kpop_timeout) != 0)
 			return bad(where, key, "expected seconds (1-600)");
@@ -412,6 +416,7 @@ kp_conf_dump(const struct kp_conf *c)
 	printf("max_bad_commands = %d\n", c->max_bad_commands);
 	printf("sniff_ms = %d\n", c->sniff_ms);
 	printf("kpop_timeout = %d\n", c->kpop_timeout);
+	printf("auth_failure_delay_ms = %d\n", c->auth_failure_delay_ms);
 	printf("kpop_pop3 = %s\n", c->kpop_pop3 ? "yes" : "no");
 	printf("rcache_dir = %s\n", c->rcache_dir != NULL ? c->rcache_dir : "");
 	printf("pidfile = %s\n", c->pidfile != NULL ? c->pidfile : "");

@@ -39,6 +39,7 @@ struct kp_conf {
 	int max_sessions;
 	int max_bad_commands;
 	int sniff_ms;          /* auto mode: wait for a KPOP client to speak first */
+	int auth_failure_delay_ms; /* pause before answering a failed authentication */
 	int kpop_timeout;      /* KPOP: seconds for the whole handshake */
 	int kpop_pop3;         /* KPOP: also accept tickets for pop3/HOST (movemail) */
 	char *rcache_dir;      /* Kerberos replay cache directory */

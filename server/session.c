@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <limits.h>
+#include <poll.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -233,6 +234,10 @@ static enum ev
 auth_failed(struct session *s, const char *why_log, const char *why_peer)
 {
 	kp_log(KP_LOG_WARN, "auth failed: %s", why_log);
+	if (s->conf->auth_failure_delay_ms > 0) {
+		kp_io_flush(&s->io);
+		poll(NULL, 0, s->conf->auth_failure_delay_ms);
+	}
 	kp_pop3_err(&s->io, "AUTH", "%s", why_peer);
 	kp_auth_reset(s->auth);
 	if (++s->auth_fails >= KP_AUTH_FAIL_MAX) {

@@ -142,7 +142,8 @@ def run_script(path, kpopd, kdcdir, workroot):
     if kdcdir:
         env["KRB5CCNAME"] = "FILE:" + os.path.join(kdcdir, ccache)
     base = ["-o", "log=stderr", "-o", "log_level=debug", "-o", "maildir=%s/%%u/Maildir" % root,
-            "-o", "listen=127.0.0.1:0 pop3", "-o", "idle_timeout=5"]
+            "-o", "listen=127.0.0.1:0 pop3", "-o", "idle_timeout=5",
+            "-o", "auth_failure_delay_ms=0"]
     if kdcdir:
         base += ["-o", "keytab=" + os.path.join(kdcdir, "kpopd.keytab")]
     with open(env["KP_TRANSCRIPT_LOG"], "ab") as f:
