@@ -396,9 +396,12 @@ kp_conf_dump(const struct kp_conf *c)
 	static const char *levels[] = { "err", "warn", "info", "debug" };
 	int i;
 
-	for (i = 0; i < c->nlisten; i++)
-		printf("listen = %s:%s %s\n", c->listen[i].addr, c->listen[i].port,
-		       kp_listen_mode_name(c->listen[i].mode));
+	for (i = 0; i < c->nlisten; i++) {
+		int v6 = strchr(c->listen[i].addr, ':') != NULL;
+
+		printf("listen = %s%s%s:%s %s\n", v6 ? "[" : "", c->listen[i].addr, v6 ? "]" : "",
+		       c->listen[i].port, kp_listen_mode_name(c->listen[i].mode));
+	}
 	printf("keytab = %s\n", c->keytab != NULL ? c->keytab : "");
 	printf("service = %s\n", c->service);
 	printf("server_principal = %s\n", c->server_principal != NULL ? c->server_principal : "");

@@ -48,6 +48,17 @@ for m in big dots binary nonl; do
 	fi
 done
 t_expect_eq "Maildir tmp/ is empty after delivery" 0 "$(find "$out_md/tmp" -type f | wc -l)"
+if grep -q $'\r' "$E2E_DIR/fetch.err"; then
+	t_fail "no progress line when stderr is not a terminal" "found one"
+else
+	t_pass "no progress line when stderr is not a terminal"
+fi
+if command -v script >/dev/null; then
+	out=$(script -qec "$KPOP -H localhost -p $KPOPD_PORT --maildir $E2E_DIR/out-tty fetch" /dev/null 2>&1)
+	t_expect_match "progress line on a terminal" "kpop: 4/4 messages, [0-9.]+ MB" "$out"
+else
+	t_skip "progress line on a terminal" "script(1) not installed"
+fi
 
 # fetch to stdout
 "$KPOP" -H localhost -p "$KPOPD_PORT" --stdout fetch >"$E2E_DIR/stdout.out" 2>/dev/null
