@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "kp_buf.h"
 #include "kp_dot.h"
 #include "kp_err.h"
 #include "kp_log.h"
@@ -139,19 +140,22 @@ pop3c_reply_big(struct pop3c *c, char *big, size_t max)
 int
 pop3c_send(struct pop3c *c, const char *fmt, ...)
 {
-	char line[KP_AUTH_LINE_MAX + 3];
+	struct kp_buf b;
 	va_list ap;
-	int n;
+	int rc;
 
+	/* a command, or an AUTH response of up to KP_AUTH_LINE_MAX; zeroed when freed
+	 * since it may carry a token or a password */
+	kp_buf_init(&b, KP_AUTH_LINE_MAX, 1);
 	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof(line) - 2, fmt, ap);
+	kp_buf_vaddf(&b, fmt, ap);
 	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(line) - 2)
-		return KP_E_TOOBIG;
-	kp_log_proto("C:", line, (size_t)n, 0);
-	line[n++] = '\r';
-	line[n++] = '\n';
-	return kp_io_write(&c->io, line, (size_t)n);
+	if (b.err == 0)
+		kp_log_proto("C:", (const char *)b.data, b.len, 0);
+	kp_buf_add(&b, "\r\n", 2);
+	rc = b.err != 0 ? b.err : kp_io_write(&c->io, b.data, b.len);
+	kp_buf_free(&b);
+	return rc;
 }
 
 int

@@ -88,37 +88,55 @@ kp_buf_addstr(struct kp_buf *b, const char *s)
 }
 
 int
-kp_buf_addf(struct kp_buf *b, const char *fmt, ...)
+kp_buf_vaddf(struct kp_buf *b, const char *fmt, va_list ap)
 {
-	va_list ap;
+	va_list again;
 	char small[256], *big = NULL;
 	int n, rc;
 
-	va_start(ap, fmt);
+	va_copy(again, ap);
 	n = vsnprintf(small, sizeof(small), fmt, ap);
-	va_end(ap);
 	if (n < 0) {
+		va_end(again);
 		b->err = b->err ? b->err : KP_E_INTERNAL;
 		return b->err;
 	}
-	if ((size_t)n < sizeof(small))
-		return kp_buf_add(b, small, (size_t)n);
+	if ((size_t)n < sizeof(small)) {
+		va_end(again);
+		rc = kp_buf_add(b, small, (size_t)n);
+		if (b->secret)
+			wipe(small, sizeof(small));
+		return rc;
+	}
 	if ((size_t)n > b->max) {
+		va_end(again);
 		b->err = b->err ? b->err : KP_E_TOOBIG;
 		return b->err;
 	}
 	big = malloc((size_t)n + 1);
 	if (big == NULL) {
+		va_end(again);
 		b->err = b->err ? b->err : KP_E_NOMEM;
 		return b->err;
 	}
-	va_start(ap, fmt);
-	vsnprintf(big, (size_t)n + 1, fmt, ap);
-	va_end(ap);
+	vsnprintf(big, (size_t)n + 1, fmt, again);
+	va_end(again);
 	rc = kp_buf_add(b, big, (size_t)n);
 	if (b->secret)
 		wipe(big, (size_t)n);
 	free(big);
+	return rc;
+}
+
+int
+kp_buf_addf(struct kp_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = kp_buf_vaddf(b, fmt, ap);
+	va_end(ap);
 	return rc;
 }
 

@@ -2,6 +2,7 @@
 #ifndef KP_BUF_H
 #define KP_BUF_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 struct kp_buf {
@@ -23,6 +24,8 @@ int kp_buf_add(struct kp_buf *b, const void *data, size_t n);
 int kp_buf_addstr(struct kp_buf *b, const char *s);
 int kp_buf_addf(struct kp_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+int kp_buf_vaddf(struct kp_buf *b, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
 
 /* Drop the contents (zeroed if secret) and clear the sticky error; keeps memory. */
 void kp_buf_reset(struct kp_buf *b);
