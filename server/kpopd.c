@@ -21,6 +21,7 @@
 #include "kp_err.h"
 #include "kp_io.h"
 #include "kp_log.h"
+#include "kp_pop3.h"
 #include "kp_tls.h"
 #include "server/auth.h"
 #include "server/conf.h"
@@ -123,10 +124,60 @@ addr_names(const struct sockaddr *sa, socklen_t len, char *sasl, size_t sasl_cap
 		snprintf(log, log_cap, sa->sa_family == AF_INET6 ? "[%s]:%s" : "%s:%s", host, serv);
 }
 
+/* systemd socket activation: LISTEN_PID is us and LISTEN_FDS sockets start at fd 3.
+ * The i-th socket takes the mode of the i-th listen setting (auto beyond them).
+ * Returns the number taken (0: not socket-activated), or KP_E_CONFIG. */
+static int
+activated_listeners(const struct kp_conf *c, struct listener *ls)
+{
+	const char *pid_s = getenv("LISTEN_PID"), *fds_s = getenv("LISTEN_FDS");
+	unsigned long pid, nfds, i;
+
+	if (pid_s == NULL || fds_s == NULL)
+		return 0;
+	if (kp_parse_ulong(pid_s, 1, ~0UL, &pid) != 0 || (pid_t)pid != getpid())
+		return 0;
+	if (kp_parse_ulong(fds_s, 1, MAX_SOCKS, &nfds) != 0) {
+		kp_log(KP_LOG_ERR, "LISTEN_FDS=%s: expected 1-%d sockets", fds_s, MAX_SOCKS);
+		return KP_E_CONFIG;
+	}
+	for (i = 0; i < nfds; i++) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		int fd = 3 + (int)i, on = 0, type = 0;
+		socklen_t ol = sizeof(on), tl = sizeof(type);
+
+		/* a stream socket that listens (SO_ACCEPTCONN is not known everywhere) */
+		if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) != 0 || type != SOCK_STREAM ||
+		    (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &ol) == 0 && !on)) {
+			kp_log(KP_LOG_ERR, "socket activation: fd %d is not a listening socket", fd);
+			return KP_E_CONFIG;
+		}
+		fcntl(fd, F_SETFD, FD_CLOEXEC);
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+		ls[i].fd = fd;
+		ls[i].mode = (int)i < c->nlisten ? c->listen[i].mode : KP_MODE_AUTO;
+		getsockname(fd, (struct sockaddr *)&ss, &sl);
+		addr_names((struct sockaddr *)&ss, sl, NULL, 0, ls[i].name, sizeof(ls[i].name));
+		kp_log(KP_LOG_INFO, "listening on %s (%s, socket activation)", ls[i].name,
+		       kp_listen_mode_name(ls[i].mode));
+	}
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	return (int)nfds;
+}
+
 static int
 open_listeners(const struct kp_conf *c, struct listener *ls, int *n_out)
 {
 	int i, n = 0;
+
+	n = activated_listeners(c, ls);
+	if (n != 0) {
+		*n_out = n;
+		return n < 0 ? n : 0;
+	}
 
 	for (i = 0; i < c->nlisten; i++) {
 		const struct kp_listen *l = &c->listen[i];

@@ -81,4 +81,33 @@ t_expect_eq "lines starting with From are quoted in the mbox" 0 \
 	"$(grep -c '^From bob' "$mbox")"
 
 kpopd_stop
+
+# systemd socket activation: a listening socket handed over as fd 3
+put_msg "$md" 1000000009.M9.test "$msgs/dots"
+read -r act_port act_pid < <("$PYTHON" - "$KPOPD" "$KPOP_TEST_DIR" "$MAILROOT" "$KPOPD_LOG" <<'PY'
+import os, socket, sys
+kpopd, kdc, mail, log = sys.argv[1:5]
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(16)
+pid = os.fork()
+if pid == 0:
+    if s.fileno() != 3:
+        os.dup2(s.fileno(), 3)
+    os.set_inheritable(3, True)
+    fd = os.open(log, os.O_WRONLY | os.O_APPEND)
+    os.dup2(fd, 2)
+    os.environ["LISTEN_PID"] = str(os.getpid())
+    os.environ["LISTEN_FDS"] = "1"
+    os.execv(kpopd, [kpopd, "-F", "-o", "log=stderr", "-o", "keytab=%s/kpopd.keytab" % kdc,
+                     "-o", "rcache_dir=%s/rcache" % kdc, "-o", "maildir=%s/%%u/Maildir" % mail,
+                     "-o", "listen=127.0.0.1:1 pop3"])
+print(s.getsockname()[1], pid, flush=True)
+PY
+)
+out=$("$KPOP" -H localhost -p "$act_port" list 2>&1)
+t_expect_eq "socket activation: kpop lists through the inherited socket" 0 "$?"
+t_expect_match "socket activation: the maildrop is served" "^1 messages" "$out"
+if grep -q "(pop3, socket activation)" "$KPOPD_LOG"; then t_pass "socket activation logged"; else t_fail "socket activation logged" "not in log"; fi
+stop_pid "$act_pid"
 t_summary
