@@ -343,7 +343,7 @@ kp_maildrop_send(struct kp_maildrop *md, unsigned long n, long body_lines,
 	*octets_out = octets;
 done:
 	close(fd);
-	return rc != 0 ? KP_E_IO : 0;
+	return rc;
 }
 
 int

@@ -34,8 +34,9 @@ void kp_maildrop_unmark_all(struct kp_maildrop *md);
 /* Stream message n to io, dot-stuffed with CRLF line ends and the final ".CRLF";
  * body_lines < 0 sends everything (RETR), >= 0 the header and that many body lines
  * (TOP).  Returns 0, KP_E_NOTFOUND (the file vanished: nothing was written), or
- * KP_E_IO (read or write error after the reply may have started: the caller must
- * drop the connection). *octets_out: message bytes read from the file. */
+ * another KP_E_* (a read error, or the write error, e.g. KP_E_TIMEOUT when the peer
+ * stopped reading) after the reply may have started: the caller must drop the
+ * connection. *octets_out: message bytes read from the file. */
 int kp_maildrop_send(struct kp_maildrop *md, unsigned long n, long body_lines,
 		     struct kp_io *io, int (*before)(void *arg), void *arg,
 		     unsigned long long *octets_out);

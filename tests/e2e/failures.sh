@@ -179,6 +179,37 @@ wait "$holder" 2>/dev/null
 kpopd_stop
 KPOPD_PID=$main_pid KPOPD_PORT=$main_port
 
+# A client that stops reading in the middle of a big RETR: the blocked write times
+# out (idle_timeout), the session ends and the maildrop is free again.
+bmd=$(mk_maildir bob)
+"$PYTHON" -c 'import sys; f=open(sys.argv[1],"wb"); [f.write(b"x"*79+b"\n") for _ in range(500000)]' "$bmd/new/1000000001.M1.big"
+main_pid=$KPOPD_PID main_port=$KPOPD_PORT
+KPOPD_PID=""
+kpopd_start -o idle_timeout=2
+cat >"$E2E_DIR/stall.script" <<EOS
+S~ \+OK .*
+AUTH
+S~ \+OK Logged in as bob.*
+C: RETR 1
+TOUCH $E2E_DIR/stalling
+HOLD 15
+EOS
+KRB5CCNAME=FILE:$KPOP_TEST_DIR/bob.ccache "$PYTHON" "$KP_TOP_SRCDIR/tests/pop3tcp.py" 127.0.0.1 "$KPOPD_PORT" "$E2E_DIR/stall.script" >/dev/null 2>&1 &
+staller=$!
+for _ in $(seq 100); do [ -e "$E2E_DIR/stalling" ] && break; sleep 0.05; done
+sleep 5
+KRB5CCNAME=FILE:$KPOP_TEST_DIR/bob.ccache "$KPOP" -H localhost -p "$KPOPD_PORT" list >/dev/null 2>&1
+t_expect_eq "a client that stops reading releases the maildrop after the timeout" 0 "$?"
+if grep -q "sending message 1 failed: timed out" "$KPOPD_LOG"; then
+	t_pass "the stalled write is logged as a timeout"
+else
+	t_fail "the stalled write is logged as a timeout" "not in log"
+fi
+kill "$staller" 2>/dev/null
+wait "$staller" 2>/dev/null
+kpopd_stop
+KPOPD_PID=$main_pid KPOPD_PORT=$main_port
+
 # SIGTERM stops the daemon and its sessions.
 kill -TERM "$KPOPD_PID"
 for _ in $(seq 50); do kill -0 "$KPOPD_PID" 2>/dev/null || break; sleep 0.1; done

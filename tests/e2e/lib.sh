@@ -12,6 +12,7 @@ KPOPD_LOG=$E2E_DIR/kpopd.log
 mkdir -p "$MAILROOT"
 
 e2e_cleanup() {
+	[ -z "${E2E_SHOW:-}" ] || grep -E "$E2E_SHOW" "$KPOPD_LOG" >&2
 	kpopd_stop
 	[ "${E2E_KEEP:-0}" = 1 ] || rm -rf "$E2E_DIR"
 }
