@@ -21,15 +21,19 @@ kp_io_init(struct kp_io *io, int rfd, int wfd, int timeout_ms)
 	io->rfd = rfd;
 	io->wfd = wfd;
 	io->timeout_ms = timeout_ms;
-	if (timeout_ms > 0 && wfd >= 0) {
-		/* A peer that stops reading must not hold a blocking write forever: the
-		 * write then fails with EAGAIN and the poll below applies the timeout.
-		 * (Not a socket: nothing to set, the call just fails.) */
+	if (timeout_ms > 0) {
+		/* A peer that stops reading (or sending, in the middle of a TLS record or
+		 * handshake) must not hold a blocking call forever: it then fails with
+		 * EAGAIN and the poll that follows applies the timeout.  (Not a socket:
+		 * nothing to set, the call just fails.) */
 		struct timeval tv;
 
 		tv.tv_sec = timeout_ms / 1000;
 		tv.tv_usec = (timeout_ms % 1000) * 1000;
-		(void)setsockopt(wfd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		if (wfd >= 0)
+			(void)setsockopt(wfd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		if (rfd >= 0)
+			(void)setsockopt(rfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	}
 	memset(&io->layer, 0, sizeof(io->layer));
 	io->rpos = io->rlen = io->wlen = 0;

@@ -6,8 +6,9 @@ usage: tlsprobe.py PORT CAFILE MODE
   twice       STLS, then STLS again inside TLS (refused); CAPA inside TLS lists no STLS
   userplain   USER/PASS without TLS (refused)
   corrupt     AUTH GSSAPI with an integrity layer, then a corrupted wrapped packet
+  stall       STLS, then silence instead of a TLS handshake: seconds until closed
 """
-import os, socket, ssl, sys
+import os, socket, ssl, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import transcript  # noqa: E402
@@ -47,6 +48,16 @@ def main():
             print("capa inside TLS: " + " ".join(lines))
             s.send(b"STLS\r\n")
             print("second STLS: " + s.line())
+    elif mode == "stall":
+        s.send(b"STLS\r\n")
+        print(s.line())
+        t0 = time.time()
+        try:
+            while s.sock.recv(100):
+                pass
+        except OSError:
+            pass
+        print("closed after %.0f s" % (time.time() - t0))
     elif mode == "userplain":
         s.send(b"USER alice\r\n")
         print(s.line())

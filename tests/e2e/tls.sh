@@ -58,6 +58,21 @@ fetch_check "KPOP + STLS" -p "$port" --auth kpop -u alice --cafile "$certs/ca.pe
 out=$("$KPOP" -H localhost -p "$port" --cafile "$certs/ca.pem" --sasl-layer privacy list 2>&1)
 t_expect_eq "no security layer on top of TLS: a client insisting on one is refused" 3 "$?"
 
+# a client that sends STLS and then no handshake is dropped at the idle timeout
+main_pid=$KPOPD_PID
+KPOPD_PID=""
+kpopd_start -L "127.0.0.1:@PORT@ pop3" "${tls_opts[@]}" -o idle_timeout=2
+out=$(timeout 20 "$PYTHON" "$KP_TOP_SRCDIR/tests/tlsprobe.py" "$KPOPD_PORT" "$certs/ca.pem" stall 2>&1)
+secs=$(printf '%s' "$out" | sed -nE 's/closed after ([0-9]+) s/\1/p')
+if [ -n "$secs" ] && [ "$secs" -le 5 ]; then
+	t_pass "a stalled TLS handshake is dropped at the idle timeout (${secs}s)"
+else
+	t_fail "a stalled TLS handshake is dropped at the idle timeout" "$out"
+fi
+kpopd_stop
+KPOPD_PID=$main_pid
+KPOPD_PORT=$port
+
 # a layer inside TLS, when the admin asks for it (sasl_layers_over_tls)
 main_pid=$KPOPD_PID
 KPOPD_PID=""
