@@ -16,6 +16,7 @@
 #include "kp_err.h"
 #include "kp_limits.h"
 #include "kp_log.h"
+#include "kp_pop3.h"
 
 #define CHUNK 65536
 static const char *subdirs[2] = { "new", "cur" };
@@ -25,12 +26,27 @@ struct msg {
 	unsigned char sub;       /* 0 new, 1 cur */
 	unsigned char deleted;
 	time_t mtime;
+	ino_t ino;               /* inode, mtime in ns and size on disk validate the */
+	unsigned long long mtime_ns; /* size cache */
+	off_t fsize;
 	unsigned long long size; /* wire size */
 	char uidl[KP_UIDL_MAX + 1];
 };
 
+/* The size cache (.kpopd.sizes in the Maildir): the wire size of each message,
+ * valid while the file's inode, mtime and size are unchanged, so that a login does
+ * not read the whole mailbox.  Any problem with it means "no cache". */
+struct cached {
+	const char *name;
+	unsigned long long ino, mtime, fsize, wsize;
+};
+
 struct kp_maildrop {
+	int rootfd;              /* the Maildir; -1 if missing */
 	int dirfd[2];            /* new/, cur/; -1 if missing */
+	char *cache_text;        /* the cache file's contents (names point into it) */
+	struct cached *cache;
+	size_t ncache, cache_hits;
 	int lockfd;
 	struct msg *msgs;
 	unsigned long n, cap;
@@ -84,6 +100,154 @@ scan_size(int fd, char *buf, unsigned long long *size_out)
 	return 0;
 }
 
+#define SIZECACHE ".kpopd.sizes"
+#define SIZECACHE_MAX (64UL * 1024 * 1024)
+
+static int
+cached_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct cached *)a)->name, ((const struct cached *)b)->name);
+}
+
+/* One line: "ino mtime fsize wsize name". */
+static int
+parse_cached(char *line, struct cached *c)
+{
+	char *w[5];
+	int i;
+
+	for (i = 0; i < 5; i++) {
+		w[i] = line;
+		if (i < 4) {
+			line = strchr(line, ' ');
+			if (line == NULL)
+				return -1;
+			*line++ = '\0';
+		}
+	}
+	if (w[4][0] == '\0' || w[4][0] == '.' || strchr(w[4], '/') != NULL)
+		return -1;
+	{
+		unsigned long v[4];
+
+		for (i = 0; i < 4; i++)
+			if (kp_parse_ulong(w[i], 0, ~0UL, &v[i]) != 0)
+				return -1;
+		c->ino = v[0];
+		c->mtime = v[1];
+		c->fsize = v[2];
+		c->wsize = v[3];
+	}
+	c->name = w[4];
+	return 0;
+}
+
+static void
+cache_load(struct kp_maildrop *md)
+{
+	struct stat st;
+	char *p, *end;
+	size_t n = 0, cap = 0;
+	ssize_t r;
+	int fd;
+
+	fd = openat(md->rootfd, SIZECACHE, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (unsigned long)st.st_size > SIZECACHE_MAX ||
+	    (md->cache_text = malloc((size_t)st.st_size + 1)) == NULL) {
+		close(fd);
+		return;
+	}
+	r = read(fd, md->cache_text, (size_t)st.st_size);
+	close(fd);
+	if (r != st.st_size) {
+		free(md->cache_text);
+		md->cache_text = NULL;
+		return;
+	}
+	md->cache_text[r] = '\0';
+	for (p = md->cache_text, end = p + r; p < end;) {
+		char *nl = memchr(p, '\n', (size_t)(end - p));
+		struct cached c;
+
+		if (nl == NULL)
+			break;
+		*nl = '\0';
+		if (parse_cached(p, &c) == 0) {
+			if (n == cap) {
+				struct cached *nc;
+
+				cap = cap ? cap * 2 : 256;
+				nc = realloc(md->cache, cap * sizeof(*nc));
+				if (nc == NULL)
+					break;
+				md->cache = nc;
+			}
+			md->cache[n++] = c;
+		}
+		p = nl + 1;
+	}
+	md->ncache = n;
+	if (n > 1)
+		qsort(md->cache, n, sizeof(*md->cache), cached_cmp);
+}
+
+static unsigned long long
+mtime_ns(const struct stat *st)
+{
+	return (unsigned long long)st->st_mtim.tv_sec * 1000000000ULL +
+	       (unsigned long long)st->st_mtim.tv_nsec;
+}
+
+static int
+cache_lookup(struct kp_maildrop *md, const char *name, const struct stat *st,
+	     unsigned long long *wsize_out)
+{
+	struct cached key, *c;
+
+	if (md->ncache == 0)
+		return 0;
+	key.name = name;
+	c = bsearch(&key, md->cache, md->ncache, sizeof(*md->cache), cached_cmp);
+	if (c == NULL || c->ino != (unsigned long long)st->st_ino ||
+	    c->mtime != mtime_ns(st) ||
+	    c->fsize != (unsigned long long)st->st_size)
+		return 0;
+	*wsize_out = c->wsize;
+	md->cache_hits++;
+	return 1;
+}
+
+/* Rewrite the cache when it missed or held stale entries (best effort). */
+static void
+cache_save(struct kp_maildrop *md)
+{
+	char tmp[64];
+	unsigned long i;
+	FILE *f;
+	int fd;
+
+	if (md->rootfd < 0 || (md->cache_hits == md->n && md->ncache == md->n))
+		return;
+	snprintf(tmp, sizeof(tmp), "%s.%ld", SIZECACHE, (long)getpid());
+	fd = openat(md->rootfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return;
+	f = fdopen(fd, "w");
+	if (f == NULL) {
+		close(fd);
+		unlinkat(md->rootfd, tmp, 0);
+		return;
+	}
+	for (i = 0; i < md->n; i++)
+		fprintf(f, "%llu %llu %llu %llu %s\n", (unsigned long long)md->msgs[i].ino,
+			md->msgs[i].mtime_ns,
+			(unsigned long long)md->msgs[i].fsize, md->msgs[i].size, md->msgs[i].name);
+	if (fclose(f) != 0 || renameat(md->rootfd, tmp, md->rootfd, SIZECACHE) != 0)
+		unlinkat(md->rootfd, tmp, 0);
+}
+
 static int
 add_dir(struct kp_maildrop *md, int sub)
 {
@@ -106,25 +270,19 @@ add_dir(struct kp_maildrop *md, int sub)
 
 		if (de->d_name[0] == '.')
 			continue;
-		fd = openat(md->dirfd[sub], de->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-		if (fd < 0)
-			continue; /* vanished or not a file we may read: not part of this session */
-		if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-			close(fd);
-			continue;
-		}
+		if (fstatat(md->dirfd[sub], de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    !S_ISREG(st.st_mode))
+			continue; /* vanished, or not a plain file: not part of this session */
 		if (md->n == md->cap) {
 			unsigned long ncap = md->cap ? md->cap * 2 : 64;
 			struct msg *nm;
 
 			if (md->n >= KP_MAILDROP_MSGS_MAX) {
-				close(fd);
 				rc = KP_E_TOOBIG;
 				break;
 			}
 			nm = realloc(md->msgs, ncap * sizeof(*nm));
 			if (nm == NULL) {
-				close(fd);
 				rc = KP_E_NOMEM;
 				break;
 			}
@@ -133,20 +291,30 @@ add_dir(struct kp_maildrop *md, int sub)
 		}
 		m = &md->msgs[md->n];
 		memset(m, 0, sizeof(*m));
+		if (!cache_lookup(md, de->d_name, &st, &m->size)) {
+			/* not cached: read it once to count its line ends */
+			fd = openat(md->dirfd[sub], de->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+			if (fd < 0)
+				continue;
+			if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+				close(fd);
+				continue;
+			}
+			rc = scan_size(fd, md->chunk, &m->size);
+			close(fd);
+			if (rc != 0)
+				break;
+		}
 		m->name = strdup(de->d_name);
 		if (m->name == NULL) {
-			close(fd);
 			rc = KP_E_NOMEM;
 			break;
 		}
 		m->sub = (unsigned char)sub;
 		m->mtime = st.st_mtime;
-		rc = scan_size(fd, md->chunk, &m->size);
-		close(fd);
-		if (rc != 0) {
-			free(m->name);
-			break;
-		}
+		m->ino = st.st_ino;
+		m->mtime_ns = mtime_ns(&st);
+		m->fsize = st.st_size;
 		make_uidl(m->name, m->uidl);
 		md->n++;
 	}
@@ -175,7 +343,7 @@ kp_maildrop_open(const char *path, struct kp_maildrop **md_out)
 	md = calloc(1, sizeof(*md));
 	if (md == NULL)
 		return KP_E_NOMEM;
-	md->dirfd[0] = md->dirfd[1] = md->lockfd = -1;
+	md->rootfd = md->dirfd[0] = md->dirfd[1] = md->lockfd = -1;
 	md->chunk = malloc(CHUNK);
 	md->wire = malloc(2 * CHUNK + 2);
 	if (md->chunk == NULL || md->wire == NULL) {
@@ -206,15 +374,15 @@ kp_maildrop_open(const char *path, struct kp_maildrop **md_out)
 		rc = (errno == EAGAIN || errno == EACCES) ? KP_E_INUSE : KP_E_IO;
 		goto fail;
 	}
+	md->rootfd = root;
 	for (sub = 0; sub < 2; sub++) {
 		md->dirfd[sub] = openat(root, subdirs[sub], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (md->dirfd[sub] < 0 && errno != ENOENT) {
 			kp_log(KP_LOG_ERR, "maildrop %s/%s: %s", path, subdirs[sub], strerror(errno));
-			close(root);
 			goto fail;
 		}
 	}
-	close(root);
+	cache_load(md);
 	for (sub = 0; sub < 2; sub++) {
 		if (md->dirfd[sub] < 0)
 			continue;
@@ -227,6 +395,12 @@ kp_maildrop_open(const char *path, struct kp_maildrop **md_out)
 	}
 	if (md->n > 1)
 		qsort(md->msgs, md->n, sizeof(*md->msgs), msg_cmp);
+	cache_save(md);
+	free(md->cache);
+	free(md->cache_text);
+	md->cache = NULL;
+	md->cache_text = NULL;
+	md->ncache = 0;
 	*md_out = md;
 	return 0;
 fail:
@@ -390,6 +564,10 @@ kp_maildrop_close(struct kp_maildrop *md)
 	free(md->msgs);
 	free(md->chunk);
 	free(md->wire);
+	free(md->cache);
+	free(md->cache_text);
+	if (md->rootfd >= 0)
+		close(md->rootfd);
 	if (md->dirfd[0] >= 0)
 		close(md->dirfd[0]);
 	if (md->dirfd[1] >= 0)

@@ -55,3 +55,21 @@ done
 rm -f "$md/new/big.1"
 printf 'Subject: s\n\nx\n' >"$md/new/small.1"
 "$PYTHON" "$src/tests/bench.py" "$port" 3
+
+# Login cost with a big maildrop: the first session reads every message to size it,
+# later ones take the sizes from .kpopd.sizes.
+rm -f "$md/new/small.1"
+"$PYTHON" - "$md/new" <<'PY'
+import os, sys
+body = (b"y" * 70 + b"\n") * 700
+for i in range(2000):
+    with open(os.path.join(sys.argv[1], "17%08d.M%dP1.bench" % (i, i)), "wb") as f:
+        f.write(b"Subject: %d\n\n" % i + body)
+PY
+for run in "first login (scan, writes the size cache)" "second login (size cache)"; do
+	t0=$(date +%s.%N)
+	"$KPOP" -q -H localhost -p "$port" --starttls off list >/dev/null
+	t1=$(date +%s.%N)
+	printf 'kpop list, 2000 messages / %s MiB: %-42s %6.1f ms\n' \
+		"$(du -sm "$md/new" | cut -f1)" "$run" "$(echo "($t1 - $t0) * 1000" | bc -l)"
+done

@@ -110,4 +110,19 @@ t_expect_eq "socket activation: kpop lists through the inherited socket" 0 "$?"
 t_expect_match "socket activation: the maildrop is served" "^1 messages" "$out"
 if grep -q "(pop3, socket activation)" "$KPOPD_LOG"; then t_pass "socket activation logged"; else t_fail "socket activation logged" "not in log"; fi
 stop_pid "$act_pid"
+
+# The size cache (.kpopd.sizes): written after a scan, never trusted for a changed
+# file, and a damaged cache only costs a rescan.
+kpopd_start
+wire_size() { "$PYTHON" -c 'import sys; b=open(sys.argv[1],"rb").read(); print(len(b)+b.count(b"\n")+(0 if b.endswith(b"\n") else 2))' "$1"; }
+list_size() { "$KPOP" -H localhost -p "$KPOPD_PORT" list 2>/dev/null | sed -n 's/^1 \([0-9]*\)$/\1/p'; }
+m9=$md/new/1000000009.M9.test
+t_expect_eq "LIST size of a fresh message" "$(wire_size "$m9")" "$(list_size)"
+if [ -s "$md/.kpopd.sizes" ]; then t_pass "size cache written"; else t_fail "size cache written" "no $md/.kpopd.sizes"; fi
+t_expect_eq "LIST size from the cache" "$(wire_size "$m9")" "$(list_size)"
+printf 'Subject: rewritten\n\nthis body is not the one the cache knows\nat all\n' >"$m9"
+t_expect_eq "a rewritten message is rescanned" "$(wire_size "$m9")" "$(list_size)"
+printf 'garbage line\n1 2 3\n99 99 99 99 ../../etc\n' >"$md/.kpopd.sizes"
+t_expect_eq "a damaged cache is ignored" "$(wire_size "$m9")" "$(list_size)"
+kpopd_stop
 t_summary
