@@ -138,6 +138,10 @@ sasl_proxy_cb(sasl_conn_t *conn, void *ctx, const char *requested_user, unsigned
 		sasl_seterror(conn, 0, "not authorized");
 		return SASL_NOAUTHZ;
 	}
+	/* No authzid: libsasl2 passes the authenticated name itself (as the plugin
+	 * wrote it, realm stripped when default) as the requested user. */
+	if (rlen == alen && memcmp(requested_user, auth_identity, alen) == 0)
+		rlen = 0;
 	if (rlen != 0 && strcmp(authz, principal) != 0 && strcmp(authz, a->user) != 0) {
 		char esc[KP_NAME_MAX * 4];
 

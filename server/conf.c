@@ -80,6 +80,7 @@ kp_conf_free(struct kp_conf *c)
 	for (i = 0; i < c->nrealms; i++)
 		free(c->realms[i]);
 	free(c->maildir);
+	free(c->usermap_file);
 	free(c->rcache_dir);
 	free(c->pidfile);
 	free(c->greeting);
@@ -239,6 +240,17 @@ kp_conf_set(struct kp_conf *c, const char *key, const char *value, const char *w
 	} else if (strcmp(key, "allow_instances") == 0) {
 		if (parse_bool(value, &c->allow_instances) != 0)
 			return bad(where, key, "expected yes or no");
+	} else if (strcmp(key, "usermap") == 0) {
+		if (strcmp(value, "realm") == 0)
+			c->usermap = KP_USERMAP_REALM;
+		else if (strcmp(value, "aname2lname") == 0)
+			c->usermap = KP_USERMAP_ANAME;
+		else if (strcmp(value, "file") == 0)
+			c->usermap = KP_USERMAP_FILE;
+		else
+			return bad(where, key, "expected realm, aname2lname or file");
+	} else if (strcmp(key, "usermap_file") == 0) {
+		set_str(&c->usermap_file, value);
 	} else if (strcmp(key, "maildir") == 0) {
 		if (value[0] == '\0' || (strstr(value, "%u") == NULL && strstr(value, "%h") == NULL))
 			return bad(where, key, "the template must contain %u or %h");
@@ -376,6 +388,9 @@ kp_conf_check(const struct kp_conf *c)
 	if (c->plaintext_login && c->tls_cert == NULL)
 		rc = bad("config", "plaintext_login", "needs TLS (tls_cert, tls_key): passwords "
 			 "never travel in clear");
+	if (c->usermap == KP_USERMAP_FILE &&
+	    (c->usermap_file == NULL || access(c->usermap_file, R_OK) != 0))
+		rc = bad("config", "usermap_file", "usermap = file needs a readable usermap_file");
 	if (c->sasl_min_ssf > c->sasl_max_ssf)
 		rc = bad("config", "sasl_min_ssf", "larger than sasl_max_ssf");
 	if (c->keytab != NULL) {
@@ -411,6 +426,9 @@ kp_conf_dump(const struct kp_conf *c)
 		printf(" %s", c->realms[i]);
 	printf("%s\n", c->nrealms == 0 ? " (default realm)" : "");
 	printf("allow_instances = %s\n", c->allow_instances ? "yes" : "no");
+	printf("usermap = %s\n", c->usermap == KP_USERMAP_ANAME ? "aname2lname" :
+	       c->usermap == KP_USERMAP_FILE ? "file" : "realm");
+	printf("usermap_file = %s\n", c->usermap_file != NULL ? c->usermap_file : "");
 	printf("maildir = %s\n", c->maildir);
 	printf("log = %s\n", c->log_syslog ? "syslog" : "stderr");
 	printf("log_level = %s\n", levels[c->log_level & 3]);

@@ -31,7 +31,9 @@ struct kp_conf {
 	char *hostname;        /* our host name for the greeting and SASL serverFQDN */
 	char *realms[KP_CONF_MAX_REALMS]; /* realms whose principals may log in */
 	int nrealms;           /* 0: the default realm only */
-	int allow_instances;   /* accept alice/admin@REALM as user "alice/admin" */
+	int allow_instances;   /* realm mode: alice/admin@REALM may log in as alice */
+	enum { KP_USERMAP_REALM, KP_USERMAP_ANAME, KP_USERMAP_FILE } usermap;
+	char *usermap_file;    /* file mode: "principal user" lines */
 	char *maildir;         /* template: %u user, %h home, %% percent */
 	int log_syslog;        /* 1 syslog, 0 stderr */
 	int log_level;         /* KP_LOG_* */

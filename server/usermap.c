@@ -8,6 +8,7 @@
 
 #include "kp_err.h"
 #include "kp_limits.h"
+#include "server/conf.h"
 
 int
 kp_usermap_valid_user(const char *name)
@@ -44,6 +45,43 @@ realm_allowed(const struct kp_conf *c, krb5_context ctx, const krb5_data *realm)
 		    memcmp(c->realms[i], realm->data, realm->length) == 0)
 			return 1;
 	return 0;
+}
+
+/* The map file: "principal user" per line, '#' comments; the first match wins. */
+static int
+map_file(const char *path, const char *principal, char *user, size_t cap)
+{
+	char line[KP_CONF_LINE_MAX + 2];
+	FILE *f = fopen(path, "r");
+	int rc = -1;
+
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *p = line, *princ, *u;
+
+		p[strcspn(p, "\r\n")] = '\0';
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '#' || *p == '\0')
+			continue;
+		princ = p;
+		p += strcspn(p, " \t");
+		if (*p == '\0')
+			continue;
+		*p++ = '\0';
+		while (*p == ' ' || *p == '\t')
+			p++;
+		u = p;
+		u[strcspn(u, " \t")] = '\0';
+		if (strcmp(princ, principal) == 0 && strlen(u) < cap) {
+			memcpy(user, u, strlen(u) + 1);
+			rc = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return rc;
 }
 
 int
@@ -85,20 +123,40 @@ kp_usermap_map(const struct kp_conf *c, const char *principal, char *user_out,
 		snprintf(why, whycap, "empty principal");
 		goto cleanup;
 	}
-	if (krb5_princ_size(ctx, p) > 1 && !c->allow_instances) {
-		snprintf(why, whycap, "%s has more than one component (allow_instances is off)",
-			 principal);
-		goto cleanup;
+	switch (c->usermap) {
+	case KP_USERMAP_ANAME:
+		/* krb5.conf's auth_to_local rules (default: the default realm only) */
+		kret = krb5_aname_to_localname(ctx, p, (int)sizeof(name) - 1, name);
+		if (kret != 0) {
+			snprintf(why, whycap, "no local name for %s (auth_to_local rules)", principal);
+			goto cleanup;
+		}
+		name[sizeof(name) - 1] = '\0';
+		break;
+	case KP_USERMAP_FILE:
+		if (map_file(c->usermap_file, principal, name, sizeof(name)) != 0) {
+			snprintf(why, whycap, "%s is not in %s", principal, c->usermap_file);
+			goto cleanup;
+		}
+		break;
+	default:
+		if (krb5_princ_size(ctx, p) > 1 && !c->allow_instances) {
+			snprintf(why, whycap,
+				 "%s has more than one component (allow_instances is off)", principal);
+			goto cleanup;
+		}
+		first = krb5_princ_component(ctx, p, 0);
+		if (first->length == 0 || first->length >= sizeof(name) ||
+		    memchr(first->data, '\0', first->length) != NULL) {
+			snprintf(why, whycap, "principal name of bad length");
+			goto cleanup;
+		}
+		memcpy(name, first->data, first->length);
+		name[first->length] = '\0';
+		break;
 	}
-	first = krb5_princ_component(ctx, p, 0);
-	if (first->length == 0 || first->length >= sizeof(name)) {
-		snprintf(why, whycap, "principal name of bad length");
-		goto cleanup;
-	}
-	memcpy(name, first->data, first->length);
-	name[first->length] = '\0';
-	if (strlen(name) != first->length || !kp_usermap_valid_user(name)) {
-		snprintf(why, whycap, "principal name is not a valid local user name");
+	if (!kp_usermap_valid_user(name)) {
+		snprintf(why, whycap, "%s maps to an invalid local user name", principal);
 		goto cleanup;
 	}
 	if (strlen(name) >= cap) {

@@ -7,9 +7,11 @@
 #include "server/conf.h"
 
 /* Map principal (e.g. "alice@KPOP.TEST") to a local user name.  The realm must be in
- * c->realms (default: the default realm); a multi-component principal is refused
- * unless c->allow_instances, in which case its first component is the user.  The
- * user name must be safe as a path element ([A-Za-z0-9._-], not starting with '.').
+ * c->realms (default: the default realm) in every mode.  Modes (c->usermap): realm
+ * strips it (a multi-component principal is refused unless c->allow_instances, in
+ * which case its first component is the user); aname2lname applies krb5.conf's
+ * auth_to_local rules; file looks the principal up in c->usermap_file.  The user
+ * name must be safe as a path element ([A-Za-z0-9._-], not starting with '.').
  * On success writes the name to user_out (cap bytes) and returns 0; otherwise
  * returns KP_E_AUTH and writes the reason for the log to why (whycap bytes). */
 int kp_usermap_map(const struct kp_conf *c, const char *principal, char *user_out,
