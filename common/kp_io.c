@@ -11,9 +11,31 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kp_err.h"
+
+void
+kp_io_sock_timeout(const struct kp_io *io, int timeout_ms)
+{
+	/* A peer that stops reading (or sending, in the middle of a TLS record or
+	 * handshake) must not hold a blocking call forever: it then fails with
+	 * EAGAIN and the poll that follows applies the timeout.  (Not a socket:
+	 * nothing to set, the call just fails.) */
+	struct timeval tv;
+	int saved = errno;
+
+	if (timeout_ms <= 0)
+		return;
+	tv.tv_sec = timeout_ms / 1000;
+	tv.tv_usec = (timeout_ms % 1000) * 1000;
+	if (io->wfd >= 0)
+		(void)setsockopt(io->wfd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (io->rfd >= 0)
+		(void)setsockopt(io->rfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	errno = saved;
+}
 
 void
 kp_io_init(struct kp_io *io, int rfd, int wfd, int timeout_ms)
@@ -21,24 +43,35 @@ kp_io_init(struct kp_io *io, int rfd, int wfd, int timeout_ms)
 	io->rfd = rfd;
 	io->wfd = wfd;
 	io->timeout_ms = timeout_ms;
-	if (timeout_ms > 0) {
-		/* A peer that stops reading (or sending, in the middle of a TLS record or
-		 * handshake) must not hold a blocking call forever: it then fails with
-		 * EAGAIN and the poll that follows applies the timeout.  (Not a socket:
-		 * nothing to set, the call just fails.) */
-		struct timeval tv;
-
-		tv.tv_sec = timeout_ms / 1000;
-		tv.tv_usec = (timeout_ms % 1000) * 1000;
-		if (wfd >= 0)
-			(void)setsockopt(wfd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-		if (rfd >= 0)
-			(void)setsockopt(rfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	}
+	kp_io_sock_timeout(io, timeout_ms);
 	memset(&io->layer, 0, sizeof(io->layer));
 	io->rpos = io->rlen = io->wlen = 0;
 	io->err = 0;
 	io->bytes_in = io->bytes_out = 0;
+}
+
+long long
+kp_io_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The process's deadline for every wait (0: none); see kp_io_set_deadline. */
+static long long io_deadline;
+
+void
+kp_io_set_deadline(long long at_ms)
+{
+	io_deadline = at_ms;
+}
+
+int
+kp_io_deadline_passed(void)
+{
+	return io_deadline > 0 && kp_io_now_ms() >= io_deadline;
 }
 
 int
@@ -64,6 +97,14 @@ kp_io_wait(int fd, short events, int ms)
 	struct pollfd p;
 	int r;
 
+	if (io_deadline > 0) {
+		long long rest = io_deadline - kp_io_now_ms();
+
+		if (rest <= 0)
+			return KP_E_TIMEOUT;
+		if (ms <= 0 || ms > rest)
+			ms = (int)rest;
+	}
 	p.fd = fd;
 	p.events = events;
 	p.revents = 0;

@@ -32,6 +32,18 @@ struct kp_io {
 
 void kp_io_init(struct kp_io *io, int rfd, int wfd, int timeout_ms);
 
+/* Bound each blocking read or write of the descriptors (SO_RCVTIMEO, SO_SNDTIMEO)
+ * to timeout_ms; kp_io_init sets it to its timeout.  Ignored for non-sockets. */
+void kp_io_sock_timeout(const struct kp_io *io, int timeout_ms);
+
+/* A deadline for every wait of this process (kp_io_wait and all that use it: the
+ * line reader, TLS, the SASL layer), on the kp_io_now_ms clock; 0 clears it.  Past
+ * it, waits fail with KP_E_TIMEOUT at once.  One session per process: the server
+ * uses it for "logged in within login_timeout, whatever was sent". */
+void kp_io_set_deadline(long long at_ms);
+int kp_io_deadline_passed(void);
+long long kp_io_now_ms(void);
+
 /* Put a layer under the stream from now on.  Unread input in the read-ahead buffer is
  * kept (call kp_io_discard_input first where it must not survive, e.g. after STLS);
  * buffered output is flushed through the old transport first. */

@@ -50,8 +50,39 @@
 /* RFC 1939 section 7: a unique-id is 1 to 70 characters in 0x21-0x7E. */
 #define KP_UIDL_MAX 70
 
-/* Messages in one maildrop: bounds the per-session table (~64 bytes an entry). */
+/* Messages served from one maildrop (max_messages' default and ceiling): bounds the
+ * per-session table.  Measured at about 200-290 bytes an entry with its name (100k
+ * messages: 19 MiB first login, 29 MiB with the size cache).  A larger maildrop is
+ * not refused (anyone who can send mail could then deny POP access): the oldest
+ * messages up to the limit are served. */
 #define KP_MAILDROP_MSGS_MAX 1000000
+
+/* Size cache (.kpopd.sizes): at most one entry per message served, each line at
+ * most four 20-digit numbers, a name of NAME_MAX and separators; a bigger file is
+ * ignored, so a crafted cache cannot cost more than the mailbox itself. */
+#define KP_SIZECACHE_LINE_MAX (4 * 21 + 255 + 1)
+
+/* Users with a uid below this are system accounts and may not log in (Debian's
+ * FIRST_UID); root needs allow_root on top of min_uid = 0. */
+#define KP_MIN_UID_DEFAULT 1000
+
+/* Before login, per client address: a campus NAT puts many users behind one
+ * address, so all connections are capped loosely and unauthenticated ones tightly
+ * (a handful of idle sockets must not lock everyone out of max_sessions). */
+#define KP_PREAUTH_PER_IP_DEFAULT 10
+#define KP_CONN_PER_IP_DEFAULT 100
+
+/* From connect to login, whatever the client sends (NOOP/CAPA do not extend it);
+ * real clients log in within a second, a slow KDC round trip included. */
+#define KP_LOGIN_TIMEOUT_SEC 60
+
+/* Idle time allowed before login: a client that has not authenticated has no
+ * RFC 1939 autologout guarantee to keep. */
+#define KP_PREAUTH_IDLE_SEC 30
+
+/* Turn a numeric limit into a string for messages. */
+#define KP_STR_(x) #x
+#define KP_STR(x) KP_STR_(x)
 
 /* A local user name or principal: longer names are refused, never truncated. */
 #define KP_NAME_MAX 256

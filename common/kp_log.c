@@ -37,16 +37,42 @@ kp_log_set_prefix(const char *prefix)
 	snprintf(log_prefix, sizeof(log_prefix), "%s", prefix != NULL ? prefix : "");
 }
 
+/* Copy in to out (cap >= 4 * strlen(in) + 1) with control characters as \xHH. */
+static void
+escape_controls(const char *in, char *out, size_t cap)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+
+	for (; *in != '\0' && o + 5 <= cap; in++) {
+		unsigned char c = (unsigned char)*in;
+
+		if (c < 0x20 || c == 0x7f) {
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		} else {
+			out[o++] = (char)c;
+		}
+	}
+	out[o] = '\0';
+}
+
 static void
 vlog(int level, const char *fmt, va_list ap)
 {
 	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
 	static const char *tag[] = { "error: ", "warning: ", "", "debug: " };
-	char msg[2048];
+	char raw[2048], msg[2048 * 4];
 
 	if (level > log_max)
 		return;
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	/* Every message: names and texts from peers, users and mailboxes (a Maildir
+	 * file name with a newline in it) can never forge a log line or reach a
+	 * terminal as a control sequence. */
+	escape_controls(raw, msg, sizeof(msg));
 	if (log_syslog) {
 		syslog(prio[level & 3], "%s%s%s", log_prefix, log_prefix[0] ? ": " : "", msg);
 	} else {

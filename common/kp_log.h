@@ -14,6 +14,8 @@ int kp_log_level(void);
 /* Prefix put before every message, e.g. "session 12 [127.0.0.1]:5555"; NULL clears. */
 void kp_log_set_prefix(const char *prefix);
 
+/* Log one message; control characters in the result (from any argument) are
+ * written as \xHH, so no argument can break a line or send escape sequences. */
 void kp_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void kp_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 

@@ -30,7 +30,7 @@ layer_read(void *ctx, void *buf, size_t n)
 
 	while (l->decpos == l->declen) {
 		ssize_t r;
-		int rc;
+		int rc, sr;
 
 		if (l->lower.read != NULL) {
 			r = l->lower.read(l->lower.ctx, l->raw, sizeof(l->raw));
@@ -51,9 +51,13 @@ layer_read(void *ctx, void *buf, size_t n)
 		if (r == 0)
 			return 0;
 		/* sasl_decode buffers partial packets; it returns data when one is whole */
-		if (sasl_decode(l->conn, l->raw, (unsigned)r, &l->dec, &l->declen) != SASL_OK) {
-			kp_log(KP_LOG_WARN, "security layer: a packet failed to decode: %s",
-			       sasl_errdetail(l->conn));
+		if ((sr = sasl_decode(l->conn, l->raw, (unsigned)r, &l->dec, &l->declen)) !=
+		    SASL_OK) {
+			/* sasl_errdetail would repeat a stale message from the
+			 * authentication; the cause is this packet */
+			kp_log(KP_LOG_WARN, "security layer: could not decode the peer's data "
+			       "(%s; the peer sent unprotected bytes, or a corrupted or "
+			       "oversized packet?)", sasl_errstring(sr, NULL, NULL));
 			l->declen = l->decpos = 0;
 			return KP_E_LAYER;
 		}

@@ -34,6 +34,11 @@ for i in 1 2 3; do
 	printf 'From: bob@kpop.test\nTo: alice@kpop.test\nSubject: demo message %s\n\nHello Alice, this is message %s.\n.a line starting with a dot\n' \
 		"$i" "$i" >"$md/new/170000000$i.M$i.demo"
 done
+# kpopd serves these virtual users as one mail uid (mail_uid): a root kpopd drops
+# to it before it opens a Maildir, which must be that uid's own.
+if [ "$(id -u)" -eq 0 ]; then mail_uid=64011; else mail_uid=$(id -u); fi
+chmod 711 "$work"
+chown -R "$mail_uid:$mail_uid" "$work/mail"
 ls -l "$md/new"
 
 say "3. kpopd on a free port (auto mode: KPOP and POP3 on one listener, STLS offered)"
@@ -41,7 +46,7 @@ bash "$top/tests/lib/mkcerts.sh" "$work/certs"
 echo "a throwaway CA and a certificate for localhost in $work/certs"
 port=$(free_port)
 "$top/server/kpopd" -F -o log=stderr -o log_level=info -o keytab="$KRB5_KTNAME" \
-	-o rcache_dir="$kdc/rcache" -o maildir="$work/mail/%u/Maildir" \
+	-o rcache_dir="$kdc/rcache" -o maildir="$work/mail/%u/Maildir" -o mail_uid="$mail_uid" \
 	-o tls_cert="$work/certs/server.pem" -o tls_key="$work/certs/server.key" \
 	-L "127.0.0.1:$port auto" 2>"$work/kpopd.log" &
 kpopd_pid=$!

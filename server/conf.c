@@ -66,6 +66,12 @@ kp_conf_defaults(struct kp_conf *c)
 	c->greeting = xstrdup("kpopd ready");
 	c->sasl_min_ssf = 0;
 	c->sasl_max_ssf = 256;
+	c->min_uid = KP_MIN_UID_DEFAULT;
+	c->max_messages = KP_MAILDROP_MSGS_MAX;
+	c->max_preauth_per_ip = KP_PREAUTH_PER_IP_DEFAULT;
+	c->max_conn_per_ip = KP_CONN_PER_IP_DEFAULT;
+	c->login_timeout = KP_LOGIN_TIMEOUT_SEC;
+	c->preauth_idle_timeout = KP_PREAUTH_IDLE_SEC;
 }
 
 void
@@ -87,6 +93,8 @@ kp_conf_free(struct kp_conf *c)
 	free(c->tls_cert);
 	free(c->tls_key);
 	free(c->tls_chain);
+	free(c->mail_uid);
+	free(c->mail_gid);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -308,6 +316,31 @@ kp_conf_set(struct kp_conf *c, const char *key, const char *value, const char *w
 	} else if (strcmp(key, "sasl_layers_over_tls") == 0) {
 		if (parse_bool(value, &c->sasl_layers_over_tls) != 0)
 			return bad(where, key, "expected yes or no");
+	} else if (strcmp(key, "mail_uid") == 0) {
+		set_str(&c->mail_uid, value);
+	} else if (strcmp(key, "mail_gid") == 0) {
+		set_str(&c->mail_gid, value);
+	} else if (strcmp(key, "min_uid") == 0) {
+		if (parse_int(value, 0, 2147483647UL, &c->min_uid) != 0)
+			return bad(where, key, "expected a uid");
+	} else if (strcmp(key, "allow_root") == 0) {
+		if (parse_bool(value, &c->allow_root) != 0)
+			return bad(where, key, "expected yes or no");
+	} else if (strcmp(key, "max_messages") == 0) {
+		if (parse_int(value, 1, KP_MAILDROP_MSGS_MAX, &c->max_messages) != 0)
+			return bad(where, key, "expected 1-" KP_STR(KP_MAILDROP_MSGS_MAX));
+	} else if (strcmp(key, "max_preauth_per_ip") == 0) {
+		if (parse_int(value, 1, 100000, &c->max_preauth_per_ip) != 0)
+			return bad(where, key, "expected 1-100000");
+	} else if (strcmp(key, "max_conn_per_ip") == 0) {
+		if (parse_int(value, 1, 100000, &c->max_conn_per_ip) != 0)
+			return bad(where, key, "expected 1-100000");
+	} else if (strcmp(key, "login_timeout") == 0) {
+		if (parse_int(value, 1, 3600, &c->login_timeout) != 0)
+			return bad(where, key, "expected seconds (1-3600)");
+	} else if (strcmp(key, "preauth_idle_timeout") == 0) {
+		if (parse_int(value, 1, 3600, &c->preauth_idle_timeout) != 0)
+			return bad(where, key, "expected seconds (1-3600)");
 	} else if (strcmp(key, "greeting") == 0) {
 		if (strpbrk(value, "\r\n") != NULL || strlen(value) > 200)
 			return bad(where, key, "one line of at most 200 characters");
@@ -449,4 +482,13 @@ kp_conf_dump(const struct kp_conf *c)
 	printf("sasl_min_ssf = %d\n", c->sasl_min_ssf);
 	printf("sasl_max_ssf = %d\n", c->sasl_max_ssf);
 	printf("sasl_layers_over_tls = %s\n", c->sasl_layers_over_tls ? "yes" : "no");
+	printf("mail_uid = %s\n", c->mail_uid != NULL ? c->mail_uid : "");
+	printf("mail_gid = %s\n", c->mail_gid != NULL ? c->mail_gid : "");
+	printf("min_uid = %d\n", c->min_uid);
+	printf("allow_root = %s\n", c->allow_root ? "yes" : "no");
+	printf("max_messages = %d\n", c->max_messages);
+	printf("max_preauth_per_ip = %d\n", c->max_preauth_per_ip);
+	printf("max_conn_per_ip = %d\n", c->max_conn_per_ip);
+	printf("login_timeout = %d\n", c->login_timeout);
+	printf("preauth_idle_timeout = %d\n", c->preauth_idle_timeout);
 }

@@ -54,6 +54,18 @@ struct kp_conf {
 	int sasl_min_ssf;      /* GSSAPI security layer: 0 none, 1 integrity, >1 privacy */
 	int sasl_max_ssf;
 	int sasl_layers_over_tls; /* also offer layers inside TLS */
+	/* Whose uid a session runs as (README "Security"): */
+	char *mail_uid;        /* virtual users: every session as this uid (name or
+				* number); NULL: the mapped user's passwd entry */
+	char *mail_gid;        /* with mail_uid: its group (name or number); NULL:
+				* the primary group of mail_uid's passwd entry */
+	int min_uid;           /* users with a lower uid are refused */
+	int allow_root;        /* uid 0 may log in (also needs min_uid = 0) */
+	int max_messages;      /* larger maildrops: the oldest max_messages are served */
+	int max_preauth_per_ip;/* connections per address not logged in yet */
+	int max_conn_per_ip;   /* all connections per address */
+	int login_timeout;     /* seconds from connect to login; commands do not extend it */
+	int preauth_idle_timeout; /* idle seconds allowed before login */
 };
 
 /* Fill c with the built-in defaults (everything owned by c). */

@@ -104,13 +104,39 @@ read_msg(struct hs *h, unsigned char *buf, size_t max, size_t *len_out, const ch
 	return 0;
 }
 
+/* Send one or two length-prefixed messages (b == NULL: one) in one write: a
+ * length and its body written apart wait for the peer's delayed ACK (Nagle). */
+static int
+write_msgs(struct hs *h, const void *a, size_t alen, const void *b, size_t blen)
+{
+	size_t n = 4 + alen + (b != NULL ? 4 + blen : 0);
+	unsigned char *buf = malloc(n), *p;
+	uint32_t be;
+	int rc;
+
+	if (buf == NULL)
+		return KP_E_NOMEM;
+	p = buf;
+	be = htonl((uint32_t)alen);
+	memcpy(p, &be, 4);
+	if (alen > 0)
+		memcpy(p + 4, a, alen);
+	p += 4 + alen;
+	if (b != NULL) {
+		be = htonl((uint32_t)blen);
+		memcpy(p, &be, 4);
+		if (blen > 0)
+			memcpy(p + 4, b, blen);
+	}
+	rc = write_all(h, buf, n);
+	free(buf);
+	return rc;
+}
+
 static int
 write_msg(struct hs *h, const void *data, size_t len)
 {
-	uint32_t be = htonl((uint32_t)len);
-	int rc = write_all(h, &be, 4);
-
-	return rc != 0 ? rc : write_all(h, data, len);
+	return write_msgs(h, data, len, NULL, 0);
 }
 
 /* Did the client speak first, and how?  1 KPOP, 0 POP3, KP_E_* to close. */
@@ -303,16 +329,17 @@ kp_kpop_accept(const struct kp_conf *c, int rfd, int wfd, int required, char *pr
 	}
 	/* 3. success: four zero bytes, then the AP-REP if mutual auth was asked for. */
 	len = 0;
-	if ((rc = write_msg(&h, "", 0)) != 0)
-		goto cleanup;
 	if (ap_opts & AP_OPTS_MUTUAL_REQUIRED) {
 		if ((kret = krb5_mk_rep(ctx, ac, &rep)) != 0) {
 			rc = KP_E_AUTH;
 			goto krb_fail;
 		}
-		if ((rc = write_msg(&h, rep.data, rep.length)) != 0)
-			goto cleanup;
+		rc = write_msgs(&h, "", 0, rep.data, rep.length);
+	} else {
+		rc = write_msg(&h, "", 0);
 	}
+	if (rc != 0)
+		goto cleanup;
 	memcpy(principal_out, client, strlen(client) + 1);
 	kp_log(KP_LOG_INFO, "KPOP: authenticated principal=%s mutual=%s", client,
 	       (ap_opts & AP_OPTS_MUTUAL_REQUIRED) ? "yes" : "no");

@@ -7,15 +7,18 @@
 #include <getopt.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kp_err.h"
@@ -38,19 +41,39 @@ struct listener {
 
 static volatile sig_atomic_t got_term, got_chld, got_hup;
 static SSL_CTX *tls_ctx;    /* NULL when TLS is not configured */
-static pid_t *child_pids;   /* live session processes, for shutdown */
+
+/* Live session processes: pid and client address per slot, in the daemon's own
+ * memory (it signals these pids at shutdown).  Whether each has logged in is the
+ * only thing a session reports back: one byte per slot in a shared page, so that
+ * the per-address limits can count connections that have not logged in yet.  A
+ * session can at worst misreport flags, never steer which pids are signalled. */
+struct child {
+	pid_t pid;
+	unsigned char addr[16];   /* IPv6, or IPv4 as ::ffff:a.b.c.d */
+};
+static struct child *child_tab;
+static volatile unsigned char *child_authed;
 static int nchild_slots;
 
 static void
-child_add(pid_t pid)
+child_mark_logged_in(void *arg)
 {
-	int i;
+	int slot = (int)(long)arg;
 
-	for (i = 0; i < nchild_slots; i++)
-		if (child_pids[i] == 0) {
-			child_pids[i] = pid;
-			return;
-		}
+	child_authed[slot] = 1;
+}
+
+/* The address a per-address limit counts by. */
+static void
+addr_key(const struct sockaddr_storage *ss, unsigned char key[16])
+{
+	memset(key, 0, 16);
+	if (ss->ss_family == AF_INET) {
+		key[10] = key[11] = 0xff;
+		memcpy(key + 12, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+	} else if (ss->ss_family == AF_INET6) {
+		memcpy(key, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
+	}
 }
 
 /* Reap finished sessions; returns how many. */
@@ -62,14 +85,35 @@ child_reap(int block)
 
 	while ((pid = waitpid(-1, NULL, block ? 0 : WNOHANG)) > 0) {
 		for (i = 0; i < nchild_slots; i++)
-			if (child_pids[i] == pid)
-				child_pids[i] = 0;
+			if (child_tab[i].pid == pid) {
+				child_tab[i].pid = 0;
+				child_authed[i] = 0;
+			}
 		n++;
 		if (block)
 			break;
 	}
 	return n;
 }
+
+/* Refusals are logged at most once a second, with how many were not. */
+static void
+log_refusal(const char *peer, const char *why)
+{
+	static time_t last;
+	static unsigned long quiet;
+	time_t now = time(NULL);
+
+	if (now == last) {
+		quiet++;
+		return;
+	}
+	kp_log(KP_LOG_WARN, "refusing %s: %s%s", peer, why,
+	       quiet > 0 ? " (and earlier refusals not logged)" : "");
+	last = now;
+	quiet = 0;
+}
+
 static int sigpipe_fds[2] = { -1, -1 };
 
 static void
@@ -234,7 +278,7 @@ open_listeners(const struct kp_conf *c, struct listener *ls, int *n_out)
 /* One connection, in the process that will serve it. */
 static int
 serve(const struct kp_conf *c, int rfd, int wfd, enum kp_listen_mode mode, const char *peer,
-      const char *local)
+      const char *local, long long start_ms, int slot)
 {
 	struct kp_session_params p;
 	char principal[256];
@@ -248,6 +292,11 @@ serve(const struct kp_conf *c, int rfd, int wfd, enum kp_listen_mode mode, const
 	p.local = local;
 	p.tls_ctx = tls_ctx;
 	p.implicit_tls = mode == KP_MODE_POP3S;
+	p.start_ms = start_ms;
+	if (slot >= 0) {
+		p.logged_in = child_mark_logged_in;
+		p.logged_in_arg = (void *)(long)slot;
+	}
 	if (mode == KP_MODE_AUTO || mode == KP_MODE_KPOP) {
 		rc = kp_kpop_accept(c, rfd, wfd, mode == KP_MODE_KPOP, principal, sizeof(principal));
 		if (rc < 0)
@@ -278,14 +327,24 @@ accept_one(const struct kp_conf *c, struct listener *l, struct listener *ls, int
 	struct sockaddr_storage peer_ss, local_ss;
 	socklen_t pl = sizeof(peer_ss), ll = sizeof(local_ss);
 	char peer[NI_MAXHOST + 16], local[NI_MAXHOST + 16], peer_log[NI_MAXHOST + 16], pfx[128];
+	unsigned char key[16];
+	long long start_ms;
 	pid_t pid;
-	int fd, i;
+	int fd, i, slot = -1, same = 0, preauth = 0;
 
 	fd = accept4(l->fd, (struct sockaddr *)&peer_ss, &pl, SOCK_CLOEXEC);
 	if (fd < 0) {
 		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
 			kp_log(KP_LOG_WARN, "accept on %s: %s", l->name, strerror(errno));
 		return;
+	}
+	start_ms = kp_io_now_ms();
+	{
+		/* every reply, KPOP frame and TLS record batch is one write: Nagle could
+		 * only hold the last segment back for the client's delayed ACK */
+		int one = 1;
+
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	}
 	if (*children >= c->max_sessions) {
 		static const char busy[] = "-ERR [SYS/TEMP] Too many connections, try later\r\n";
@@ -296,6 +355,39 @@ accept_one(const struct kp_conf *c, struct listener *l, struct listener *ls, int
 		close(fd);
 		return;
 	}
+	addr_key(&peer_ss, key);
+	for (i = 0; i < nchild_slots; i++) {
+		if (child_tab[i].pid == 0) {
+			if (slot < 0)
+				slot = i;
+			continue;
+		}
+		if (memcmp(child_tab[i].addr, key, sizeof(key)) != 0)
+			continue;
+		same++;
+		if (!child_authed[i])
+			preauth++;
+	}
+	if (slot < 0 || same >= c->max_conn_per_ip || preauth >= c->max_preauth_per_ip) {
+		static const char busy[] =
+			"-ERR [SYS/TEMP] Too many connections from your address, try later\r\n";
+		char why[128];
+
+		addr_names((struct sockaddr *)&peer_ss, pl, NULL, 0, peer_log, sizeof(peer_log));
+		if (slot < 0)
+			snprintf(why, sizeof(why), "no free session slot");
+		else if (same >= c->max_conn_per_ip)
+			snprintf(why, sizeof(why), "%d connections from this address "
+				 "(max_conn_per_ip)", same);
+		else
+			snprintf(why, sizeof(why), "%d connections from this address not logged "
+				 "in yet (max_preauth_per_ip)", preauth);
+		log_refusal(peer_log, why);
+		(void)!write(fd, busy, sizeof(busy) - 1);
+		close(fd);
+		return;
+	}
+	child_authed[slot] = 0;
 	pid = fork();
 	if (pid < 0) {
 		kp_log(KP_LOG_ERR, "fork: %s", strerror(errno));
@@ -304,7 +396,8 @@ accept_one(const struct kp_conf *c, struct listener *l, struct listener *ls, int
 	}
 	if (pid > 0) {
 		(*children)++;
-		child_add(pid);
+		child_tab[slot].pid = pid;
+		memcpy(child_tab[slot].addr, key, sizeof(key));
 		close(fd);
 		return;
 	}
@@ -320,7 +413,7 @@ accept_one(const struct kp_conf *c, struct listener *l, struct listener *ls, int
 	snprintf(pfx, sizeof(pfx), "%s", peer_log);
 	kp_log_set_prefix(pfx);
 	kp_log(KP_LOG_INFO, "connect on %s", l->name);
-	serve(c, fd, fd, l->mode, peer, local);
+	serve(c, fd, fd, l->mode, peer, local, start_ms, slot);
 	close(fd);
 	_exit(0);
 }
@@ -336,8 +429,10 @@ run_daemon(const struct kp_conf *c, int foreground)
 	if (open_listeners(c, ls, &nls) != 0)
 		return 1;
 	nchild_slots = c->max_sessions;
-	child_pids = calloc((size_t)nchild_slots, sizeof(*child_pids));
-	if (child_pids == NULL)
+	child_tab = calloc((size_t)nchild_slots, sizeof(*child_tab));
+	child_authed = mmap(NULL, (size_t)nchild_slots, PROT_READ | PROT_WRITE,
+			    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (child_tab == NULL || child_authed == MAP_FAILED)
 		kp_fatal("out of memory");
 	if (!foreground) {
 		pid_t pid = fork();
@@ -415,11 +510,12 @@ run_daemon(const struct kp_conf *c, int foreground)
 		close(ls[i].fd);
 	/* Sessions die without UPDATE: nothing a client marked is removed. */
 	for (i = 0; i < nchild_slots; i++)
-		if (child_pids[i] > 0)
-			kill(child_pids[i], SIGTERM);
+		if (child_tab[i].pid > 0)
+			kill(child_tab[i].pid, SIGTERM);
 	while (children > 0 && child_reap(1) > 0)
 		children--;
-	free(child_pids);
+	free(child_tab);
+	munmap((void *)child_authed, (size_t)nchild_slots);
 	if (c->pidfile != NULL)
 		unlink(c->pidfile);
 	return 0;
@@ -436,16 +532,21 @@ run_inetd(const struct kp_conf *c)
 
 	/* Only a TCP peer has an address SASL can use; pipes and UNIX sockets do not. */
 	if (getpeername(0, (struct sockaddr *)&ss, &sl) == 0 &&
-	    (ss.ss_family == AF_INET || ss.ss_family == AF_INET6))
+	    (ss.ss_family == AF_INET || ss.ss_family == AF_INET6)) {
+		int one = 1;
+
 		addr_names((struct sockaddr *)&ss, sl, peer, sizeof(peer), peer_log,
 			   sizeof(peer_log));
+		(void)setsockopt(0, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	}
 	if (getsockname(0, (struct sockaddr *)&ls_, &ll) == 0 &&
 	    (ls_.ss_family == AF_INET || ls_.ss_family == AF_INET6))
 		addr_names((struct sockaddr *)&ls_, ll, local, sizeof(local), NULL, 0);
 	kp_log_set_prefix(peer_log);
 	kp_log(KP_LOG_INFO, "connect (inetd)");
 	/* In inetd mode the listener mode is the first listen setting's. */
-	rc = serve(c, 0, 1, c->listen[0].mode, peer[0] ? peer : NULL, local[0] ? local : NULL);
+	rc = serve(c, 0, 1, c->listen[0].mode, peer[0] ? peer : NULL, local[0] ? local : NULL,
+		   kp_io_now_ms(), -1);
 	return rc == 0 ? 0 : 1;
 }
 

@@ -50,6 +50,9 @@ struct kp_maildrop {
 	int lockfd;
 	struct msg *msgs;
 	unsigned long n, cap;
+	unsigned long max;       /* messages served at most (the oldest) */
+	unsigned long found;     /* messages found, those beyond max included */
+	int heap;                /* msgs[] is a max-heap (the newest on top) */
 	char *chunk;             /* CHUNK bytes of file data */
 	char *wire;              /* 2 * CHUNK + 2 bytes of stuffed output */
 };
@@ -101,7 +104,6 @@ scan_size(int fd, char *buf, unsigned long long *size_out)
 }
 
 #define SIZECACHE ".kpopd.sizes"
-#define SIZECACHE_MAX (64UL * 1024 * 1024)
 
 static int
 cached_cmp(const void *a, const void *b)
@@ -151,10 +153,14 @@ cache_load(struct kp_maildrop *md)
 	ssize_t r;
 	int fd;
 
-	fd = openat(md->rootfd, SIZECACHE, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (md->n == 0)
+		return;
+	fd = openat(md->rootfd, SIZECACHE, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0)
 		return;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (unsigned long)st.st_size > SIZECACHE_MAX ||
+	/* at most one line per message found: a bigger cache is not ours to trust */
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    (unsigned long long)st.st_size > (unsigned long long)md->n * KP_SIZECACHE_LINE_MAX ||
 	    (md->cache_text = malloc((size_t)st.st_size + 1)) == NULL) {
 		close(fd);
 		return;
@@ -174,11 +180,13 @@ cache_load(struct kp_maildrop *md)
 		if (nl == NULL)
 			break;
 		*nl = '\0';
-		if (parse_cached(p, &c) == 0) {
+		if (parse_cached(p, &c) == 0 && n < md->n) {
 			if (n == cap) {
 				struct cached *nc;
 
 				cap = cap ? cap * 2 : 256;
+				if (cap > md->n)
+					cap = md->n;
 				nc = realloc(md->cache, cap * sizeof(*nc));
 				if (nc == NULL)
 					break;
@@ -249,6 +257,75 @@ cache_save(struct kp_maildrop *md)
 }
 
 static int
+msg_cmp(const void *a, const void *b)
+{
+	const struct msg *x = a, *y = b;
+
+	if (x->mtime != y->mtime)
+		return x->mtime < y->mtime ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/* Past max messages, msgs[] becomes a max-heap by age so that a flood keeps the
+ * oldest max messages in memory (and nothing else) until they are sorted. */
+static void
+sift_down(struct msg *h, unsigned long n, unsigned long i)
+{
+	for (;;) {
+		unsigned long l = 2 * i + 1, r = l + 1, big = i;
+		struct msg t;
+
+		if (l < n && msg_cmp(&h[l], &h[big]) > 0)
+			big = l;
+		if (r < n && msg_cmp(&h[r], &h[big]) > 0)
+			big = r;
+		if (big == i)
+			return;
+		t = h[i];
+		h[i] = h[big];
+		h[big] = t;
+		i = big;
+	}
+}
+
+/* Take one candidate (m->name owned by the caller until this returns 0). */
+static int
+add_candidate(struct kp_maildrop *md, struct msg *m)
+{
+	md->found++;
+	if (md->n == md->max) {
+		if (!md->heap) {
+			unsigned long i;
+
+			for (i = md->n / 2; i-- > 0;)
+				sift_down(md->msgs, md->n, i);
+			md->heap = 1;
+		}
+		if (msg_cmp(m, &md->msgs[0]) >= 0)
+			return 1; /* newer than all we keep */
+		free(md->msgs[0].name);
+		md->msgs[0] = *m;
+		sift_down(md->msgs, md->n, 0);
+		return 0;
+	}
+	if (md->n == md->cap) {
+		unsigned long ncap = md->cap ? md->cap * 2 : 64;
+		struct msg *nm;
+
+		if (ncap > md->max)
+			ncap = md->max;
+		nm = realloc(md->msgs, ncap * sizeof(*nm));
+		if (nm == NULL)
+			return KP_E_NOMEM;
+		md->msgs = nm;
+		md->cap = ncap;
+	}
+	md->msgs[md->n++] = *m;
+	return 0;
+}
+
+/* Phase 1: the plain files in new/ or cur/, with what the size cache checks. */
+static int
 add_dir(struct kp_maildrop *md, int sub)
 {
 	DIR *d;
@@ -265,78 +342,95 @@ add_dir(struct kp_maildrop *md, int sub)
 	}
 	while ((de = readdir(d)) != NULL) {
 		struct stat st;
-		struct msg *m;
-		int fd;
+		struct msg m;
 
 		if (de->d_name[0] == '.')
 			continue;
 		if (fstatat(md->dirfd[sub], de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
 		    !S_ISREG(st.st_mode))
 			continue; /* vanished, or not a plain file: not part of this session */
-		if (md->n == md->cap) {
-			unsigned long ncap = md->cap ? md->cap * 2 : 64;
-			struct msg *nm;
-
-			if (md->n >= KP_MAILDROP_MSGS_MAX) {
-				rc = KP_E_TOOBIG;
-				break;
-			}
-			nm = realloc(md->msgs, ncap * sizeof(*nm));
-			if (nm == NULL) {
-				rc = KP_E_NOMEM;
-				break;
-			}
-			md->msgs = nm;
-			md->cap = ncap;
-		}
-		m = &md->msgs[md->n];
-		memset(m, 0, sizeof(*m));
-		if (!cache_lookup(md, de->d_name, &st, &m->size)) {
-			/* not cached: read it once to count its line ends */
-			fd = openat(md->dirfd[sub], de->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-			if (fd < 0)
-				continue;
-			if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-				close(fd);
-				continue;
-			}
-			rc = scan_size(fd, md->chunk, &m->size);
-			close(fd);
-			if (rc != 0)
-				break;
-		}
-		m->name = strdup(de->d_name);
-		if (m->name == NULL) {
+		memset(&m, 0, sizeof(m));
+		m.name = strdup(de->d_name);
+		if (m.name == NULL) {
 			rc = KP_E_NOMEM;
 			break;
 		}
-		m->sub = (unsigned char)sub;
-		m->mtime = st.st_mtime;
-		m->ino = st.st_ino;
-		m->mtime_ns = mtime_ns(&st);
-		m->fsize = st.st_size;
-		make_uidl(m->name, m->uidl);
-		md->n++;
+		m.sub = (unsigned char)sub;
+		m.mtime = st.st_mtime;
+		m.ino = st.st_ino;
+		m.mtime_ns = mtime_ns(&st);
+		m.fsize = st.st_size;
+		rc = add_candidate(md, &m);
+		if (rc != 0)
+			free(m.name);
+		if (rc < 0)
+			break;
+		rc = 0;
 	}
 	closedir(d);
 	return rc;
 }
 
+/* Open a message file for reading: never a symlink, never blocking in open() (a
+ * FIFO renamed over a message would hang the session), and only a regular file.
+ * Returns the descriptor, or -1 with errno set. */
 static int
-msg_cmp(const void *a, const void *b)
+open_regular(int dirfd, const char *name)
 {
-	const struct msg *x = a, *y = b;
+	struct stat st;
+	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 
-	if (x->mtime != y->mtime)
-		return x->mtime < y->mtime ? -1 : 1;
-	return strcmp(x->name, y->name);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0) {
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	return fd;
+}
+
+/* Phase 2: wire sizes, from the cache or by reading the file once.  Messages that
+ * vanished meanwhile are dropped. */
+static int
+fill_sizes(struct kp_maildrop *md)
+{
+	unsigned long i, keep = 0;
+	int rc = 0;
+
+	for (i = 0; i < md->n; i++) {
+		struct msg *m = &md->msgs[i];
+		struct stat st;
+
+		st.st_ino = m->ino;
+		st.st_size = m->fsize;
+		st.st_mtim.tv_sec = (time_t)(m->mtime_ns / 1000000000ULL);
+		st.st_mtim.tv_nsec = (long)(m->mtime_ns % 1000000000ULL);
+		if (rc == 0 && !cache_lookup(md, m->name, &st, &m->size)) {
+			int fd = open_regular(md->dirfd[m->sub], m->name);
+
+			if (fd < 0) {
+				free(m->name);
+				continue;
+			}
+			rc = scan_size(fd, md->chunk, &m->size);
+			close(fd);
+		}
+		make_uidl(m->name, m->uidl);
+		md->msgs[keep++] = *m;
+	}
+	md->n = keep;
+	return rc;
 }
 
 int
-kp_maildrop_open(const char *path, struct kp_maildrop **md_out)
+kp_maildrop_open(const char *path, uid_t owner, unsigned long max,
+		 struct kp_maildrop **md_out)
 {
 	struct kp_maildrop *md;
 	struct flock fl;
+	struct stat st;
 	int root, sub, rc = KP_E_IO;
 
 	*md_out = NULL;
@@ -344,6 +438,7 @@ kp_maildrop_open(const char *path, struct kp_maildrop **md_out)
 	if (md == NULL)
 		return KP_E_NOMEM;
 	md->rootfd = md->dirfd[0] = md->dirfd[1] = md->lockfd = -1;
+	md->max = max > 0 && max < KP_MAILDROP_MSGS_MAX ? max : KP_MAILDROP_MSGS_MAX;
 	md->chunk = malloc(CHUNK);
 	md->wire = malloc(2 * CHUNK + 2);
 	if (md->chunk == NULL || md->wire == NULL) {
@@ -360,8 +455,18 @@ kp_maildrop_open(const char *path, struct kp_maildrop **md_out)
 		kp_log(KP_LOG_ERR, "maildrop %s: %s", path, strerror(errno));
 		goto fail;
 	}
-	md->lockfd = openat(root, ".kpopd.lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (md->lockfd < 0) {
+	/* Whatever the path resolved to must be the user's own directory: a link to
+	 * somebody else's Maildir is not this user's mail. */
+	if (fstat(root, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != owner) {
+		kp_log(KP_LOG_ERR, "maildrop %s: not a directory owned by uid %lu (owner %lu)",
+		       path, (unsigned long)owner, (unsigned long)st.st_uid);
+		close(root);
+		rc = KP_E_AUTH;
+		goto fail;
+	}
+	md->lockfd = openat(root, ".kpopd.lock",
+			    O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
+	if (md->lockfd < 0 || fstat(md->lockfd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		kp_log(KP_LOG_ERR, "maildrop %s: lock file: %s", path, strerror(errno));
 		close(root);
 		goto fail;
@@ -376,13 +481,13 @@ kp_maildrop_open(const char *path, struct kp_maildrop **md_out)
 	}
 	md->rootfd = root;
 	for (sub = 0; sub < 2; sub++) {
-		md->dirfd[sub] = openat(root, subdirs[sub], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		md->dirfd[sub] = openat(root, subdirs[sub],
+					O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 		if (md->dirfd[sub] < 0 && errno != ENOENT) {
 			kp_log(KP_LOG_ERR, "maildrop %s/%s: %s", path, subdirs[sub], strerror(errno));
 			goto fail;
 		}
 	}
-	cache_load(md);
 	for (sub = 0; sub < 2; sub++) {
 		if (md->dirfd[sub] < 0)
 			continue;
@@ -392,6 +497,13 @@ kp_maildrop_open(const char *path, struct kp_maildrop **md_out)
 			       kp_strerror(rc));
 			goto fail;
 		}
+	}
+	cache_load(md);
+	rc = fill_sizes(md);
+	if (rc != 0) {
+		kp_log(KP_LOG_ERR, "maildrop %s: reading a message failed: %s", path,
+		       kp_strerror(rc));
+		goto fail;
 	}
 	if (md->n > 1)
 		qsort(md->msgs, md->n, sizeof(*md->msgs), msg_cmp);
@@ -406,6 +518,12 @@ kp_maildrop_open(const char *path, struct kp_maildrop **md_out)
 fail:
 	kp_maildrop_close(md);
 	return rc;
+}
+
+unsigned long
+kp_maildrop_found(const struct kp_maildrop *md)
+{
+	return md->found;
 }
 
 unsigned long
@@ -467,10 +585,10 @@ kp_maildrop_unmark_all(struct kp_maildrop *md)
 static int
 open_msg(struct kp_maildrop *md, struct msg *m)
 {
-	int fd = openat(md->dirfd[m->sub], m->name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	int fd = open_regular(md->dirfd[m->sub], m->name);
 
 	if (fd < 0 && errno == ENOENT && m->sub == 0 && md->dirfd[1] >= 0) {
-		fd = openat(md->dirfd[1], m->name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		fd = open_regular(md->dirfd[1], m->name);
 		if (fd >= 0)
 			m->sub = 1;
 	}
@@ -524,7 +642,7 @@ int
 kp_maildrop_commit(struct kp_maildrop *md, unsigned long *removed_out)
 {
 	unsigned long i, removed = 0;
-	int rc = 0, sub;
+	int rc = 0, sub, changed[2] = { 0, 0 };
 
 	for (i = 0; i < md->n; i++) {
 		struct msg *m = &md->msgs[i];
@@ -532,11 +650,13 @@ kp_maildrop_commit(struct kp_maildrop *md, unsigned long *removed_out)
 		if (!m->deleted)
 			continue;
 		if (unlinkat(md->dirfd[m->sub], m->name, 0) == 0 || errno == ENOENT) {
+			changed[m->sub] = 1;
 			removed++;
 			continue;
 		}
 		if (m->sub == 0 && md->dirfd[1] >= 0 &&
 		    (unlinkat(md->dirfd[1], m->name, 0) == 0 || errno == ENOENT)) {
+			changed[1] = 1;
 			removed++;
 			continue;
 		}
@@ -544,9 +664,10 @@ kp_maildrop_commit(struct kp_maildrop *md, unsigned long *removed_out)
 		       strerror(errno));
 		rc = KP_E_IO;
 	}
-	/* Make the removals durable before we say +OK. */
+	/* Make the removals durable before we say +OK; a directory nothing was
+	 * removed from needs no sync. */
 	for (sub = 0; sub < 2; sub++)
-		if (md->dirfd[sub] >= 0 && fsync(md->dirfd[sub]) != 0)
+		if (changed[sub] && md->dirfd[sub] >= 0 && fsync(md->dirfd[sub]) != 0)
 			rc = KP_E_IO;
 	*removed_out = removed;
 	return rc;

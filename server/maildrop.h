@@ -4,15 +4,22 @@
 #define KP_MAILDROP_H
 
 #include <stddef.h>
+#include <sys/types.h>
 #include "kp_io.h"
 
 struct kp_maildrop;
 
 /* Open the Maildir at path (new/ and cur/), take the session lock and number the
- * messages (oldest first).  A missing Maildir is an empty maildrop.  Returns 0 and
- * sets *md_out, or KP_E_INUSE (another session holds it), KP_E_TOOBIG (too many
- * messages), KP_E_IO. */
-int kp_maildrop_open(const char *path, struct kp_maildrop **md_out);
+ * messages (oldest first), at most max of them: past max the oldest max are served.
+ * The caller already runs as the maildrop's user: the opened directory must be
+ * owned by owner (else KP_E_AUTH), new/ and cur/ must be directories, not links.
+ * A missing Maildir is an empty maildrop.  Returns 0 and sets *md_out, or
+ * KP_E_INUSE (another session holds it), KP_E_AUTH, KP_E_NOMEM, KP_E_IO. */
+int kp_maildrop_open(const char *path, uid_t owner, unsigned long max,
+		     struct kp_maildrop **md_out);
+
+/* Messages found at open, including those beyond max that are not served. */
+unsigned long kp_maildrop_found(const struct kp_maildrop *md);
 
 /* Number of messages at open, deleted ones included (message numbers are 1..count). */
 unsigned long kp_maildrop_count(const struct kp_maildrop *md);

@@ -3,13 +3,12 @@
 #include "server/session.h"
 
 #include <errno.h>
-#include <grp.h>
 #include <limits.h>
 #include <poll.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,6 +20,7 @@
 #include "kp_pop3.h"
 #include "kp_tls.h"
 #include "server/auth.h"
+#include "server/ident.h"
 #include "server/maildrop.h"
 #include "server/usermap.h"
 
@@ -55,12 +55,16 @@ struct session {
 	char principal[KP_NAME_MAX];
 	int bad_cmds, auth_fails;
 	int end_rc;
+	long long login_deadline; /* kp_io_now_ms by which AUTHORIZATION must end */
 	unsigned long retr, top, dele, removed;
 	unsigned long long retr_octets;
 	char kpop_user[KP_NAME_MAX]; /* USER given after a KPOP handshake, or over TLS */
 	struct kp_tls *tls;          /* TLS is active */
 	unsigned ssf;                /* SASL security layer in use (0 none) */
-	char line[KP_CMD_LINE_MAX + 1];
+	/* AUTH may carry its initial response on the command line (Perl's Net::POP3
+	 * does, against RFC 5034, as Dovecot allows): that one command gets the AUTH
+	 * continuation cap, every other the RFC 2449 cap. */
+	char line[KP_AUTH_LINE_MAX + 1];
 	char raw[KP_CMD_LINE_MAX + 1]; /* the line before splitting (PASS keeps spaces) */
 };
 
@@ -131,10 +135,10 @@ cmd_quit(struct session *s, int argc, char **argv)
 
 /* Expand the maildir template for user: %u user, %h home directory, %% percent. */
 static int
-maildir_path(const struct kp_conf *c, const char *user, char *out, size_t cap)
+maildir_path(const struct kp_conf *c, const char *user, const struct kp_ident *id,
+	     char *out, size_t cap)
 {
 	const char *t = c->maildir;
-	struct passwd *pw = NULL;
 	size_t n = 0;
 
 	for (; *t != '\0'; t++) {
@@ -145,9 +149,9 @@ maildir_path(const struct kp_conf *c, const char *user, char *out, size_t cap)
 			add = user;
 			t++;
 		} else if (*t == '%' && t[1] == 'h') {
-			if (pw == NULL && (pw = getpwnam(user)) == NULL)
+			if (id->home[0] == '\0')
 				return KP_E_NOTFOUND;
-			add = pw->pw_dir;
+			add = id->home;
 			t++;
 		} else if (*t == '%' && t[1] == '%') {
 			add = "%";
@@ -164,68 +168,61 @@ maildir_path(const struct kp_conf *c, const char *user, char *out, size_t cap)
 	return 0;
 }
 
-/* A root session serving a user's maildir becomes the maildir's owner first, so a
- * bug in mail handling cannot reach other users' mail. */
-static int
-become_owner(const char *path)
-{
-	struct stat st;
-	struct passwd *pw;
-
-	if (geteuid() != 0 || stat(path, &st) != 0 || st.st_uid == 0)
-		return 0;
-	pw = getpwuid(st.st_uid);
-	if (setgroups(0, NULL) != 0 && errno != EPERM)
-		return KP_E_IO;
-	if (pw != NULL && initgroups(pw->pw_name, st.st_gid) != 0)
-		return KP_E_IO;
-	if (setgid(st.st_gid) != 0 || setuid(st.st_uid) != 0)
-		return KP_E_IO;
-	if (setuid(0) == 0)
-		return KP_E_INTERNAL; /* dropping privileges did not stick */
-	return 0;
-}
-
-/* Authenticated as principal, authorized as user: open the maildrop.  Replies
- * itself.  Returns EV_LOGIN or EV_DONE (login refused; stay in AUTHORIZATION). */
+/* Authenticated as principal, authorized as user: become the user, then open the
+ * maildrop.  Replies itself.  Returns EV_LOGIN, EV_DONE (refused before anything
+ * changed; stay in AUTHORIZATION) or EV_DROP (privileges are gone: a second login
+ * attempt could not read the keytab any more). */
 static enum ev
 login(struct session *s, const char *principal, const char *user)
 {
-	char path[PATH_MAX];
-	unsigned long count;
+	char path[PATH_MAX], why[256];
+	struct kp_ident id;
+	unsigned long count, total;
 	unsigned long long octets;
 	int rc;
 
-	rc = maildir_path(s->conf, user, path, sizeof(path));
+	rc = kp_ident_resolve(s->conf, user, &id, why, sizeof(why));
+	if (rc == 0)
+		rc = maildir_path(s->conf, user, &id, path, sizeof(path));
 	if (rc != 0) {
-		kp_log(KP_LOG_WARN, "login %s as %s: no maildrop path (%s)", principal, user,
-		       kp_strerror(rc));
-		kp_pop3_err(&s->io, "SYS/PERM", "No mailbox for this user");
+		kp_log(KP_LOG_WARN, "login %s as %s refused: %s", principal, user,
+		       rc == KP_E_NOTFOUND && strcmp(why, "ok") == 0 ? "no home directory for %h" :
+		       rc == KP_E_TOOBIG ? "maildrop path too long" : why);
+		if (rc == KP_E_AUTH)
+			kp_pop3_err(&s->io, "AUTH", "This user may not log in by POP3");
+		else
+			kp_pop3_err(&s->io, "SYS/PERM", "No mailbox for this user");
 		return EV_DONE;
 	}
-	if (become_owner(path) != 0) {
-		kp_log(KP_LOG_ERR, "login %s as %s: cannot switch to the owner of %s: %s",
-		       principal, user, path, strerror(errno));
+	/* Nothing under path has been looked at yet: drop privileges first. */
+	if (kp_ident_become(&id) != 0) {
+		kp_log(KP_LOG_ERR, "login %s as %s: cannot switch to uid %lu gid %lu: %s",
+		       principal, user, (unsigned long)id.uid, (unsigned long)id.gid,
+		       strerror(errno));
 		kp_pop3_err(&s->io, "SYS/TEMP", "Internal error");
 		return EV_DROP;
 	}
-	rc = kp_maildrop_open(path, &s->md);
+	rc = kp_maildrop_open(path, id.uid, (unsigned long)s->conf->max_messages, &s->md);
 	if (rc == KP_E_INUSE) {
 		kp_log(KP_LOG_INFO, "login %s as %s: maildrop in use", principal, user);
 		kp_pop3_err(&s->io, "IN-USE", "Mailbox is locked by another POP3 session");
-		return EV_DONE;
+		return EV_DROP;
 	}
 	if (rc != 0) {
 		kp_log(KP_LOG_ERR, "login %s as %s: cannot open %s: %s", principal, user, path,
 		       kp_strerror(rc));
 		kp_pop3_err(&s->io, "SYS/TEMP", "Cannot open mailbox");
-		return EV_DONE;
+		return EV_DROP;
 	}
 	snprintf(s->user, sizeof(s->user), "%s", user);
 	snprintf(s->principal, sizeof(s->principal), "%s", principal);
 	kp_maildrop_stat(s->md, &count, &octets);
-	kp_log(KP_LOG_INFO, "login user=%s principal=%s messages=%lu octets=%llu", user,
-	       principal, count, octets);
+	total = kp_maildrop_found(s->md);
+	if (total > kp_maildrop_count(s->md))
+		kp_log(KP_LOG_WARN, "maildrop of %s holds %lu messages: serving the oldest %lu "
+		       "(max_messages)", user, total, kp_maildrop_count(s->md));
+	kp_log(KP_LOG_INFO, "login user=%s principal=%s uid=%lu messages=%lu octets=%llu",
+	       user, principal, (unsigned long)id.uid, count, octets);
 	kp_pop3_ok(&s->io, "Logged in as %s, %lu messages (%llu octets)", user, count, octets);
 	return EV_LOGIN;
 }
@@ -739,6 +736,14 @@ find(const struct cmd *table, const char *verb)
 	return NULL;
 }
 
+/* Idle seconds allowed before login: the shorter of the two settings. */
+static int
+preauth_idle(const struct kp_conf *c)
+{
+	return c->preauth_idle_timeout < c->idle_timeout ? c->preauth_idle_timeout :
+							   c->idle_timeout;
+}
+
 /* Read and run one command.  Returns the event of the handler. */
 static enum ev
 one_command(struct session *s)
@@ -748,7 +753,31 @@ one_command(struct session *s)
 	size_t len;
 	int argc, rc;
 
-	rc = kp_io_read_line(&s->io, s->line, KP_CMD_LINE_MAX, &len);
+	if (s->state == ST_AUTHORIZATION) {
+		/* before login: idle at most preauth_idle_timeout, and in all no longer
+		 * than login_timeout, whatever the client sends meanwhile */
+		long long idle = kp_io_now_ms() + preauth_idle(s->conf) * 1000LL;
+
+		kp_io_set_deadline(idle < s->login_deadline ? idle : s->login_deadline);
+	}
+	rc = kp_io_read_line(&s->io, s->line, KP_AUTH_LINE_MAX, &len);
+	if (rc == 0 && len + 2 > KP_CMD_LINE_MAX &&
+	    !(len > 5 && strncasecmp(s->line, "AUTH ", 5) == 0))
+		rc = KP_E_TOOLONG;
+	if (rc == KP_E_TIMEOUT && s->state == ST_AUTHORIZATION) {
+		int total = kp_io_now_ms() >= s->login_deadline;
+
+		kp_io_set_deadline(0); /* the goodbye still goes out */
+		if (total)
+			kp_log(KP_LOG_INFO, "login timeout: not logged in after %d s",
+			       s->conf->login_timeout);
+		else
+			kp_log(KP_LOG_INFO, "idle timeout before login after %d s",
+			       preauth_idle(s->conf));
+		kp_pop3_err(&s->io, NULL, total ? "Login timeout" : "Autologout: idle for too long");
+		s->end_rc = rc;
+		return EV_DROP;
+	}
 	switch (rc) {
 	case 0:
 		break;
@@ -775,7 +804,10 @@ one_command(struct session *s)
 		return EV_DROP;
 	}
 	kp_log_proto("C:", s->line, len, 0);
-	memcpy(s->raw, s->line, len + 1);
+	if (len < sizeof(s->raw))
+		memcpy(s->raw, s->line, len + 1);
+	else
+		s->raw[0] = '\0'; /* a long AUTH line: PASS never gets here */
 	argc = kp_pop3_split(s->line, argv, 8);
 	if (argc == 0) {
 		kp_pop3_err(&s->io, NULL, "Empty command");
@@ -811,6 +843,10 @@ update(struct session *s)
 
 	rc = kp_maildrop_commit(s->md, &s->removed);
 	kp_maildrop_stat(s->md, &count, &octets);
+	/* The lock goes before the +OK: a client that reconnects the moment it reads
+	 * it must not find this session still holding the maildrop. */
+	kp_maildrop_close(s->md);
+	s->md = NULL;
 	if (rc != 0) {
 		kp_log(KP_LOG_ERR, "UPDATE: only %lu of %lu messages removed", s->removed, s->dele);
 		kp_pop3_err(&s->io, "SYS/TEMP", "Some deleted messages were not removed");
@@ -835,6 +871,10 @@ kp_session_run(const struct kp_session_params *p)
 	s->conf = p->conf;
 	s->end_rc = KP_E_EOF;
 	kp_io_init(&s->io, p->rfd, p->wfd, p->conf->idle_timeout * 1000);
+	kp_io_sock_timeout(&s->io, preauth_idle(p->conf) * 1000);
+	s->login_deadline = (p->start_ms > 0 ? p->start_ms : kp_io_now_ms()) +
+			    p->conf->login_timeout * 1000LL;
+	kp_io_set_deadline(s->login_deadline);
 	session_set_state(s, ST_AUTHORIZATION);
 	if (kp_auth_new(p->conf, p->local, p->peer, &s->auth) != 0) {
 		kp_pop3_err(&s->io, "SYS/TEMP", "Authentication service unavailable");
@@ -868,6 +908,10 @@ kp_session_run(const struct kp_session_params *p)
 			}
 			break;
 		case EV_LOGIN:
+			kp_io_set_deadline(0);
+			kp_io_sock_timeout(&s->io, s->conf->idle_timeout * 1000);
+			if (p->logged_in != NULL)
+				p->logged_in(p->logged_in_arg);
 			session_set_state(s, ST_TRANSACTION);
 			break;
 		case EV_QUIT:
@@ -885,6 +929,7 @@ kp_session_run(const struct kp_session_params *p)
 			break;
 		}
 	}
+	kp_io_set_deadline(0);
 	kp_io_flush(&s->io);
 	if (s->user[0] != '\0')
 		kp_log(KP_LOG_INFO,

@@ -17,6 +17,12 @@ struct kp_session_params {
 	const char *kpop_principal;
 	SSL_CTX *tls_ctx;      /* TLS configured: STLS offered; NULL: no TLS */
 	int implicit_tls;      /* pop3s: TLS handshake before the greeting */
+	long long start_ms;    /* connect time (kp_io_now_ms); 0: now.  login_timeout
+				* counts from here */
+	/* Called once when the session logged in (the daemon's per-address limits
+	 * count connections that have not); may be NULL. */
+	void (*logged_in)(void *arg);
+	void *logged_in_arg;
 };
 
 /* Greet, serve commands until QUIT, EOF, timeout or too many errors, apply

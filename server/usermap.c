@@ -8,6 +8,7 @@
 
 #include "kp_err.h"
 #include "kp_limits.h"
+#include "kp_log.h"
 #include "server/conf.h"
 
 int
@@ -53,13 +54,25 @@ map_file(const char *path, const char *principal, char *user, size_t cap)
 {
 	char line[KP_CONF_LINE_MAX + 2];
 	FILE *f = fopen(path, "r");
-	int rc = -1;
+	int rc = -1, lineno = 0;
 
 	if (f == NULL)
 		return -1;
 	while (fgets(line, sizeof(line), f) != NULL) {
 		char *p = line, *princ, *u;
 
+		lineno++;
+		if (strchr(line, '\n') == NULL && !feof(f)) {
+			/* read in pieces, the tail of a long line would be a line of its
+			 * own: a broken map grants nothing */
+			kp_log(KP_LOG_ERR, "usermap_file %s:%d: line longer than %d characters: "
+			       "no principal is mapped until it is fixed", path, lineno,
+			       KP_CONF_LINE_MAX);
+			if (cap > 0)
+				user[0] = '\0';
+			rc = -1;
+			break;
+		}
 		p[strcspn(p, "\r\n")] = '\0';
 		while (*p == ' ' || *p == '\t')
 			p++;
@@ -74,10 +87,9 @@ map_file(const char *path, const char *principal, char *user, size_t cap)
 			p++;
 		u = p;
 		u[strcspn(u, " \t")] = '\0';
-		if (strcmp(princ, principal) == 0 && strlen(u) < cap) {
+		if (rc != 0 && strcmp(princ, principal) == 0 && strlen(u) < cap) {
 			memcpy(user, u, strlen(u) + 1);
-			rc = 0;
-			break;
+			rc = 0; /* the first match wins; the rest is still checked */
 		}
 	}
 	fclose(f);

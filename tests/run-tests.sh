@@ -10,6 +10,11 @@ export KPOPD="$build/server/kpopd" KPOP="$build/client/kpop" KP_TOP_SRCDIR="$src
 export PYTHON=/usr/bin/python3
 export KP_TMP
 KP_TMP=$(mktemp -d "${TMPDIR:-/tmp}/kpop-check.XXXXXX")
+# kpopd serves the test mailboxes as a virtual-user mail uid (mail_uid): as root a
+# uid with no passwd entry, else our own.  It must reach them through KP_TMP.
+chmod 711 "$KP_TMP"
+export KP_MAIL_UID
+if [ "$(id -u)" -eq 0 ]; then KP_MAIL_UID=64011; else KP_MAIL_UID=$(id -u); fi
 total_pass=0
 total_fail=0
 total_skip=0

@@ -137,11 +137,19 @@ def run_script(path, kpopd, kdcdir, workroot):
             args += ln[2:].split()
     root = tempfile.mkdtemp(dir=workroot)
     make_fixture(root, fixture)
+    # kpopd serves it as the virtual-user mail uid (tests/run-tests.sh)
+    mail_uid = int(os.environ.get("KP_MAIL_UID", os.getuid()))
+    os.chmod(root, 0o711)
+    for d, _, files in os.walk(root):
+        os.chown(d, mail_uid, mail_uid)
+        for f in files:
+            os.chown(os.path.join(d, f), mail_uid, mail_uid)
     env = dict(os.environ)
     env["KP_TRANSCRIPT_LOG"] = os.path.join(workroot, "kpopd-transcripts.log")
     if kdcdir:
         env["KRB5CCNAME"] = "FILE:" + os.path.join(kdcdir, ccache)
     base = ["-o", "log=stderr", "-o", "log_level=debug", "-o", "maildir=%s/%%u/Maildir" % root,
+            "-o", "mail_uid=%d" % mail_uid,
             "-o", "listen=127.0.0.1:0 pop3", "-o", "idle_timeout=5",
             "-o", "auth_failure_delay_ms=0"]
     if kdcdir:
@@ -213,6 +221,7 @@ def main():
     kpopd = os.environ["KPOPD"]
     kdcdir = os.environ.get("KPOP_TEST_DIR", "")
     workroot = tempfile.mkdtemp(prefix="kp-transcripts.", dir=os.environ.get("KP_TMP"))
+    os.chmod(workroot, 0o711)
     passed = failed = 0
     for path in sys.argv[1:]:
         ok, why = run_script(path, kpopd, kdcdir, workroot)

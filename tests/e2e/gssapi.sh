@@ -101,6 +101,7 @@ if pid == 0:
     os.environ["LISTEN_FDS"] = "1"
     os.execv(kpopd, [kpopd, "-F", "-o", "log=stderr", "-o", "keytab=%s/kpopd.keytab" % kdc,
                      "-o", "rcache_dir=%s/rcache" % kdc, "-o", "maildir=%s/%%u/Maildir" % mail,
+                     "-o", "mail_uid=" + os.environ["KP_MAIL_UID"],
                      "-o", "listen=127.0.0.1:1 pop3"])
 print(s.getsockname()[1], pid, flush=True)
 PY

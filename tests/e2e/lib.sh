@@ -10,6 +10,11 @@ KPOPD_PID=""
 KPOPD_PORT=""
 KPOPD_LOG=$E2E_DIR/kpopd.log
 mkdir -p "$MAILROOT"
+# kpopd's sessions run as the mail uid (set by tests/run-tests.sh): they must reach
+# MAILROOT, and each Maildir must be that uid's own.
+: "${KP_MAIL_UID:=$(id -u)}"
+chmod 711 "$E2E_DIR"
+chown "$KP_MAIL_UID:$KP_MAIL_UID" "$MAILROOT"
 
 e2e_cleanup() {
 	[ -z "${E2E_SHOW:-}" ] || grep -E "$E2E_SHOW" "$KPOPD_LOG" >&2
@@ -32,7 +37,7 @@ kpopd_start() {
 		${KPOPD_WRAP:-} "$KPOPD" -F -o log=stderr -o log_level=debug \
 			-o keytab="$KPOP_TEST_DIR/kpopd.keytab" \
 			-o rcache_dir="$KPOP_TEST_DIR/rcache" -o pidfile="$pidfile" \
-			-o maildir="$MAILROOT/%u/Maildir" "${listen[@]}" \
+			-o maildir="$MAILROOT/%u/Maildir" -o mail_uid="$KP_MAIL_UID" "${listen[@]}" \
 			"${@//@PORT@/$KPOPD_PORT}" >>"$KPOPD_LOG" 2>&1 &
 		KPOPD_PID=$!
 		if wait_port "$KPOPD_PORT" 5 && kill -0 "$KPOPD_PID" 2>/dev/null; then
@@ -56,10 +61,11 @@ kpopd_stop() {
 	fi
 }
 
-# mk_maildir USER: an empty Maildir for USER; prints its path.
+# mk_maildir USER: an empty Maildir for USER, owned by the mail uid; prints its path.
 mk_maildir() {
 	local md="$MAILROOT/$1/Maildir"
 	mkdir -p "$md/new" "$md/cur" "$md/tmp"
+	chown -R "$KP_MAIL_UID:$KP_MAIL_UID" "$MAILROOT/$1"
 	printf '%s\n' "$md"
 }
 

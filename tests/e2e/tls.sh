@@ -151,7 +151,7 @@ fi
 # a corrupted wrapped packet ends the session cleanly
 out=$(probe "$port" "$certs/ca.pem" corrupt)
 t_expect_match "corrupted security-layer packet: connection closed" "after corrupt packet: closed" "$out"
-in_log "corrupted packet logged" "security layer: a packet failed to decode"
+in_log "corrupted packet logged" "security layer: could not decode the peer"
 
 if command -v fetchmail >/dev/null; then
 	mkdir -p "$E2E_DIR/fmhome"
