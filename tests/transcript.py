@@ -16,7 +16,10 @@ Script syntax:
   R: b'raw bytes'              send a Python bytes literal as is
   S: text                      expect exactly this line
   S~ regex                     expect a line matching regex (re.fullmatch)
-  AUTH [authzid] [noinitial]   RFC 4752 exchange, ends with the server's final line
+  AUTH [authzid] [noinitial|longline]
+                               RFC 4752 exchange, ends with the server's final line;
+                               longline: initial response on the AUTH line even past
+                               255 octets (as Perl's Net::POP3 sends it)
                                (next S: line checks it)
   AUTH-CANCEL                  start AUTH GSSAPI without initial response, answer *
   LONG: n                      send a line of n 'A's + CRLF
@@ -89,14 +92,19 @@ class Session:
                 self.proc.wait()
 
 
-def gssapi_auth(s, authzid, initial=True, host="localhost", layer=1):
+def gssapi_auth(s, authzid, initial=True, host="localhost", layer=1, longline=False):
     import gssapi
     name = gssapi.Name("pop@" + host, gssapi.NameType.hostbased_service)
     ctx = gssapi.SecurityContext(name=name, usage="initiate",
                                  flags=[gssapi.RequirementFlag.mutual_authentication])
     tok = ctx.step()
     b64 = base64.b64encode(tok).decode()
-    if initial and len("AUTH GSSAPI " + b64) + 2 <= 255:
+    if longline:
+        # Perl's Net::POP3: the first token on the AUTH line, however long
+        if len("AUTH GSSAPI " + b64) + 2 <= 255:
+            raise AssertionError("token too short to test a long AUTH line")
+        s.send(("AUTH GSSAPI " + b64 + "\r\n").encode())
+    elif initial and len("AUTH GSSAPI " + b64) + 2 <= 255:
         s.send(("AUTH GSSAPI " + b64 + "\r\n").encode())
     else:
         s.send(b"AUTH GSSAPI\r\n")
@@ -204,8 +212,9 @@ def run_lines(s, lines, extra=None):
         elif ln.startswith("AUTH"):
             words = ln.split()[1:]
             initial = "noinitial" not in words
-            words = [w for w in words if w != "noinitial"]
-            got = gssapi_auth(s, words[0] if words else "", initial)
+            longline = "longline" in words
+            words = [w for w in words if w not in ("noinitial", "longline")]
+            got = gssapi_auth(s, words[0] if words else "", initial, longline=longline)
             s.buf = (got + "\r\n").encode("latin-1") + s.buf  # next S: checks it
         elif ln.startswith("LONG: "):
             s.send(b"A" * int(ln[6:]) + b"\r\n")
