@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kp_dot.h"
@@ -35,10 +36,23 @@ struct msg {
 
 /* The size cache (.kpopd.sizes in the Maildir): the wire size of each message,
  * valid while the file's inode, mtime and size are unchanged, so that a login does
- * not read the whole mailbox.  Any problem with it means "no cache". */
+ * not read the whole mailbox.  Its first line records new/ and cur/ (inode and
+ * mtime in ns, taken before they were listed): while both are unchanged, nothing
+ * was added, removed or renamed, and Maildir messages are never rewritten in
+ * place, so the cache is the listing and no file needs a stat (Dovecot's uidlist
+ * relies on the same rule).  Any problem with it means "no cache". */
 struct cached {
 	const char *name;
-	unsigned long long ino, mtime, fsize, wsize;
+	unsigned long long ino, mtime, fsize, wsize, sub;
+};
+
+/* A directory's stamp: inode and mtime (ns).  A directory changed less than
+ * STAMP_SETTLE_SEC ago gets mtime 0, "not to be trusted": a change within the
+ * same clock tick as our look would leave the mtime as it was.  A missing one is
+ * inode 0, mtime 1. */
+#define STAMP_SETTLE_SEC 2
+struct stamp {
+	unsigned long long ino, mtime;
 };
 
 struct kp_maildrop {
@@ -47,6 +61,8 @@ struct kp_maildrop {
 	char *cache_text;        /* the cache file's contents (names point into it) */
 	struct cached *cache;
 	size_t ncache, cache_hits;
+	struct stamp stamp[2];   /* new/, cur/ when we listed them */
+	int cache_current;       /* the cache's stamps are stamp[] */
 	int lockfd;
 	struct msg *msgs;
 	unsigned long n, cap;
@@ -111,101 +127,172 @@ cached_cmp(const void *a, const void *b)
 	return strcmp(((const struct cached *)a)->name, ((const struct cached *)b)->name);
 }
 
-/* One line: "ino mtime fsize wsize name". */
-static int
-parse_cached(char *line, struct cached *c)
-{
-	char *w[5];
-	int i;
-
-	for (i = 0; i < 5; i++) {
-		w[i] = line;
-		if (i < 4) {
-			line = strchr(line, ' ');
-			if (line == NULL)
-				return -1;
-			*line++ = '\0';
-		}
-	}
-	if (w[4][0] == '\0' || w[4][0] == '.' || strchr(w[4], '/') != NULL)
-		return -1;
-	{
-		unsigned long v[4];
-
-		for (i = 0; i < 4; i++)
-			if (kp_parse_ulong(w[i], 0, ~0UL, &v[i]) != 0)
-				return -1;
-		c->ino = v[0];
-		c->mtime = v[1];
-		c->fsize = v[2];
-		c->wsize = v[3];
-	}
-	c->name = w[4];
-	return 0;
-}
-
-static void
-cache_load(struct kp_maildrop *md)
-{
-	struct stat st;
-	char *p, *end;
-	size_t n = 0, cap = 0;
-	ssize_t r;
-	int fd;
-
-	if (md->n == 0)
-		return;
-	fd = openat(md->rootfd, SIZECACHE, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-	if (fd < 0)
-		return;
-	/* at most one line per message found: a bigger cache is not ours to trust */
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-	    (unsigned long long)st.st_size > (unsigned long long)md->n * KP_SIZECACHE_LINE_MAX ||
-	    (md->cache_text = malloc((size_t)st.st_size + 1)) == NULL) {
-		close(fd);
-		return;
-	}
-	r = read(fd, md->cache_text, (size_t)st.st_size);
-	close(fd);
-	if (r != st.st_size) {
-		free(md->cache_text);
-		md->cache_text = NULL;
-		return;
-	}
-	md->cache_text[r] = '\0';
-	for (p = md->cache_text, end = p + r; p < end;) {
-		char *nl = memchr(p, '\n', (size_t)(end - p));
-		struct cached c;
-
-		if (nl == NULL)
-			break;
-		*nl = '\0';
-		if (parse_cached(p, &c) == 0 && n < md->n) {
-			if (n == cap) {
-				struct cached *nc;
-
-				cap = cap ? cap * 2 : 256;
-				if (cap > md->n)
-					cap = md->n;
-				nc = realloc(md->cache, cap * sizeof(*nc));
-				if (nc == NULL)
-					break;
-				md->cache = nc;
-			}
-			md->cache[n++] = c;
-		}
-		p = nl + 1;
-	}
-	md->ncache = n;
-	if (n > 1)
-		qsort(md->cache, n, sizeof(*md->cache), cached_cmp);
-}
-
 static unsigned long long
 mtime_ns(const struct stat *st)
 {
 	return (unsigned long long)st->st_mtim.tv_sec * 1000000000ULL +
 	       (unsigned long long)st->st_mtim.tv_nsec;
+}
+
+static void
+take_stamp(int dirfd, struct stamp *out)
+{
+	struct stat st;
+
+	out->ino = 0;
+	out->mtime = 1;
+	if (dirfd < 0)
+		return;
+	out->mtime = 0;
+	if (fstat(dirfd, &st) != 0)
+		return;
+	out->ino = st.st_ino;
+	if (time(NULL) - st.st_mtime >= STAMP_SETTLE_SEC)
+		out->mtime = mtime_ns(&st);
+}
+
+static int
+stamps_usable(const struct kp_maildrop *md)
+{
+	return md->stamp[0].mtime != 0 && md->stamp[1].mtime != 0;
+}
+
+/* Split line into n space-separated numbers and the rest (the name). */
+static int
+parse_numbers(char *line, unsigned long long *v, int n, char **rest_out)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		char *sp = strchr(line, ' ');
+		unsigned long x;
+
+		if (sp == NULL)
+			return -1;
+		*sp = '\0';
+		if (kp_parse_ulong(line, 0, ~0UL, &x) != 0)
+			return -1;
+		v[i] = x;
+		line = sp + 1;
+	}
+	*rest_out = line;
+	return 0;
+}
+
+#define CACHE_MAGIC "kpopd-sizes-2 "
+
+/* Header: "kpopd-sizes-2 NEWINO NEWMTIME CURINO CURMTIME". */
+static int
+header_matches(const struct kp_maildrop *md, const char *line)
+{
+	unsigned long long v[4];
+	char buf[128], *rest;
+	size_t n = strlen(line);
+
+	if (strncmp(line, CACHE_MAGIC, sizeof(CACHE_MAGIC) - 1) != 0 || n + 2 > sizeof(buf))
+		return 0;
+	memcpy(buf, line, n);
+	buf[n] = ' '; /* the last number ends like the others */
+	buf[n + 1] = '\0';
+	if (parse_numbers(buf + sizeof(CACHE_MAGIC) - 1, v, 4, &rest) != 0 || *rest != '\0')
+		return 0;
+	return stamps_usable(md) && v[0] == md->stamp[0].ino && v[1] == md->stamp[0].mtime &&
+	       v[2] == md->stamp[1].ino && v[3] == md->stamp[1].mtime;
+}
+
+/* An entry: "ino mtime fsize wsize sub name". */
+static int
+parse_cached(char *line, struct cached *c)
+{
+	unsigned long long v[5];
+	char *name;
+
+	if (parse_numbers(line, v, 5, &name) != 0 || v[4] > 1)
+		return -1;
+	if (name[0] == '\0' || name[0] == '.' || strchr(name, '/') != NULL)
+		return -1;
+	c->ino = v[0];
+	c->mtime = v[1];
+	c->fsize = v[2];
+	c->wsize = v[3];
+	c->sub = v[4];
+	c->name = name;
+	return 0;
+}
+
+/* Read the cache if it is current (want_current) or, else, if it has at most limit
+ * entries.  A current cache may hold up to limit entries too (it then is the
+ * maildrop: as many entries as messages). */
+static void
+cache_load(struct kp_maildrop *md, int want_current, unsigned long limit)
+{
+	struct stat st;
+	char *p, *end, *nl;
+	size_t n = 0, cap = 0;
+	ssize_t r;
+	int fd;
+
+	if (limit == 0)
+		return;
+	fd = openat(md->rootfd, SIZECACHE, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0)
+		return;
+	/* at most one line per message: a bigger cache is not ours to trust */
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    (unsigned long long)st.st_size > (unsigned long long)(limit + 1) * KP_SIZECACHE_LINE_MAX ||
+	    (md->cache_text = malloc((size_t)st.st_size + 2)) == NULL) {
+		close(fd);
+		return;
+	}
+	r = read(fd, md->cache_text, (size_t)st.st_size);
+	close(fd);
+	if (r != st.st_size)
+		goto drop;
+	md->cache_text[r] = '\0';
+	end = md->cache_text + r;
+	nl = memchr(md->cache_text, '\n', (size_t)r);
+	if (nl == NULL)
+		goto drop;
+	*nl = '\0';
+	md->cache_current = header_matches(md, md->cache_text);
+	if (want_current && !md->cache_current)
+		goto drop;
+	for (p = nl + 1; p < end;) {
+		struct cached c;
+
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (nl == NULL)
+			break;
+		*nl = '\0';
+		if (parse_cached(p, &c) == 0) {
+			if (n == limit)
+				goto drop; /* more entries than messages */
+			if (n == cap) {
+				struct cached *nc;
+
+				cap = cap ? cap * 2 : 256;
+				if (cap > limit)
+					cap = limit;
+				nc = realloc(md->cache, cap * sizeof(*nc));
+				if (nc == NULL)
+					goto drop;
+				md->cache = nc;
+			}
+			md->cache[n++] = c;
+		} else if (md->cache_current) {
+			goto drop; /* a current cache must be whole */
+		}
+		p = nl + 1;
+	}
+	md->ncache = n;
+	return;
+drop:
+	free(md->cache);
+	free(md->cache_text);
+	md->cache = NULL;
+	md->cache_text = NULL;
+	md->ncache = 0;
+	md->cache_current = 0;
 }
 
 static int
@@ -227,7 +314,7 @@ cache_lookup(struct kp_maildrop *md, const char *name, const struct stat *st,
 	return 1;
 }
 
-/* Rewrite the cache when it missed or held stale entries (best effort). */
+/* Rewrite the cache when it missed, held stale entries or old stamps (best effort). */
 static void
 cache_save(struct kp_maildrop *md)
 {
@@ -236,7 +323,8 @@ cache_save(struct kp_maildrop *md)
 	FILE *f;
 	int fd;
 
-	if (md->rootfd < 0 || (md->cache_hits == md->n && md->ncache == md->n))
+	if (md->rootfd < 0 || (md->cache_hits == md->n && md->ncache == md->n &&
+			       (md->cache_current || !stamps_usable(md))))
 		return;
 	snprintf(tmp, sizeof(tmp), "%s.%ld", SIZECACHE, (long)getpid());
 	fd = openat(md->rootfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -248,12 +336,55 @@ cache_save(struct kp_maildrop *md)
 		unlinkat(md->rootfd, tmp, 0);
 		return;
 	}
+	fprintf(f, CACHE_MAGIC "%llu %llu %llu %llu\n", md->stamp[0].ino, md->stamp[0].mtime,
+		md->stamp[1].ino, md->stamp[1].mtime);
 	for (i = 0; i < md->n; i++)
-		fprintf(f, "%llu %llu %llu %llu %s\n", (unsigned long long)md->msgs[i].ino,
-			md->msgs[i].mtime_ns,
-			(unsigned long long)md->msgs[i].fsize, md->msgs[i].size, md->msgs[i].name);
+		fprintf(f, "%llu %llu %llu %llu %u %s\n", (unsigned long long)md->msgs[i].ino,
+			md->msgs[i].mtime_ns, (unsigned long long)md->msgs[i].fsize,
+			md->msgs[i].size, md->msgs[i].sub, md->msgs[i].name);
 	if (fclose(f) != 0 || renameat(md->rootfd, tmp, md->rootfd, SIZECACHE) != 0)
 		unlinkat(md->rootfd, tmp, 0);
+}
+
+/* The fast path: a current cache is the maildrop.  Returns 0 (md->msgs filled)
+ * or -1 (use the directories). */
+static int
+from_cache(struct kp_maildrop *md)
+{
+	size_t i;
+
+	if (!md->cache_current || md->ncache == 0)
+		return -1;
+	md->msgs = calloc(md->ncache, sizeof(*md->msgs));
+	if (md->msgs == NULL)
+		return -1;
+	for (i = 0; i < md->ncache; i++) {
+		const struct cached *c = &md->cache[i];
+		struct msg *m = &md->msgs[i];
+
+		if ((c->sub == 0 ? md->dirfd[0] : md->dirfd[1]) < 0 ||
+		    (m->name = strdup(c->name)) == NULL)
+			break;
+		m->sub = (unsigned char)c->sub;
+		m->mtime_ns = c->mtime;
+		m->mtime = (time_t)(c->mtime / 1000000000ULL);
+		m->ino = (ino_t)c->ino;
+		m->fsize = (off_t)c->fsize;
+		m->size = c->wsize;
+		make_uidl(m->name, m->uidl);
+	}
+	md->n = md->cap = (unsigned long)i;
+	if (i < md->ncache) {
+		while (i-- > 0)
+			free(md->msgs[i].name);
+		free(md->msgs);
+		md->msgs = NULL;
+		md->n = md->cap = 0;
+		return -1;
+	}
+	md->found = md->n;
+	md->cache_hits = md->n;
+	return 0;
 }
 
 static int
@@ -264,6 +395,17 @@ msg_cmp(const void *a, const void *b)
 	if (x->mtime != y->mtime)
 		return x->mtime < y->mtime ? -1 : 1;
 	return strcmp(x->name, y->name);
+}
+
+static int
+is_sorted(const struct kp_maildrop *md)
+{
+	unsigned long i;
+
+	for (i = 1; i < md->n; i++)
+		if (msg_cmp(&md->msgs[i - 1], &md->msgs[i]) > 0)
+			return 0;
+	return 1;
 }
 
 /* Past max messages, msgs[] becomes a max-heap by age so that a flood keeps the
@@ -488,6 +630,19 @@ kp_maildrop_open(const char *path, uid_t owner, unsigned long max,
 			goto fail;
 		}
 	}
+	/* stamps before the listing: a change after this point shows at the next login */
+	take_stamp(md->dirfd[0], &md->stamp[0]);
+	take_stamp(md->dirfd[1], &md->stamp[1]);
+	if (stamps_usable(md)) {
+		cache_load(md, 1, md->max);
+		if (from_cache(md) == 0)
+			goto sorted;
+		free(md->cache);
+		free(md->cache_text);
+		md->cache = NULL;
+		md->cache_text = NULL;
+		md->ncache = 0;
+	}
 	for (sub = 0; sub < 2; sub++) {
 		if (md->dirfd[sub] < 0)
 			continue;
@@ -498,14 +653,17 @@ kp_maildrop_open(const char *path, uid_t owner, unsigned long max,
 			goto fail;
 		}
 	}
-	cache_load(md);
+	cache_load(md, 0, md->n);
+	if (md->ncache > 1)
+		qsort(md->cache, md->ncache, sizeof(*md->cache), cached_cmp);
 	rc = fill_sizes(md);
 	if (rc != 0) {
 		kp_log(KP_LOG_ERR, "maildrop %s: reading a message failed: %s", path,
 		       kp_strerror(rc));
 		goto fail;
 	}
-	if (md->n > 1)
+sorted:
+	if (md->n > 1 && !is_sorted(md))
 		qsort(md->msgs, md->n, sizeof(*md->msgs), msg_cmp);
 	cache_save(md);
 	free(md->cache);

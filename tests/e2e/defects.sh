@@ -59,4 +59,32 @@ t_expect_eq "plaintext inside a privacy layer: no stale callback message" 0 \
 	"$(grep -c 'Unable to find a callback' "$KPOPD_LOG")"
 kpopd_stop
 
+# 4. The size cache is the listing while new/ and cur/ are unchanged (inode and
+# mtime, settled for 2 s): no stat per message.  Any change to a directory is seen.
+md2=$(mk_maildir carol)
+put_msg "$md2" 1000000001.M1.test "$msgs/dots"
+touch -d '2001-09-09 01:46:41' "$md2/new/1000000001.M1.test"
+touch -d '2020-01-01' "$md2/new" "$md2/cur"
+chown -R "$KP_MAIL_UID:$KP_MAIL_UID" "$md2"
+printf 'alice@%s carol\n' "$KPOP_TEST_REALM" >"$E2E_DIR/usermap"
+kpopd_start -o usermap=file -o usermap_file="$E2E_DIR/usermap"
+wire_size() { "$PYTHON" -c 'import sys; b=open(sys.argv[1],"rb").read(); print(len(b)+b.count(b"\n")+(0 if b.endswith(b"\n") else 2))' "$1"; }
+lsizes() { "$KPOP" -H localhost -p "$KPOPD_PORT" list 2>/dev/null | sed -n 's/^\([0-9]*\) \([0-9]*\)$/\1:\2/p' | tr '\n' ' '; }
+first=$(lsizes)
+t_expect_match "first login lists the message" "^1:[0-9]+ $" "$first"
+t_expect_match "the cache records the directories" "^kpopd-sizes-2 [0-9]+ [1-9][0-9]* [0-9]+ [1-9]" \
+	"$(head -n 1 "$md2/.kpopd.sizes")"
+# a cache whose stamps are current is trusted as it is: a size only it knows shows
+sed -i -E '2s/^([0-9]+ [0-9]+ [0-9]+) [0-9]+ /\1 4242 /' "$md2/.kpopd.sizes"
+t_expect_eq "a current cache is used without a stat per message" "1:4242 " "$(lsizes)"
+# a delivery changes new/: the new message is listed, sizes are rescanned
+put_msg "$md2" 1000000002.M2.test "$msgs/nonl"
+chown "$KP_MAIL_UID" "$md2/new/1000000002.M2.test"
+t_expect_eq "a message delivered after the cache was written is listed, sized by a scan" \
+	"1:4242 2:$(wire_size "$md2/new/1000000002.M2.test") " "$(lsizes)"
+# and once more right after (within the settle time): a message removed is gone
+rm "$md2/new/1000000001.M1.test"
+t_expect_match "a message removed right after a login is not listed" "^1:[0-9]+ $" "$(lsizes)"
+kpopd_stop
+
 t_summary

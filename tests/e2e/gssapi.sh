@@ -122,6 +122,7 @@ t_expect_eq "LIST size of a fresh message" "$(wire_size "$m9")" "$(list_size)"
 if [ -s "$md/.kpopd.sizes" ]; then t_pass "size cache written"; else t_fail "size cache written" "no $md/.kpopd.sizes"; fi
 t_expect_eq "LIST size from the cache" "$(wire_size "$m9")" "$(list_size)"
 printf 'Subject: rewritten\n\nthis body is not the one the cache knows\nat all\n' >"$m9"
+touch "$md/new" # an in-place rewrite must touch its directory (README: size cache)
 t_expect_eq "a rewritten message is rescanned" "$(wire_size "$m9")" "$(list_size)"
 printf 'garbage line\n1 2 3\n99 99 99 99 ../../etc\n' >"$md/.kpopd.sizes"
 t_expect_eq "a damaged cache is ignored" "$(wire_size "$m9")" "$(list_size)"
