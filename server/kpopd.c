@@ -5,6 +5,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
+#include <krb5.h>
+#include <pwd.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -418,6 +421,27 @@ accept_one(const struct kp_conf *c, struct listener *l, struct listener *ls, int
 	_exit(0);
 }
 
+/* Work every session would repeat, done once here and inherited through fork: a
+ * krb5 context kept open keeps libkrb5's parsed krb5.conf alive (each session's
+ * contexts reuse it after a stat instead of parsing the file again, six times a
+ * session), and one passwd and group lookup loads the NSS modules and lets glibc
+ * note that no nscd runs.  Neither touches the keytab or acquires credentials. */
+static void
+warm_up(void)
+{
+	static krb5_context keep;
+	gid_t groups[8];
+	int ng = 8;
+
+	if (keep == NULL && krb5_init_context(&keep) != 0)
+		keep = NULL;
+	(void)getpwnam("root");
+	(void)getgrnam("root");
+	(void)getgrouplist("root", 0, groups, &ng);
+	endpwent();
+	endgrent();
+}
+
 static int
 run_daemon(const struct kp_conf *c, int foreground)
 {
@@ -428,6 +452,7 @@ run_daemon(const struct kp_conf *c, int foreground)
 
 	if (open_listeners(c, ls, &nls) != 0)
 		return 1;
+	warm_up();
 	nchild_slots = c->max_sessions;
 	child_tab = calloc((size_t)nchild_slots, sizeof(*child_tab));
 	child_authed = mmap(NULL, (size_t)nchild_slots, PROT_READ | PROT_WRITE,
