@@ -41,21 +41,37 @@ cb_log(void *ctx, int level, const char *message)
 static int
 server_said_no(struct pop3c *c, const char *what)
 {
+	char text[EXPLAIN_SAFE_MAX];
+
+	/* (the response code is only letters, digits, '-' and '/': kp_pop3_parse_reply) */
+	explain_safe(c->reply.text, text, sizeof(text));
 	if (strcmp(c->reply.code, "IN-USE") == 0) {
 		fprintf(stderr, "kpop: the mailbox on %s is in use by another session: %s\n",
-			c->host, c->reply.text);
+			c->host, text);
 		return EXIT_INUSE;
 	}
 	if (strncmp(c->reply.code, "SYS/", 4) == 0) {
-		fprintf(stderr, "kpop: %s: the server has a problem: %s\n", what, c->reply.text);
+		fprintf(stderr, "kpop: %s: the server has a problem: %s\n", what, text);
 		return EXIT_PROTO;
 	}
 	fprintf(stderr, "kpop: the server refused %s: %s%s%s%s\n", what,
-		c->reply.code[0] ? "[" : "", c->reply.code, c->reply.code[0] ? "] " : "",
-		c->reply.text);
+		c->reply.code[0] ? "[" : "", c->reply.code, c->reply.code[0] ? "] " : "", text);
 	fprintf(stderr, "  (the server's log has the Kerberos detail; check that your principal "
 		"may use this mailbox)\n");
 	return EXIT_REFUSED;
+}
+
+/* The server said +OK before the SASL exchange completed: it never proved that it
+ * holds the service key (its AP-REP and the wrapped security-layer offer are what
+ * prove it), so it may be anyone.  Nothing it says from here on is trusted. */
+static int
+skipped_mutual(struct pop3c *c, const char *service, const char *host)
+{
+	fprintf(stderr, "kpop: %s answered +OK before the Kerberos exchange was complete: "
+		"the server skipped mutual authentication (it did not prove it holds the key "
+		"of %s/%s); not trusting it\n", host, service, host);
+	pop3c_set_state(c, PC_FAILED);
+	return EXIT_PROTO;
 }
 
 int
@@ -72,6 +88,10 @@ cauth_gssapi(struct pop3c *c, const char *service, const char *host, const char 
 	unsigned char *in = NULL;
 	size_t inlen;
 	int r, rc, ex = EXIT_PROTO;
+	/* set only when sasl_client_step returned SASL_OK: the server's AP-REP verified
+	 * and its wrapped security-layer offer unwrapped with the session key.  A +OK
+	 * counts as success only then (RFC 4752 section 3.1, RFC 5034 section 4). */
+	int sasl_complete = 0;
 
 	if (!inited) {
 		if (sasl_client_init(NULL) != SASL_OK) {
@@ -129,8 +149,12 @@ cauth_gssapi(struct pop3c *c, const char *service, const char *host, const char 
 		rc = pop3c_reply_big(c, line, KP_AUTH_LINE_MAX);
 		if (rc < 0)
 			goto io_fail;
+		if (rc == KP_POP3_OK) {
+			ex = skipped_mutual(c, service, host);
+			goto done;
+		}
 		if (rc != KP_POP3_CONT) {
-			ex = rc == KP_POP3_ERR ? server_said_no(c, "AUTH GSSAPI") : EXIT_PROTO;
+			ex = server_said_no(c, "AUTH GSSAPI");
 			goto done;
 		}
 		pop3c_send(c, "%s", b64);
@@ -139,13 +163,25 @@ cauth_gssapi(struct pop3c *c, const char *service, const char *host, const char 
 		rc = pop3c_reply_big(c, line, KP_AUTH_LINE_MAX);
 		if (rc < 0)
 			goto io_fail;
-		if (rc == KP_POP3_OK)
+		if (rc == KP_POP3_OK) {
+			if (!sasl_complete) {
+				ex = skipped_mutual(c, service, host);
+				goto done;
+			}
 			break;
+		}
 		if (rc == KP_POP3_ERR) {
 			/* copy: c->reply points into line */
 			snprintf(c->line, sizeof(c->line), "%s", c->reply.text);
 			c->reply.text = c->line;
 			ex = server_said_no(c, "authentication");
+			goto done;
+		}
+		if (sasl_complete) {
+			/* GSSAPI ends with our answer to the layer offer: nothing follows */
+			fprintf(stderr, "kpop: the server sent another AUTH challenge after the "
+				"Kerberos exchange was complete\n");
+			pop3c_send(c, "*");
 			goto done;
 		}
 		if (kp_b64_decode(c->reply.text, strlen(c->reply.text), in, KP_AUTH_TOKEN_MAX,
@@ -167,12 +203,16 @@ cauth_gssapi(struct pop3c *c, const char *service, const char *host, const char 
 			} else if (kp_krb5_classify_text(d) != KP_KRB_UNKNOWN)
 				ex = explain_krb_failure(service, host, d);
 			else {
+				char safe[EXPLAIN_SAFE_MAX];
+
 				fprintf(stderr, "kpop: authentication failed: the server's answer did "
-					"not verify (mutual authentication): %s\n", d);
+					"not verify (mutual authentication): %s\n",
+					explain_safe(d != NULL ? d : "", safe, sizeof(safe)));
 				ex = EXIT_KRB;
 			}
 			goto done;
 		}
+		sasl_complete = r == SASL_OK;
 		if (kp_b64_encode(out, outlen, b64, KP_AUTH_LINE_MAX + 1, NULL) != 0)
 			goto done;
 		pop3c_send(c, "%s", b64);
@@ -238,7 +278,14 @@ cauth_kpop_handshake(struct pop3c *c, const char *service, const char *host)
 	if (kret == 0)
 		kret = krb5_sendauth(ctx, &ac, (krb5_pointer)&fd, "KPOPV1.0", NULL, server,
 				     AP_OPTS_MUTUAL_REQUIRED, NULL, NULL, cc, &err, &rep, NULL);
-	if (kret == 0) {
+	if (kret == 0 && rep == NULL) {
+		/* With AP_OPTS_MUTUAL_REQUIRED krb5_sendauth returns 0 only after
+		 * krb5_rd_rep verified the server's AP-REP, and hands it back here; without
+		 * it nothing proves who is at the other end, and USER must not be sent. */
+		fprintf(stderr, "kpop: %s did not prove its identity in the KPOP handshake (no "
+			"verified AP-REP): not continuing\n", host);
+		ex = EXIT_PROTO;
+	} else if (kret == 0) {
 		ex = 0;
 		kp_log(KP_LOG_DEBUG, "KPOP handshake with %s/%s succeeded (mutual)", service, host);
 	} else if (err != NULL) {
@@ -257,10 +304,27 @@ cauth_kpop_handshake(struct pop3c *c, const char *service, const char *host)
 			fprintf(stderr, "kpop: the server refused the KPOP handshake: %s\n", m);
 			ex = EXIT_REFUSED;
 		} else if (kret == KRB5_CC_END || kret == ECONNRESET || kret == EPIPE ||
-			   kret == KRB5_SENDAUTH_BADRESPONSE) {
+			   kret == ECONNABORTED || kret == KRB5_SENDAUTH_BADRESPONSE) {
+			/* (krb5_read_message says ECONNABORTED for end of stream) */
 			fprintf(stderr, "kpop: %s closed the connection during the KPOP handshake: "
 				"%s (is it a KPOP server?)\n", host, m);
 			ex = EXIT_PROTO;
+		} else if (kret == EAGAIN || kret == EWOULDBLOCK || kret == ETIMEDOUT) {
+			/* a blocking read ran into SO_RCVTIMEO (set by kp_io_init) */
+			fprintf(stderr, "kpop: %s stopped answering during the KPOP handshake: "
+				"timed out\n", host);
+			ex = EXIT_NET;
+		} else if (kret == KRB5KRB_AP_ERR_MUT_FAIL || kret == KRB5KRB_AP_ERR_MSG_TYPE ||
+			   kret == KRB5KRB_AP_ERR_BAD_INTEGRITY || kret == KRB5KRB_AP_ERR_MODIFIED ||
+			   kret == KRB5KRB_AP_ERR_BADVERSION || kret == KRB5_BADMSGTYPE ||
+			   (kret >= ERROR_TABLE_BASE_asn1 && kret < ERROR_TABLE_BASE_asn1 + 256)) {
+			/* krb5_rd_rep (or rd_error) could not decode or verify the answer */
+			char safe[EXPLAIN_SAFE_MAX];
+
+			fprintf(stderr, "kpop: authentication failed: the server's answer in the "
+				"KPOP handshake did not verify (mutual authentication): %s\n",
+				explain_safe(m, safe, sizeof(safe)));
+			ex = EXIT_KRB;
 		} else {
 			char who[300];
 

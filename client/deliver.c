@@ -105,6 +105,7 @@ sink_begin(struct sink *s)
 {
 	s->err = 0;
 	s->bol = 1;
+	s->ngt = 0;
 	s->npend = 0;
 	s->last_nl = 1;
 	if (s->kind == SINK_MAILDIR) {
@@ -148,22 +149,37 @@ sink_begin(struct sink *s)
 	return 0;
 }
 
-/* Write the bytes held at the start of a line, with one more '>' if quote. */
+/* Write what was held at the start of a line: one more '>' if quote, the run of
+ * '>' that was counted, then the held bytes. */
 static int
 flush_pend(struct sink *s, int quote)
 {
+	static const char gts[64] = {
+		'>', '>', '>', '>', '>', '>', '>', '>', '>', '>', '>', '>', '>', '>', '>', '>',
+		'>', '>', '>', '>', '>', '>', '>', '>', '>', '>', '>', '>', '>', '>', '>', '>',
+		'>', '>', '>', '>', '>', '>', '>', '>', '>', '>', '>', '>', '>', '>', '>', '>',
+		'>', '>', '>', '>', '>', '>', '>', '>', '>', '>', '>', '>', '>', '>', '>', '>',
+	};
+	unsigned long long left = s->ngt + (quote ? 1 : 0);
 	int rc = 0;
 
-	if (quote)
-		rc = write_all(s->fd, ">", 1);
+	while (rc == 0 && left > 0) {
+		size_t k = left < sizeof(gts) ? (size_t)left : sizeof(gts);
+
+		rc = write_all(s->fd, gts, k);
+		left -= k;
+	}
 	if (rc == 0 && s->npend > 0)
 		rc = write_all(s->fd, s->pend, s->npend);
+	s->ngt = 0;
 	s->npend = 0;
 	return rc;
 }
 
 /* mboxrd: a line matching ">*From " gets one more '>'.  The start of each line is
- * held back until it decides, so a match split across chunks is still caught. */
+ * held back until it decides, so a match split across chunks is still caught: the
+ * leading '>' are only counted (a run of any length costs no buffer), then up to
+ * five bytes are kept while they are a prefix of "From ". */
 static int
 mbox_write(struct sink *s, const char *p, size_t n)
 {
@@ -172,28 +188,24 @@ mbox_write(struct sink *s, const char *p, size_t n)
 	while (i < n) {
 		if (s->bol) {
 			char ch = p[i++];
-			size_t k = 0, rlen;
 
-			s->pend[s->npend++] = ch;
-			if (ch == '\n') {
-				if (flush_pend(s, 0) != 0)
-					return -1;
-				continue; /* still at the beginning of a line */
-			}
-			while (k < s->npend && s->pend[k] == '>')
-				k++;
-			rlen = s->npend - k;
-			if (rlen == 0 && s->npend < sizeof(s->pend))
+			if (ch == '>' && s->npend == 0) {
+				s->ngt++;
 				continue;
-			if (rlen > 0 && rlen <= 5 && memcmp(s->pend + k, "From ", rlen) == 0) {
-				if (rlen < 5)
-					continue;
+			}
+			s->pend[s->npend++] = ch;
+			if (memcmp(s->pend, "From ", s->npend) == 0) {
+				if (s->npend < sizeof(s->pend))
+					continue; /* a prefix of "From ": undecided */
 				if (flush_pend(s, 1) != 0)
 					return -1;
-			} else if (flush_pend(s, 0) != 0) {
-				return -1;
+				s->bol = 0;
+			} else {
+				if (flush_pend(s, 0) != 0)
+					return -1;
+				/* an empty or all-'>' line: the next byte starts a line too */
+				s->bol = ch == '\n';
 			}
-			s->bol = 0;
 		} else {
 			const char *nl = memchr(p + i, '\n', n - i);
 			size_t len = nl != NULL ? (size_t)(nl - (p + i)) + 1 : n - i;

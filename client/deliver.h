@@ -19,7 +19,10 @@ struct sink {
 	int mbox_lockfd;       /* mbox: the dotlock held during the session */
 	int bol;               /* at beginning of a line (mbox From quoting) */
 	int last_nl;           /* last byte written was LF */
-	char pend[64];         /* mbox: start of a line held until "From " decides */
+	/* mbox: the start of a line held back until "From " decides: the run of '>'
+	 * only counted (any length), then at most the 5 bytes of "From " */
+	unsigned long long ngt;
+	char pend[5];
 	size_t npend;
 	unsigned long counter;
 	int err;               /* sticky error of the current message */

@@ -7,6 +7,17 @@
 #include <gssapi/gssapi.h>
 #include <gssapi/gssapi_krb5.h>
 
+#include "kp_log.h"
+
+const char *
+explain_safe(const char *text, char *out, size_t cap)
+{
+	if (cap == 0)
+		return "";
+	kp_log_escape(text, strlen(text), out, cap);
+	return out;
+}
+
 int
 explain_exit_for(enum kp_krb_why why)
 {
@@ -85,16 +96,17 @@ say(enum kp_krb_why why, const char *service, const char *host)
 int
 explain_krb_failure(const char *service, const char *host, const char *detail)
 {
-	char text[1024];
+	char text[1024], safe[EXPLAIN_SAFE_MAX];
 	enum kp_krb_why why = diagnose(service, host, text, sizeof(text));
 
 	if (why == KP_KRB_UNKNOWN)
 		why = kp_krb5_classify_text(detail);
 	say(why, service, host);
+	/* library texts, but they can quote names and data the server sent */
 	if (text[0] != '\0')
-		fprintf(stderr, "  GSS-API: %s\n", text);
+		fprintf(stderr, "  GSS-API: %s\n", explain_safe(text, safe, sizeof(safe)));
 	if (detail != NULL && detail[0] != '\0')
-		fprintf(stderr, "  SASL: %s\n", detail);
+		fprintf(stderr, "  SASL: %s\n", explain_safe(detail, safe, sizeof(safe)));
 	return explain_exit_for(why);
 }
 
@@ -103,9 +115,11 @@ explain_krb5_code(const char *what, long code, const char *message)
 {
 	enum kp_krb_why why = kp_krb5_classify(code);
 	const char *text = kp_krb_why_text(why);
+	char safe[EXPLAIN_SAFE_MAX];
 
 	fprintf(stderr, "kpop: %s failed: %s\n", what, text != NULL ? text : "Kerberos error");
 	if (message != NULL)
-		fprintf(stderr, "  Kerberos: %s (%ld)\n", message, code);
+		fprintf(stderr, "  Kerberos: %s (%ld)\n", explain_safe(message, safe, sizeof(safe)),
+			code);
 	return explain_exit_for(why);
 }

@@ -2,7 +2,9 @@
 #ifndef KP_EXPLAIN_H
 #define KP_EXPLAIN_H
 
+#include <stddef.h>
 #include "kp_krb.h"
+#include "kp_limits.h"
 
 /* kpop's exit statuses (documented in kpop(1) and the README). */
 enum kpop_exit {
@@ -17,6 +19,19 @@ enum kpop_exit {
 	EXIT_DELIVERY = 8,   /* storing mail locally failed */
 	EXIT_INUSE = 9       /* the maildrop is locked by another session */
 };
+
+/* Room for any reply line (KP_CLIENT_REPLY_MAX) made safe by explain_safe: each byte
+ * may take four. */
+#define EXPLAIN_SAFE_MAX (4 * KP_CLIENT_REPLY_MAX + 4)
+
+/* Text the server chose (reply texts, unique ids, anything a peer sent), made safe
+ * for the user's terminal before it is printed: every byte outside 0x20-0x7E, and
+ * the backslash, is written as \xHH, so no control character (ESC sequences, CR,
+ * BEL, DEL; and 8-bit bytes, which include the C1 controls such as 0x9B CSI) reaches
+ * the terminal.  out holds cap bytes and is always NUL-terminated; text that does
+ * not fit is cut with "...".  Returns out.  (Message bodies are data and are never
+ * passed through this.) */
+const char *explain_safe(const char *text, char *out, size_t cap);
 
 /* Exit status for a Kerberos failure category. */
 int explain_exit_for(enum kp_krb_why why);

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -141,9 +142,27 @@ list_line(void *arg, const char *line)
 static int
 print_uidl(void *arg, const char *line)
 {
+	char safe[EXPLAIN_SAFE_MAX];
+
 	(void)arg;
-	printf("  %s\n", line);
+	printf("  %s\n", explain_safe(line, safe, sizeof(safe)));
 	return 0;
+}
+
+/* The most wire octets a RETR body may take before kpop gives up on the message.
+ * LIST counts the message with CRLF line ends before dot-stuffing, so an honest
+ * body on the wire is at most 4/3 of it (a message of "." lines, each stuffed to
+ * "..") plus the 5 octets of the terminating line; and some servers announce sizes
+ * that are a little off (headers added on retrieval, sizes counted with LF).  Twice
+ * the size, and at least size + 1 MiB, lets all of that through, costs a hostile
+ * server's victim at most twice what it was told to expect, and stops a server that
+ * never ends a RETR from filling the disk. */
+static unsigned long long
+retr_limit(unsigned long long size)
+{
+	unsigned long long slack = size > KP_RETR_SLACK_MIN ? size : KP_RETR_SLACK_MIN;
+
+	return size > ULLONG_MAX - slack ? ULLONG_MAX : size + slack;
 }
 
 static int
@@ -156,10 +175,18 @@ get_list(struct fetch *f)
 	if (rc < 0)
 		return EXIT_NET;
 	if (rc != KP_POP3_OK) {
-		fprintf(stderr, "kpop: LIST failed: %s\n", f->c->reply.text);
+		char safe[EXPLAIN_SAFE_MAX];
+
+		fprintf(stderr, "kpop: LIST failed: %s\n",
+			explain_safe(f->c->reply.text, safe, sizeof(safe)));
 		return EXIT_PROTO;
 	}
 	rc = pop3c_lines(f->c, list_line, f);
+	if (rc == KP_E_TOOBIG) {
+		fprintf(stderr, "kpop: the server's LIST goes on past %lu messages: not a real "
+			"maildrop, giving up\n", (unsigned long)KP_MAILDROP_MSGS_MAX);
+		return EXIT_PROTO;
+	}
 	if (rc != 0) {
 		fprintf(stderr, "kpop: bad LIST response from the server\n");
 		return rc == KP_E_PROTO ? EXIT_PROTO : EXIT_NET;
@@ -188,7 +215,13 @@ do_list(struct fetch *f)
 			return EXIT_NET;
 		if (rc == KP_POP3_OK) {
 			printf("unique ids:\n");
-			if (pop3c_lines(f->c, print_uidl, NULL) != 0)
+			rc = pop3c_lines(f->c, print_uidl, NULL);
+			if (rc == KP_E_TOOBIG) {
+				fprintf(stderr, "kpop: the server's UIDL goes on past %lu "
+					"messages: giving up\n", (unsigned long)KP_MAILDROP_MSGS_MAX);
+				return EXIT_PROTO;
+			}
+			if (rc != 0)
 				return EXIT_NET;
 		}
 	}
@@ -236,6 +269,7 @@ do_fetch(struct fetch *f, int del)
 		/* one reply */
 		{
 			struct pending p = q[qh];
+			char safe[EXPLAIN_SAFE_MAX];
 
 			qh = (qh + 1) % KP_PIPELINE_WINDOW;
 			qn--;
@@ -251,13 +285,14 @@ do_fetch(struct fetch *f, int del)
 					f->deleted++;
 				} else {
 					fprintf(stderr, "kpop: DELE %lu refused: %s\n",
-						f->msgs[p.idx].num, f->c->reply.text);
+						f->msgs[p.idx].num,
+						explain_safe(f->c->reply.text, safe, sizeof(safe)));
 				}
 				continue;
 			}
 			if (rc != KP_POP3_OK) {
 				fprintf(stderr, "kpop: RETR %lu refused: %s\n", f->msgs[p.idx].num,
-					f->c->reply.text);
+					explain_safe(f->c->reply.text, safe, sizeof(safe)));
 				if (ex == 0)
 					ex = EXIT_PROTO;
 				continue;
@@ -266,7 +301,19 @@ do_fetch(struct fetch *f, int del)
 				ex = EXIT_DELIVERY;
 				goto out;
 			}
-			rc = pop3c_body(f->c, body_chunk, f);
+			rc = pop3c_body(f->c, retr_limit(f->msgs[p.idx].size), body_chunk, f);
+			if (rc == KP_E_TOOBIG) {
+				/* the connection is out of step: no DELE, no QUIT, nothing removed */
+				sink_abort(&f->sink);
+				fprintf(stderr, "%skpop: RETR %lu: the server sent more than %llu "
+					"octets for a message LIST announced as %llu octets: giving up "
+					"(the partial message is not stored, nothing is deleted)\n",
+					f->progress ? "\n" : "", f->msgs[p.idx].num,
+					retr_limit(f->msgs[p.idx].size),
+					f->msgs[p.idx].size);
+				ex = EXIT_PROTO;
+				goto out;
+			}
 			if (rc != 0 && f->c->state == PC_FAILED) {
 				sink_abort(&f->sink);
 				fprintf(stderr, "\nkpop: connection lost during RETR %lu: %s\n",

@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,6 +21,7 @@
 #include "kp_err.h"
 #include "kp_log.h"
 #include <sasl/sasl.h>
+#include "client/explain.h"
 
 static const char *state_names[] = { "CONNECTED", "AUTHORIZATION", "TRANSACTION", "QUIT",
 				     "FAILED" };
@@ -96,6 +99,13 @@ pop3c_connect(struct pop3c *c, const char *host, const char *port, int timeout_s
 			strerror(saved));
 		return saved == ETIMEDOUT ? KP_E_TIMEOUT : KP_E_IO;
 	}
+	{
+		/* each command, pipelined batch and KPOP frame is one message; Nagle
+		 * would hold krb5_sendauth's split writes for the server's delayed ACK */
+		int one = 1;
+
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	}
 	c->fd = fd;
 	kp_io_init(&c->io, fd, fd, timeout_s * 1000);
 	c->state = PC_CONNECTED;
@@ -166,7 +176,10 @@ pop3c_greeting(struct pop3c *c)
 	if (rc < 0)
 		return rc;
 	if (rc != KP_POP3_OK) {
-		fprintf(stderr, "kpop: %s refused the connection: %s\n", c->host, c->line);
+		char safe[EXPLAIN_SAFE_MAX];
+
+		fprintf(stderr, "kpop: %s refused the connection: %s\n", c->host,
+			explain_safe(c->line, safe, sizeof(safe)));
 		return KP_E_PROTO;
 	}
 	pop3c_set_state(c, PC_AUTHORIZATION);
@@ -234,6 +247,7 @@ int
 pop3c_lines(struct pop3c *c, int (*fn)(void *arg, const char *line), void *arg)
 {
 	int rc, fn_rc = 0;
+	unsigned long nlines = 0;
 
 	for (;;) {
 		size_t len;
@@ -246,6 +260,12 @@ pop3c_lines(struct pop3c *c, int (*fn)(void *arg, const char *line), void *arg)
 		}
 		if (len == 1 && c->line[0] == '.')
 			return fn_rc;
+		if (++nlines > KP_CLIENT_LINES_MAX) {
+			kp_log(KP_LOG_ERR, "the server sent more than %lu lines in one answer",
+			       (unsigned long)KP_CLIENT_LINES_MAX);
+			pop3c_set_state(c, PC_FAILED);
+			return KP_E_TOOBIG;
+		}
 		if (c->line[0] == '.')
 			p++; /* un-stuff */
 		if (fn_rc == 0)
@@ -254,11 +274,13 @@ pop3c_lines(struct pop3c *c, int (*fn)(void *arg, const char *line), void *arg)
 }
 
 int
-pop3c_body(struct pop3c *c, int (*fn)(void *arg, const char *data, size_t n), void *arg)
+pop3c_body(struct pop3c *c, unsigned long long max,
+	   int (*fn)(void *arg, const char *data, size_t n), void *arg)
 {
 	struct kp_unstuff u;
 	char out[KP_IO_RBUF + 2];
 	int fn_rc = 0, rc;
+	unsigned long long wire = 0;
 
 	kp_unstuff_init(&u, 1);
 	for (;;) {
@@ -272,6 +294,12 @@ pop3c_body(struct pop3c *c, int (*fn)(void *arg, const char *data, size_t n), vo
 		done = kp_unstuff_feed(&u, (const char *)c->io.rbuf + c->io.rpos,
 				       c->io.rlen - c->io.rpos, &used, out, &outlen);
 		c->io.rpos += used;
+		wire += used;
+		if (wire > max) {
+			/* checked before the bytes are stored: nothing past the bound is kept */
+			pop3c_set_state(c, PC_FAILED);
+			return KP_E_TOOBIG;
+		}
 		if (outlen > 0 && fn_rc == 0)
 			fn_rc = fn(arg, out, outlen);
 		if (done)
@@ -299,7 +327,11 @@ pop3c_tls(struct pop3c *c, SSL_CTX *ctx, const char *host)
 	char err[512], desc[128];
 
 	if (kp_tls_start(&c->io, ctx, host, &c->tls, err, sizeof(err)) != 0) {
-		fprintf(stderr, "kpop: TLS with %s failed: %s\n", host, err);
+		char safe[EXPLAIN_SAFE_MAX];
+
+		/* the reason can quote the server's certificate */
+		fprintf(stderr, "kpop: TLS with %s failed: %s\n", host,
+			explain_safe(err, safe, sizeof(safe)));
 		pop3c_set_state(c, PC_FAILED);
 		return -1;
 	}
@@ -315,8 +347,10 @@ pop3c_stls(struct pop3c *c, SSL_CTX *ctx, const char *host)
 	pop3c_send(c, "STLS");
 	rc = pop3c_reply(c);
 	if (rc != KP_POP3_OK) {
+		char safe[EXPLAIN_SAFE_MAX];
+
 		fprintf(stderr, "kpop: %s refused STLS: %s\n", host,
-			rc < 0 ? kp_strerror(rc) : c->reply.text);
+			rc < 0 ? kp_strerror(rc) : explain_safe(c->reply.text, safe, sizeof(safe)));
 		return -1;
 	}
 	/* nothing the server sent before the handshake may count as protected */

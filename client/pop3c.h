@@ -61,13 +61,18 @@ int pop3c_reply(struct pop3c *c);
 int pop3c_reply_big(struct pop3c *c, char *big, size_t max);
 
 /* Read the lines of a multi-line response up to ".", un-stuffed, each passed to
- * fn (NUL-terminated, without CRLF).  fn returns 0 or a KP_E_* to stop. */
+ * fn (NUL-terminated, without CRLF).  fn returns 0 or a KP_E_* to stop.  More than
+ * KP_CLIENT_LINES_MAX lines is KP_E_TOOBIG and leaves the connection unusable. */
 int pop3c_lines(struct pop3c *c, int (*fn)(void *arg, const char *line), void *arg);
 
-/* Stream a message body up to "." into fn (LF line ends).  Returns 0 or a KP_E_*
- * (I/O: the connection is unusable; fn's own error: passed back, after the rest of
- * the body has been read and dropped so the connection stays in step). */
-int pop3c_body(struct pop3c *c, int (*fn)(void *arg, const char *data, size_t n), void *arg);
+/* Stream a message body up to "." into fn (LF line ends), reading at most max octets
+ * of the wire (dot-stuffed, with CRLF, the terminating line included).  Returns 0 or
+ * a KP_E_*: KP_E_TOOBIG when the body goes past max (the rest is not read: the
+ * connection is unusable); I/O: the connection is unusable; fn's own error: passed
+ * back, after the rest of the body has been read and dropped so the connection stays
+ * in step. */
+int pop3c_body(struct pop3c *c, unsigned long long max,
+	       int (*fn)(void *arg, const char *data, size_t n), void *arg);
 
 /* TLS on the connection now (implicit TLS before the greeting, or after STLS's
  * +OK), verifying host.  Prints the reason and returns -1 on failure. */

@@ -80,6 +80,16 @@
  * RFC 1939 autologout guarantee to keep. */
 #define KP_PREAUTH_IDLE_SEC 30
 
+/* Client: a multi-line answer (CAPA, LIST, UIDL) has at most one line per message,
+ * and kpop refuses message numbers above KP_MAILDROP_MSGS_MAX anyway: a server that
+ * sends more lines is not listing a real maildrop, and must not grow kpop's message
+ * table (24 bytes an entry: 24 MB at this limit) or keep it printing without end. */
+#define KP_CLIENT_LINES_MAX KP_MAILDROP_MSGS_MAX
+
+/* Client: slack over the LIST size before a RETR body is cut off, for small
+ * messages (kpop.c retr_limit says why twice the size, and at least this). */
+#define KP_RETR_SLACK_MIN (1024ULL * 1024)
+
 /* Turn a numeric limit into a string for messages. */
 #define KP_STR_(x) #x
 #define KP_STR(x) KP_STR_(x)
@@ -104,5 +114,37 @@
 
 /* Config file: longest line. */
 #define KP_CONF_LINE_MAX 1024
+
+/* IPC between kpopd's processes (common/kp_ipc_msg.h has the message set).
+ * Peer and local addresses travel as numeric "address port" text: an IPv6 address
+ * with a scope (INET6_ADDRSTRLEN 46 + "%" + IFNAMSIZ 16) and a port fit in 80;
+ * 128 leaves room and is still small.  Sizes of string fields include the NUL. */
+#define KP_IPC_ADDR_MAX 128
+
+/* Why an authentication failed or a connection was refused, for the log: the same
+ * size as the server's why[] texts. */
+#define KP_IPC_REASON_MAX 512
+
+/* A password comes from one PASS command line of at most KP_CMD_LINE_MAX octets,
+ * "PASS " and CRLF included, so an array of that size (NUL included) holds any
+ * password the line reader lets through. */
+#define KP_IPC_PASSWORD_MAX KP_CMD_LINE_MAX
+
+/* An exported GSS context (gss_export_sec_context).  MIT krb5 1.20 exports an
+ * established acceptor context as about 1.2 KB, but it serialises the ticket's and
+ * the authenticator's authorization data too (ser_sctx.c: authdata and the
+ * authdata context, e.g. a PAC), which arrived inside one GSS token of at most
+ * KP_AUTH_TOKEN_MAX; 8 KiB more covers keys, names, sequence state and framing. */
+#define KP_IPC_GSSCTX_MAX (KP_AUTH_TOKEN_MAX + 8192)
+
+/* One IPC message (one SOCK_SEQPACKET packet), header included.  The largest is a
+ * VERDICT with every field at its cap: 8 bytes of header, principal and user
+ * (KP_NAME_MAX each), a maildrop path (PATH_MAX), four u32 and an exported context
+ * of KP_IPC_GSSCTX_MAX, about 37 KB (a GSS_STEP token: 24.6 KB); kp_ipc.c checks
+ * every message's worst case against this at compile time.  64 KiB leaves room for
+ * a new field and stays well under the AF_UNIX send buffer (net.core.wmem_default,
+ * 208 KiB on Linux), so one send() of a valid message never fails with EMSGSIZE.
+ * A receiver reads into KP_IPC_MSG_MAX + 1 bytes: a longer packet is refused. */
+#define KP_IPC_MSG_MAX 65536
 
 #endif

@@ -237,6 +237,22 @@ cache_load(struct kp_maildrop *md, int want_current, unsigned long limit)
 	fd = openat(md->rootfd, SIZECACHE, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0)
 		return;
+	if (want_current) {
+		/* the header alone says whether the rest is worth reading */
+		char head[128];
+		ssize_t h = pread(fd, head, sizeof(head) - 1, 0);
+		char *e = h > 0 ? memchr(head, '\n', (size_t)h) : NULL;
+
+		if (e == NULL) {
+			close(fd);
+			return;
+		}
+		*e = '\0';
+		if (!header_matches(md, head)) {
+			close(fd);
+			return;
+		}
+	}
 	/* at most one line per message: a bigger cache is not ours to trust */
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
 	    (unsigned long long)st.st_size > (unsigned long long)(limit + 1) * KP_SIZECACHE_LINE_MAX ||
@@ -344,6 +360,31 @@ cache_save(struct kp_maildrop *md)
 			md->msgs[i].size, md->msgs[i].sub, md->msgs[i].name);
 	if (fclose(f) != 0 || renameat(md->rootfd, tmp, md->rootfd, SIZECACHE) != 0)
 		unlinkat(md->rootfd, tmp, 0);
+}
+
+/* Names in a directory that could be messages (not dot files); no stat. */
+static unsigned long
+count_entries(int dirfd)
+{
+	unsigned long n = 0;
+	struct dirent *de;
+	DIR *d;
+	int fd;
+
+	if (dirfd < 0 || (fd = dup(dirfd)) < 0)
+		return 0;
+	d = fdopendir(fd);
+	if (d == NULL) {
+		close(fd);
+		return 0;
+	}
+	rewinddir(d); /* a dup shares the offset: start at the start, leave it there */
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.')
+			n++;
+	rewinddir(d);
+	closedir(d);
+	return n;
 }
 
 /* The fast path: a current cache is the maildrop.  Returns 0 (md->msgs filled)
@@ -482,6 +523,7 @@ add_dir(struct kp_maildrop *md, int sub)
 		close(dfd);
 		return KP_E_IO;
 	}
+	rewinddir(d);
 	while ((de = readdir(d)) != NULL) {
 		struct stat st;
 		struct msg m;
@@ -634,7 +676,11 @@ kp_maildrop_open(const char *path, uid_t owner, unsigned long max,
 	take_stamp(md->dirfd[0], &md->stamp[0]);
 	take_stamp(md->dirfd[1], &md->stamp[1]);
 	if (stamps_usable(md)) {
-		cache_load(md, 1, md->max);
+		/* even a current cache has at most one entry per file in new/ and cur/
+		 * (names only: no stat), so a crafted one costs no more than the mail */
+		unsigned long files = count_entries(md->dirfd[0]) + count_entries(md->dirfd[1]);
+
+		cache_load(md, 1, files < md->max ? files : md->max);
 		if (from_cache(md) == 0)
 			goto sorted;
 		free(md->cache);
