@@ -90,6 +90,14 @@
  * messages (kpop.c retr_limit says why twice the size, and at least this). */
 #define KP_RETR_SLACK_MIN (1024ULL * 1024)
 
+/* Server: idle pre-started session workers kept ready (pool_spare); a burst beyond
+ * them forks on demand.  A few cover a second of a busy campus's logins. */
+#define KP_POOL_SPARE_DEFAULT 4
+
+/* SIGTERM: seconds sessions get to finish (they end without UPDATE, so nothing is
+ * removed) before they are killed. */
+#define KP_SHUTDOWN_GRACE_SEC 10
+
 /* Turn a numeric limit into a string for messages. */
 #define KP_STR_(x) #x
 #define KP_STR(x) KP_STR_(x)

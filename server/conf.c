@@ -72,6 +72,7 @@ kp_conf_defaults(struct kp_conf *c)
 	c->max_conn_per_ip = KP_CONN_PER_IP_DEFAULT;
 	c->login_timeout = KP_LOGIN_TIMEOUT_SEC;
 	c->preauth_idle_timeout = KP_PREAUTH_IDLE_SEC;
+	c->pool_spare = KP_POOL_SPARE_DEFAULT;
 }
 
 void
@@ -341,6 +342,9 @@ kp_conf_set(struct kp_conf *c, const char *key, const char *value, const char *w
 	} else if (strcmp(key, "preauth_idle_timeout") == 0) {
 		if (parse_int(value, 1, 3600, &c->preauth_idle_timeout) != 0)
 			return bad(where, key, "expected seconds (1-3600)");
+	} else if (strcmp(key, "pool_spare") == 0) {
+		if (parse_int(value, 0, 1000, &c->pool_spare) != 0)
+			return bad(where, key, "expected 0-1000");
 	} else if (strcmp(key, "greeting") == 0) {
 		if (strpbrk(value, "\r\n") != NULL || strlen(value) > 200)
 			return bad(where, key, "one line of at most 200 characters");
@@ -491,4 +495,5 @@ kp_conf_dump(const struct kp_conf *c)
 	printf("max_conn_per_ip = %d\n", c->max_conn_per_ip);
 	printf("login_timeout = %d\n", c->login_timeout);
 	printf("preauth_idle_timeout = %d\n", c->preauth_idle_timeout);
+	printf("pool_spare = %d\n", c->pool_spare);
 }

@@ -66,6 +66,7 @@ struct kp_conf {
 	int max_conn_per_ip;   /* all connections per address */
 	int login_timeout;     /* seconds from connect to login; commands do not extend it */
 	int preauth_idle_timeout; /* idle seconds allowed before login */
+	int pool_spare;        /* idle pre-started session workers */
 };
 
 /* Fill c with the built-in defaults (everything owned by c). */

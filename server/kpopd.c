@@ -32,109 +32,18 @@
 #include "server/auth.h"
 #include "server/conf.h"
 #include "server/kpop_server.h"
+#include "server/master.h"
+#include "server/proctitle.h"
 #include "server/session.h"
 
 #define MAX_SOCKS 32
 
-struct listener {
-	int fd;
-	enum kp_listen_mode mode;
-	char name[80];
-};
-
-static volatile sig_atomic_t got_term, got_chld, got_hup;
 static SSL_CTX *tls_ctx;    /* NULL when TLS is not configured */
-
-/* Live session processes: pid and client address per slot, in the daemon's own
- * memory (it signals these pids at shutdown).  Whether each has logged in is the
- * only thing a session reports back: one byte per slot in a shared page, so that
- * the per-address limits can count connections that have not logged in yet.  A
- * session can at worst misreport flags, never steer which pids are signalled. */
-struct child {
-	pid_t pid;
-	unsigned char addr[16];   /* IPv6, or IPv4 as ::ffff:a.b.c.d */
-};
-static struct child *child_tab;
-static volatile unsigned char *child_authed;
-static int nchild_slots;
-
-static void
-child_mark_logged_in(void *arg)
-{
-	int slot = (int)(long)arg;
-
-	child_authed[slot] = 1;
-}
-
-/* The address a per-address limit counts by. */
-static void
-addr_key(const struct sockaddr_storage *ss, unsigned char key[16])
-{
-	memset(key, 0, 16);
-	if (ss->ss_family == AF_INET) {
-		key[10] = key[11] = 0xff;
-		memcpy(key + 12, &((const struct sockaddr_in *)ss)->sin_addr, 4);
-	} else if (ss->ss_family == AF_INET6) {
-		memcpy(key, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
-	}
-}
-
-/* Reap finished sessions; returns how many. */
-static int
-child_reap(int block)
-{
-	pid_t pid;
-	int i, n = 0;
-
-	while ((pid = waitpid(-1, NULL, block ? 0 : WNOHANG)) > 0) {
-		for (i = 0; i < nchild_slots; i++)
-			if (child_tab[i].pid == pid) {
-				child_tab[i].pid = 0;
-				child_authed[i] = 0;
-			}
-		n++;
-		if (block)
-			break;
-	}
-	return n;
-}
-
-/* Refusals are logged at most once a second, with how many were not. */
-static void
-log_refusal(const char *peer, const char *why)
-{
-	static time_t last;
-	static unsigned long quiet;
-	time_t now = time(NULL);
-
-	if (now == last) {
-		quiet++;
-		return;
-	}
-	kp_log(KP_LOG_WARN, "refusing %s: %s%s", peer, why,
-	       quiet > 0 ? " (and earlier refusals not logged)" : "");
-	last = now;
-	quiet = 0;
-}
-
-static int sigpipe_fds[2] = { -1, -1 };
-
-static void
-on_signal(int sig)
-{
-	int saved = errno;
-	char c = (char)sig;
-
-	if (sig == SIGTERM || sig == SIGINT)
-		got_term = 1;
-	else if (sig == SIGCHLD)
-		got_chld = 1;
-	else if (sig == SIGHUP)
-		got_hup = 1;
-	if (sigpipe_fds[1] >= 0)
-		(void)!write(sigpipe_fds[1], &c, 1);
-	errno = saved;
-}
+static struct {             /* how the configuration was given, for SIGHUP */
+	char *path;
+	int explicit_path, debug, nover;
+	char *over[64];
+} given;
 
 static void
 usage(FILE *f)
@@ -153,29 +62,11 @@ usage(FILE *f)
 		SYSCONFDIR);
 }
 
-/* "ip;port" (SASL's format) and "ip:port" (logs) for a socket address. */
-static void
-addr_names(const struct sockaddr *sa, socklen_t len, char *sasl, size_t sasl_cap, char *log,
-	   size_t log_cap)
-{
-	char host[NI_MAXHOST] = "?", serv[NI_MAXSERV] = "?";
-
-	if (getnameinfo(sa, len, host, sizeof(host), serv, sizeof(serv),
-			NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
-		snprintf(host, sizeof(host), "unknown");
-		snprintf(serv, sizeof(serv), "0");
-	}
-	if (sasl != NULL)
-		snprintf(sasl, sasl_cap, "%s;%s", host, serv);
-	if (log != NULL)
-		snprintf(log, log_cap, sa->sa_family == AF_INET6 ? "[%s]:%s" : "%s:%s", host, serv);
-}
-
 /* systemd socket activation: LISTEN_PID is us and LISTEN_FDS sockets start at fd 3.
  * The i-th socket takes the mode of the i-th listen setting (auto beyond them).
  * Returns the number taken (0: not socket-activated), or KP_E_CONFIG. */
 static int
-activated_listeners(const struct kp_conf *c, struct listener *ls)
+activated_listeners(const struct kp_conf *c, struct kp_listener *ls)
 {
 	const char *pid_s = getenv("LISTEN_PID"), *fds_s = getenv("LISTEN_FDS");
 	unsigned long pid, nfds, i;
@@ -205,7 +96,7 @@ activated_listeners(const struct kp_conf *c, struct listener *ls)
 		ls[i].fd = fd;
 		ls[i].mode = (int)i < c->nlisten ? c->listen[i].mode : KP_MODE_AUTO;
 		getsockname(fd, (struct sockaddr *)&ss, &sl);
-		addr_names((struct sockaddr *)&ss, sl, NULL, 0, ls[i].name, sizeof(ls[i].name));
+		kp_addr_names((struct sockaddr *)&ss, sl, NULL, 0, ls[i].name, sizeof(ls[i].name));
 		kp_log(KP_LOG_INFO, "listening on %s (%s, socket activation)", ls[i].name,
 		       kp_listen_mode_name(ls[i].mode));
 	}
@@ -216,7 +107,7 @@ activated_listeners(const struct kp_conf *c, struct listener *ls)
 }
 
 static int
-open_listeners(const struct kp_conf *c, struct listener *ls, int *n_out)
+open_listeners(const struct kp_conf *c, struct kp_listener *ls, int *n_out)
 {
 	int i, n = 0;
 
@@ -262,7 +153,7 @@ open_listeners(const struct kp_conf *c, struct listener *ls, int *n_out)
 			getsockname(fd, (struct sockaddr *)&ss, &sl);
 			ls[n].fd = fd;
 			ls[n].mode = l->mode;
-			addr_names((struct sockaddr *)&ss, sl, NULL, 0, ls[n].name, sizeof(ls[n].name));
+			kp_addr_names((struct sockaddr *)&ss, sl, NULL, 0, ls[n].name, sizeof(ls[n].name));
 			kp_log(KP_LOG_INFO, "listening on %s (%s)", ls[n].name,
 			       kp_listen_mode_name(l->mode));
 			n++;
@@ -280,8 +171,9 @@ open_listeners(const struct kp_conf *c, struct listener *ls, int *n_out)
 
 /* One connection, in the process that will serve it. */
 static int
-serve(const struct kp_conf *c, int rfd, int wfd, enum kp_listen_mode mode, const char *peer,
-      const char *local, long long start_ms, int slot)
+serve(const struct kp_conf *c, int fd, enum kp_listen_mode mode, const char *peer,
+      const char *local, long long start_ms, void (*logged_in)(void *arg, const char *user),
+      void *arg)
 {
 	struct kp_session_params p;
 	char principal[256];
@@ -289,136 +181,24 @@ serve(const struct kp_conf *c, int rfd, int wfd, enum kp_listen_mode mode, const
 
 	memset(&p, 0, sizeof(p));
 	p.conf = c;
-	p.rfd = rfd;
-	p.wfd = wfd;
+	p.rfd = fd;
+	p.wfd = fd == 0 ? 1 : fd; /* inetd: stdin and stdout */
 	p.peer = peer;
 	p.local = local;
 	p.tls_ctx = tls_ctx;
 	p.implicit_tls = mode == KP_MODE_POP3S;
 	p.start_ms = start_ms;
-	if (slot >= 0) {
-		p.logged_in = child_mark_logged_in;
-		p.logged_in_arg = (void *)(long)slot;
-	}
+	p.logged_in = logged_in;
+	p.logged_in_arg = arg;
 	if (mode == KP_MODE_AUTO || mode == KP_MODE_KPOP) {
-		rc = kp_kpop_accept(c, rfd, wfd, mode == KP_MODE_KPOP, principal, sizeof(principal));
+		rc = kp_kpop_accept(c, p.rfd, p.wfd, mode == KP_MODE_KPOP, principal,
+				    sizeof(principal));
 		if (rc < 0)
 			return rc; /* logged; the connection is closed */
 		if (rc == KP_KPOP_DONE)
 			p.kpop_principal = principal;
 	}
 	return kp_session_run(&p);
-}
-
-static void
-child_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGCHLD, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-}
-
-static void
-accept_one(const struct kp_conf *c, struct listener *l, struct listener *ls, int nls,
-	   int *children)
-{
-	struct sockaddr_storage peer_ss, local_ss;
-	socklen_t pl = sizeof(peer_ss), ll = sizeof(local_ss);
-	char peer[NI_MAXHOST + 16], local[NI_MAXHOST + 16], peer_log[NI_MAXHOST + 16], pfx[128];
-	unsigned char key[16];
-	long long start_ms;
-	pid_t pid;
-	int fd, i, slot = -1, same = 0, preauth = 0;
-
-	fd = accept4(l->fd, (struct sockaddr *)&peer_ss, &pl, SOCK_CLOEXEC);
-	if (fd < 0) {
-		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
-			kp_log(KP_LOG_WARN, "accept on %s: %s", l->name, strerror(errno));
-		return;
-	}
-	start_ms = kp_io_now_ms();
-	{
-		/* every reply, KPOP frame and TLS record batch is one write: Nagle could
-		 * only hold the last segment back for the client's delayed ACK */
-		int one = 1;
-
-		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	}
-	if (*children >= c->max_sessions) {
-		static const char busy[] = "-ERR [SYS/TEMP] Too many connections, try later\r\n";
-
-		kp_log(KP_LOG_WARN, "max_sessions (%d) reached: refusing a connection",
-		       c->max_sessions);
-		(void)!write(fd, busy, sizeof(busy) - 1);
-		close(fd);
-		return;
-	}
-	addr_key(&peer_ss, key);
-	for (i = 0; i < nchild_slots; i++) {
-		if (child_tab[i].pid == 0) {
-			if (slot < 0)
-				slot = i;
-			continue;
-		}
-		if (memcmp(child_tab[i].addr, key, sizeof(key)) != 0)
-			continue;
-		same++;
-		if (!child_authed[i])
-			preauth++;
-	}
-	if (slot < 0 || same >= c->max_conn_per_ip || preauth >= c->max_preauth_per_ip) {
-		static const char busy[] =
-			"-ERR [SYS/TEMP] Too many connections from your address, try later\r\n";
-		char why[128];
-
-		addr_names((struct sockaddr *)&peer_ss, pl, NULL, 0, peer_log, sizeof(peer_log));
-		if (slot < 0)
-			snprintf(why, sizeof(why), "no free session slot");
-		else if (same >= c->max_conn_per_ip)
-			snprintf(why, sizeof(why), "%d connections from this address "
-				 "(max_conn_per_ip)", same);
-		else
-			snprintf(why, sizeof(why), "%d connections from this address not logged "
-				 "in yet (max_preauth_per_ip)", preauth);
-		log_refusal(peer_log, why);
-		(void)!write(fd, busy, sizeof(busy) - 1);
-		close(fd);
-		return;
-	}
-	child_authed[slot] = 0;
-	pid = fork();
-	if (pid < 0) {
-		kp_log(KP_LOG_ERR, "fork: %s", strerror(errno));
-		close(fd);
-		return;
-	}
-	if (pid > 0) {
-		(*children)++;
-		child_tab[slot].pid = pid;
-		memcpy(child_tab[slot].addr, key, sizeof(key));
-		close(fd);
-		return;
-	}
-	/* child */
-	child_signals();
-	for (i = 0; i < nls; i++)
-		close(ls[i].fd);
-	close(sigpipe_fds[0]);
-	close(sigpipe_fds[1]);
-	getsockname(fd, (struct sockaddr *)&local_ss, &ll);
-	addr_names((struct sockaddr *)&peer_ss, pl, peer, sizeof(peer), peer_log, sizeof(peer_log));
-	addr_names((struct sockaddr *)&local_ss, ll, local, sizeof(local), NULL, 0);
-	snprintf(pfx, sizeof(pfx), "%s", peer_log);
-	kp_log_set_prefix(pfx);
-	kp_log(KP_LOG_INFO, "connect on %s", l->name);
-	serve(c, fd, fd, l->mode, peer, local, start_ms, slot);
-	close(fd);
-	_exit(0);
 }
 
 /* Work every session would repeat, done once here and inherited through fork: a
@@ -442,108 +222,87 @@ warm_up(void)
 	endgrent();
 }
 
+/* Defaults, the file, the -o overrides, -d; printed errors.  0 or KP_E_CONFIG. */
 static int
-run_daemon(const struct kp_conf *c, int foreground)
+load_conf(struct kp_conf *c)
 {
-	struct listener ls[MAX_SOCKS];
-	struct pollfd pfd[MAX_SOCKS + 1];
-	struct sigaction sa;
-	int nls = 0, i, children = 0;
+	int rc, i;
+
+	kp_conf_defaults(c);
+	rc = kp_conf_load(c, given.path);
+	if (rc == KP_E_NOTFOUND && given.explicit_path) {
+		fprintf(stderr, "kpopd: %s: no such file\n", given.path);
+		goto fail;
+	}
+	if (rc != 0 && rc != KP_E_NOTFOUND)
+		goto fail;
+	for (i = 0; i < given.nover; i++) {
+		const char *o = given.over[i], *eq = strchr(o, '=');
+		char key[64];
+
+		if (eq == NULL || (size_t)(eq - o) >= sizeof(key)) {
+			fprintf(stderr, "kpopd: -o %s: expected KEY=VALUE\n", o);
+			goto fail;
+		}
+		memcpy(key, o, (size_t)(eq - o));
+		key[eq - o] = '\0';
+		if (kp_conf_set(c, key, eq + 1, "command line") != 0)
+			goto fail;
+	}
+	if (given.debug) {
+		c->log_syslog = 0;
+		c->log_level = 3;
+	}
+	if (kp_conf_check(c) != 0)
+		goto fail;
+	return 0;
+fail:
+	kp_conf_free(c);
+	return KP_E_CONFIG;
+}
+
+static SSL_CTX *
+make_tls(const struct kp_conf *c)
+{
+	char err[512];
+	SSL_CTX *ctx;
+
+	if (c->tls_cert == NULL)
+		return NULL;
+	ctx = kp_tls_server_ctx(c->tls_cert, c->tls_key, c->tls_chain, err, sizeof(err));
+	if (ctx == NULL)
+		kp_log(KP_LOG_ERR, "TLS: %s", err);
+	return ctx;
+}
+
+/* SIGHUP: the new configuration, and its TLS context, or the old ones stay. */
+static int
+reload(struct kp_conf *out)
+{
+	SSL_CTX *ctx = NULL;
+
+	if (load_conf(out) != 0)
+		return KP_E_CONFIG;
+	if (out->tls_cert != NULL && (ctx = make_tls(out)) == NULL) {
+		kp_conf_free(out);
+		return KP_E_CONFIG;
+	}
+	if (tls_ctx != NULL)
+		SSL_CTX_free(tls_ctx);
+	tls_ctx = ctx;
+	return 0;
+}
+
+static int
+run_daemon(struct kp_conf *c, int foreground)
+{
+	struct kp_listener ls[MAX_SOCKS];
+	int nls = 0;
 
 	if (open_listeners(c, ls, &nls) != 0)
 		return 1;
 	warm_up();
-	nchild_slots = c->max_sessions;
-	child_tab = calloc((size_t)nchild_slots, sizeof(*child_tab));
-	child_authed = mmap(NULL, (size_t)nchild_slots, PROT_READ | PROT_WRITE,
-			    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (child_tab == NULL || child_authed == MAP_FAILED)
-		kp_fatal("out of memory");
-	if (!foreground) {
-		pid_t pid = fork();
-
-		if (pid < 0)
-			kp_fatal("fork: %s", strerror(errno));
-		if (pid > 0)
-			_exit(0);
-		setsid();
-		if (chdir("/") != 0)
-			kp_fatal("chdir /: %s", strerror(errno));
-		i = open("/dev/null", O_RDWR);
-		if (i >= 0) {
-			dup2(i, 0);
-			dup2(i, 1);
-			if (c->log_syslog)
-				dup2(i, 2);
-			if (i > 2)
-				close(i);
-		}
-	}
-	if (c->pidfile != NULL) {
-		FILE *f = fopen(c->pidfile, "w");
-
-		if (f == NULL)
-			kp_fatal("pidfile %s: %s", c->pidfile, strerror(errno));
-		fprintf(f, "%ld\n", (long)getpid());
-		fclose(f);
-	}
-	if (pipe2(sigpipe_fds, O_CLOEXEC | O_NONBLOCK) != 0)
-		kp_fatal("pipe: %s", strerror(errno));
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGCHLD, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	kp_log(KP_LOG_INFO, "kpopd %s started, pid %ld", PACKAGE_VERSION, (long)getpid());
-
-	while (!got_term) {
-		int n;
-
-		for (i = 0; i < nls; i++) {
-			pfd[i].fd = ls[i].fd;
-			pfd[i].events = POLLIN;
-		}
-		pfd[nls].fd = sigpipe_fds[0];
-		pfd[nls].events = POLLIN;
-		n = poll(pfd, (nfds_t)nls + 1, -1);
-		if (n < 0 && errno != EINTR)
-			kp_fatal("poll: %s", strerror(errno));
-		if (pfd[nls].revents & POLLIN) {
-			char buf[64];
-
-			while (read(sigpipe_fds[0], buf, sizeof(buf)) > 0)
-				;
-		}
-		if (got_chld) {
-			got_chld = 0;
-			children -= child_reap(0);
-		}
-		if (got_hup) {
-			got_hup = 0;
-			kp_log(KP_LOG_INFO, "SIGHUP: restart kpopd to reload its configuration");
-		}
-		if (got_term || n <= 0)
-			continue;
-		for (i = 0; i < nls; i++)
-			if (pfd[i].revents & POLLIN)
-				accept_one(c, &ls[i], ls, nls, &children);
-	}
-	kp_log(KP_LOG_INFO, "SIGTERM: shutting down (%d sessions)", children);
-	for (i = 0; i < nls; i++)
-		close(ls[i].fd);
-	/* Sessions die without UPDATE: nothing a client marked is removed. */
-	for (i = 0; i < nchild_slots; i++)
-		if (child_tab[i].pid > 0)
-			kill(child_tab[i].pid, SIGTERM);
-	while (children > 0 && child_reap(1) > 0)
-		children--;
-	free(child_tab);
-	munmap((void *)child_authed, (size_t)nchild_slots);
-	if (c->pidfile != NULL)
-		unlink(c->pidfile);
-	return 0;
+	return kp_master_run(c, ls, nls, foreground, serve, reload);
 }
 
 static int
@@ -560,18 +319,18 @@ run_inetd(const struct kp_conf *c)
 	    (ss.ss_family == AF_INET || ss.ss_family == AF_INET6)) {
 		int one = 1;
 
-		addr_names((struct sockaddr *)&ss, sl, peer, sizeof(peer), peer_log,
+		kp_addr_names((struct sockaddr *)&ss, sl, peer, sizeof(peer), peer_log,
 			   sizeof(peer_log));
 		(void)setsockopt(0, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	}
 	if (getsockname(0, (struct sockaddr *)&ls_, &ll) == 0 &&
 	    (ls_.ss_family == AF_INET || ls_.ss_family == AF_INET6))
-		addr_names((struct sockaddr *)&ls_, ll, local, sizeof(local), NULL, 0);
+		kp_addr_names((struct sockaddr *)&ls_, ll, local, sizeof(local), NULL, 0);
 	kp_log_set_prefix(peer_log);
 	kp_log(KP_LOG_INFO, "connect (inetd)");
 	/* In inetd mode the listener mode is the first listen setting's. */
-	rc = serve(c, 0, 1, c->listen[0].mode, peer[0] ? peer : NULL, local[0] ? local : NULL,
-		   kp_io_now_ms(), -1);
+	rc = serve(c, 0, c->listen[0].mode, peer[0] ? peer : NULL, local[0] ? local : NULL,
+		   kp_io_now_ms(), NULL, NULL);
 	return rc == 0 ? 0 : 1;
 }
 
@@ -579,21 +338,19 @@ int
 main(int argc, char **argv)
 {
 	struct kp_conf conf;
-	const char *conf_path = SYSCONFDIR "/kpopd.conf";
-	char *overrides[64];
-	int nover = 0, explicit_conf = 0, inetd = 0, foreground = 0, debug = 0, test = 0;
-	int verbose = 0, opt, i, rc;
+	int inetd = 0, foreground = 0, test = 0, verbose = 0, opt, rc;
 
 	signal(SIGPIPE, SIG_IGN);
+	given.path = SYSCONFDIR "/kpopd.conf";
 	while ((opt = getopt(argc, argv, "f:o:L:iFdtvVh")) != -1) {
 		switch (opt) {
 		case 'f':
-			conf_path = optarg;
-			explicit_conf = 1;
+			given.path = optarg;
+			given.explicit_path = 1;
 			break;
 		case 'o':
 		case 'L':
-			if (nover >= 63) {
+			if (given.nover >= 63) {
 				fprintf(stderr, "kpopd: too many -o/-L options\n");
 				return 2;
 			}
@@ -604,9 +361,9 @@ main(int argc, char **argv)
 				if (s == NULL)
 					return 2;
 				snprintf(s, n, "listen=%s", optarg);
-				overrides[nover++] = s;
-			} else {
-				overrides[nover++] = optarg;
+				given.over[given.nover++] = s;
+			} else if ((given.over[given.nover++] = strdup(optarg)) == NULL) {
+				return 2;
 			}
 			break;
 		case 'i':
@@ -616,7 +373,7 @@ main(int argc, char **argv)
 			foreground = 1;
 			break;
 		case 'd':
-			debug = 1;
+			given.debug = 1;
 			foreground = 1;
 			break;
 		case 't':
@@ -640,31 +397,11 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	kp_conf_defaults(&conf);
-	rc = kp_conf_load(&conf, conf_path);
-	if (rc == KP_E_NOTFOUND && explicit_conf) {
-		fprintf(stderr, "kpopd: %s: no such file\n", conf_path);
+	/* argv is about to hold the process title: keep our own copies */
+	if ((given.path = strdup(given.path)) == NULL)
 		return 2;
-	}
-	if (rc != 0 && rc != KP_E_NOTFOUND)
-		return 2;
-	for (i = 0; i < nover; i++) {
-		char *eq = strchr(overrides[i], '='), key[64];
-
-		if (eq == NULL || (size_t)(eq - overrides[i]) >= sizeof(key)) {
-			fprintf(stderr, "kpopd: -o %s: expected KEY=VALUE\n", overrides[i]);
-			return 2;
-		}
-		memcpy(key, overrides[i], (size_t)(eq - overrides[i]));
-		key[eq - overrides[i]] = '\0';
-		if (kp_conf_set(&conf, key, eq + 1, "command line") != 0)
-			return 2;
-	}
-	if (debug) {
-		conf.log_syslog = 0;
-		conf.log_level = 3;
-	}
-	if (kp_conf_check(&conf) != 0)
+	kp_proctitle_init(argc, argv);
+	if (load_conf(&conf) != 0)
 		return 2;
 	if (test) {
 		if (verbose)
@@ -679,16 +416,8 @@ main(int argc, char **argv)
 		setenv("KRB5_KTNAME", conf.keytab, 1);
 	if (kp_auth_global_init(&conf) != 0)
 		return 1;
-	if (conf.tls_cert != NULL) {
-		char err[512];
-
-		tls_ctx = kp_tls_server_ctx(conf.tls_cert, conf.tls_key, conf.tls_chain, err,
-					    sizeof(err));
-		if (tls_ctx == NULL) {
-			kp_log(KP_LOG_ERR, "TLS: %s", err);
-			return 1;
-		}
-	}
+	if (conf.tls_cert != NULL && (tls_ctx = make_tls(&conf)) == NULL)
+		return 1;
 	rc = inetd ? run_inetd(&conf) : run_daemon(&conf, foreground);
 	kp_conf_free(&conf);
 	return rc;

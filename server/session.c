@@ -911,7 +911,7 @@ kp_session_run(const struct kp_session_params *p)
 			kp_io_set_deadline(0);
 			kp_io_sock_timeout(&s->io, s->conf->idle_timeout * 1000);
 			if (p->logged_in != NULL)
-				p->logged_in(p->logged_in_arg);
+				p->logged_in(p->logged_in_arg, s->user);
 			session_set_state(s, ST_TRANSACTION);
 			break;
 		case EV_QUIT:

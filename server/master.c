@@ -1,0 +1,620 @@
+/* master.c - listeners, per-address and total limits, a pre-started pool of session
+ * workers, signals and reload.  The master accepts and hands each connection to a
+ * worker with SCM_RIGHTS; it never reads a byte a client sent. */
+#include "config.h"
+#include "server/master.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kp_err.h"
+#include "kp_io.h"
+#include "kp_limits.h"
+#include "kp_log.h"
+#include "server/proctitle.h"
+
+/* Master <-> worker control messages, one per SOCK_SEQPACKET packet.  CONN carries
+ * the connection's descriptor. */
+enum ctl_type { CTL_CONN = 1, CTL_LOGIN = 2 };
+struct ctl_msg {
+	uint32_t type;
+	uint32_t listener;       /* CONN: index into the listeners */
+	int64_t start_ms;        /* CONN: accept time (kp_io_now_ms) */
+};
+
+enum wstate { W_FREE = 0, W_IDLE, W_BUSY };
+struct worker {
+	pid_t pid;
+	int ctl;                 /* master's end of the control socketpair */
+	enum wstate st;
+	int authed;              /* BUSY: the session has logged in */
+	unsigned char addr[16];  /* BUSY: client address (IPv4 as ::ffff:a.b.c.d) */
+};
+
+static volatile sig_atomic_t got_term, got_chld, got_hup;
+static int sigpipe_fds[2] = { -1, -1 };
+static struct worker *workers;
+static int nworkers;         /* slots: max_sessions at start (a reload keeps it) */
+
+void
+kp_addr_names(const struct sockaddr *sa, socklen_t len, char *sasl, size_t sasl_cap,
+	      char *log, size_t log_cap)
+{
+	char host[NI_MAXHOST] = "?", serv[NI_MAXSERV] = "?";
+
+	if (getnameinfo(sa, len, host, sizeof(host), serv, sizeof(serv),
+			NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+		snprintf(host, sizeof(host), "unknown");
+		snprintf(serv, sizeof(serv), "0");
+	}
+	if (sasl != NULL)
+		snprintf(sasl, sasl_cap, "%s;%s", host, serv);
+	if (log != NULL)
+		snprintf(log, log_cap, sa->sa_family == AF_INET6 ? "[%s]:%s" : "%s:%s", host, serv);
+}
+
+static void
+on_signal(int sig)
+{
+	int saved = errno;
+	char c = (char)sig;
+
+	if (sig == SIGTERM || sig == SIGINT)
+		got_term = 1;
+	else if (sig == SIGCHLD)
+		got_chld = 1;
+	else if (sig == SIGHUP)
+		got_hup = 1;
+	if (sigpipe_fds[1] >= 0)
+		(void)!write(sigpipe_fds[1], &c, 1);
+	errno = saved;
+}
+
+static void
+set_signals(void (*handler)(int))
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = handler;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGCHLD, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	/* an admin's stray kill -USR1 must not stop the mail service */
+	signal(SIGUSR1, SIG_IGN);
+	signal(SIGUSR2, SIG_IGN);
+}
+
+/* The address a per-address limit counts by. */
+static void
+addr_key(const struct sockaddr_storage *ss, unsigned char key[16])
+{
+	memset(key, 0, 16);
+	if (ss->ss_family == AF_INET) {
+		key[10] = key[11] = 0xff;
+		memcpy(key + 12, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+	} else if (ss->ss_family == AF_INET6) {
+		memcpy(key, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
+	}
+}
+
+/* Refusals are logged at most once a second, with a note when some were not. */
+static void
+log_refusal(const char *peer, const char *why)
+{
+	static time_t last;
+	static unsigned long quiet;
+	time_t now = time(NULL);
+
+	if (now == last) {
+		quiet++;
+		return;
+	}
+	kp_log(KP_LOG_WARN, "refusing %s: %s%s", peer, why,
+	       quiet > 0 ? " (and earlier refusals not logged)" : "");
+	last = now;
+	quiet = 0;
+}
+
+/* --- the worker side ------------------------------------------------------------- */
+
+static int worker_ctl = -1;  /* in a worker: its end of the control socketpair */
+
+static void
+worker_logged_in(void *arg, const char *user)
+{
+	struct ctl_msg m;
+
+	kp_proctitle("worker %s %s", (const char *)arg, user);
+	memset(&m, 0, sizeof(m));
+	m.type = CTL_LOGIN;
+	(void)!send(worker_ctl, &m, sizeof(m), MSG_NOSIGNAL);
+}
+
+/* Receive one CONN with its descriptor.  Returns the fd, or -1 (the master is gone
+ * or sent something else: the worker exits). */
+static int
+recv_conn(int ctl, struct ctl_msg *m)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr mh;
+	struct iovec iov;
+	struct cmsghdr *cm;
+	ssize_t r;
+	int fd = -1;
+
+	memset(&mh, 0, sizeof(mh));
+	iov.iov_base = m;
+	iov.iov_len = sizeof(*m);
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = u.buf;
+	mh.msg_controllen = sizeof(u.buf);
+	do
+		r = recvmsg(ctl, &mh, MSG_CMSG_CLOEXEC);
+	while (r < 0 && errno == EINTR);
+	if (r != (ssize_t)sizeof(*m) || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0)
+		return -1;
+	for (cm = CMSG_FIRSTHDR(&mh); cm != NULL; cm = CMSG_NXTHDR(&mh, cm))
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+		    cm->cmsg_len == CMSG_LEN(sizeof(int)))
+			memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	if (m->type != CTL_CONN) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* A pre-started worker: wait for a connection, serve it, exit.  (Workers serve one
+ * session: a session that logged in runs as its user and cannot serve another.) */
+static void
+worker_main(const struct kp_conf *c, int ctl, const struct kp_listener *ls, int nls,
+	    kp_serve_fn serve)
+{
+	struct sockaddr_storage peer_ss, local_ss;
+	socklen_t pl = sizeof(peer_ss), ll = sizeof(local_ss);
+	char peer[NI_MAXHOST + 16], local[NI_MAXHOST + 16], peer_log[NI_MAXHOST + 16];
+	struct ctl_msg m;
+	int fd;
+
+	worker_ctl = ctl;
+	kp_proctitle("worker idle");
+	fd = recv_conn(ctl, &m);
+	if (fd < 0 || m.listener >= (uint32_t)nls)
+		_exit(0);
+	if (getpeername(fd, (struct sockaddr *)&peer_ss, &pl) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&local_ss, &ll) != 0)
+		_exit(0);
+	kp_addr_names((struct sockaddr *)&peer_ss, pl, peer, sizeof(peer), peer_log,
+		      sizeof(peer_log));
+	kp_addr_names((struct sockaddr *)&local_ss, ll, local, sizeof(local), NULL, 0);
+	kp_log_set_prefix(peer_log);
+	kp_proctitle("worker %s", peer_log);
+	kp_log(KP_LOG_INFO, "connect on %s (worker pid %ld)", ls[m.listener].name,
+	       (long)getpid());
+	serve(c, fd, ls[m.listener].mode, peer, local, (long long)m.start_ms,
+	      worker_logged_in, peer_log);
+	close(fd);
+	_exit(0);
+}
+
+/* --- the master side ------------------------------------------------------------- */
+
+static int
+count(enum wstate st)
+{
+	int i, n = 0;
+
+	for (i = 0; i < nworkers; i++)
+		n += workers[i].st == st;
+	return n;
+}
+
+/* Worker processes not yet reaped. */
+static int
+live(void)
+{
+	int i, n = 0;
+
+	for (i = 0; i < nworkers; i++)
+		n += workers[i].pid > 0;
+	return n;
+}
+
+static void
+close_listeners(struct kp_listener *ls, int nls)
+{
+	int i;
+
+	for (i = 0; i < nls; i++)
+		if (ls[i].fd >= 0) {
+			close(ls[i].fd);
+			ls[i].fd = -1;
+		}
+}
+
+/* Start a worker in slot i.  Returns 0 or -1. */
+static int
+spawn(const struct kp_conf *c, int i, struct kp_listener *ls, int nls, kp_serve_fn serve)
+{
+	int sv[2], j;
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+		kp_log(KP_LOG_ERR, "socketpair: %s", strerror(errno));
+		return -1;
+	}
+	pid = fork();
+	if (pid < 0) {
+		kp_log(KP_LOG_ERR, "fork: %s", strerror(errno));
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		set_signals(SIG_DFL);
+		close(sv[0]);
+		for (j = 0; j < nworkers; j++)
+			if (workers[j].ctl >= 0)
+				close(workers[j].ctl);
+		close(sigpipe_fds[0]);
+		close(sigpipe_fds[1]);
+		close_listeners(ls, nls);
+		worker_main(c, sv[1], ls, nls, serve);
+		_exit(0);
+	}
+	close(sv[1]);
+	workers[i].pid = pid;
+	workers[i].ctl = sv[0];
+	workers[i].st = W_IDLE;
+	workers[i].authed = 0;
+	return 0;
+}
+
+/* Keep pool_spare idle workers, within max_sessions. */
+static void
+refill(const struct kp_conf *c, struct kp_listener *ls, int nls, kp_serve_fn serve)
+{
+	int i, idle = count(W_IDLE), busy = count(W_BUSY);
+
+	for (i = 0; i < nworkers && idle < c->pool_spare && idle + busy < c->max_sessions; i++)
+		if (workers[i].st == W_FREE && workers[i].pid == 0) {
+			if (spawn(c, i, ls, nls, serve) != 0)
+				return;
+			idle++;
+		}
+}
+
+static int
+send_conn(int ctl, int fd, uint32_t listener, long long start_ms)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct ctl_msg m;
+	struct msghdr mh;
+	struct iovec iov;
+	struct cmsghdr *cm;
+	ssize_t r;
+
+	memset(&m, 0, sizeof(m));
+	m.type = CTL_CONN;
+	m.listener = listener;
+	m.start_ms = start_ms;
+	memset(&mh, 0, sizeof(mh));
+	memset(&u, 0, sizeof(u));
+	iov.iov_base = &m;
+	iov.iov_len = sizeof(m);
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = u.buf;
+	mh.msg_controllen = sizeof(u.buf);
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	do
+		r = sendmsg(ctl, &mh, MSG_NOSIGNAL);
+	while (r < 0 && errno == EINTR);
+	return r == (ssize_t)sizeof(m) ? 0 : -1;
+}
+
+static void
+refuse(int fd, const char *text)
+{
+	(void)!write(fd, text, strlen(text));
+	close(fd);
+}
+
+static void
+accept_one(const struct kp_conf *c, struct kp_listener *ls, int nls, int li,
+	   kp_serve_fn serve)
+{
+	struct sockaddr_storage peer_ss;
+	socklen_t pl = sizeof(peer_ss);
+	char peer_log[NI_MAXHOST + 16], why[128];
+	unsigned char key[16];
+	long long start_ms;
+	int fd, i, w = -1, same = 0, preauth = 0, one = 1;
+
+	fd = accept4(ls[li].fd, (struct sockaddr *)&peer_ss, &pl, SOCK_CLOEXEC);
+	if (fd < 0) {
+		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+			kp_log(KP_LOG_WARN, "accept on %s: %s", ls[li].name, strerror(errno));
+		return;
+	}
+	start_ms = kp_io_now_ms();
+	/* every reply, KPOP frame and TLS record batch is one write: Nagle could only
+	 * hold the last segment back for the client's delayed ACK */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (count(W_BUSY) >= c->max_sessions) {
+		kp_log(KP_LOG_WARN, "max_sessions (%d) reached: refusing a connection",
+		       c->max_sessions);
+		refuse(fd, "-ERR [SYS/TEMP] Too many connections, try later\r\n");
+		return;
+	}
+	addr_key(&peer_ss, key);
+	for (i = 0; i < nworkers; i++) {
+		if (workers[i].st != W_BUSY || memcmp(workers[i].addr, key, sizeof(key)) != 0)
+			continue;
+		same++;
+		preauth += !workers[i].authed;
+	}
+	if (same >= c->max_conn_per_ip || preauth >= c->max_preauth_per_ip) {
+		kp_addr_names((struct sockaddr *)&peer_ss, pl, NULL, 0, peer_log, sizeof(peer_log));
+		if (same >= c->max_conn_per_ip)
+			snprintf(why, sizeof(why), "%d connections from this address "
+				 "(max_conn_per_ip)", same);
+		else
+			snprintf(why, sizeof(why), "%d connections from this address not logged "
+				 "in yet (max_preauth_per_ip)", preauth);
+		log_refusal(peer_log, why);
+		refuse(fd, "-ERR [SYS/TEMP] Too many connections from your address, try later\r\n");
+		return;
+	}
+	for (i = 0; i < nworkers && w < 0; i++)
+		if (workers[i].st == W_IDLE)
+			w = i;
+	for (i = 0; i < nworkers && w < 0; i++)
+		if (workers[i].st == W_FREE && workers[i].pid == 0 &&
+		    spawn(c, i, ls, nls, serve) == 0)
+			w = i;
+	if (w < 0 || send_conn(workers[w].ctl, fd, (uint32_t)li, start_ms) != 0) {
+		kp_log(KP_LOG_ERR, "no worker could take a connection");
+		refuse(fd, "-ERR [SYS/TEMP] Server busy, try later\r\n");
+		return;
+	}
+	close(fd);
+	workers[w].st = W_BUSY;
+	workers[w].authed = 0;
+	memcpy(workers[w].addr, key, sizeof(key));
+}
+
+/* A worker said something: LOGIN, or its end closed (it is exiting). */
+static void
+worker_said(int i)
+{
+	struct ctl_msg m;
+	ssize_t r = recv(workers[i].ctl, &m, sizeof(m), MSG_DONTWAIT);
+
+	if (r == (ssize_t)sizeof(m) && m.type == CTL_LOGIN && workers[i].st == W_BUSY) {
+		workers[i].authed = 1;
+		return;
+	}
+	if (r < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	/* EOF or garbage: this worker is done with us */
+	close(workers[i].ctl);
+	workers[i].ctl = -1;
+	workers[i].st = W_FREE;
+}
+
+/* Reap finished workers; their slots become free.  Returns how many. */
+static int
+reap(int block)
+{
+	pid_t pid;
+	int i, n = 0;
+
+	while ((pid = waitpid(-1, NULL, block ? 0 : WNOHANG)) > 0) {
+		for (i = 0; i < nworkers; i++)
+			if (workers[i].pid == pid) {
+				if (workers[i].ctl >= 0)
+					close(workers[i].ctl);
+				memset(&workers[i], 0, sizeof(workers[i]));
+				workers[i].ctl = -1;
+			}
+		n++;
+		if (block)
+			break;
+	}
+	return n;
+}
+
+static void
+signal_workers(int sig, int idle_only)
+{
+	int i;
+
+	for (i = 0; i < nworkers; i++)
+		if (workers[i].pid > 0 && (!idle_only || workers[i].st == W_IDLE))
+			kill(workers[i].pid, sig);
+}
+
+/* SIGHUP: a new configuration for new workers; running sessions keep theirs. */
+static void
+do_reload(struct kp_conf *c, kp_reload_fn reload)
+{
+	struct kp_conf fresh;
+	int i, same_listen;
+
+	if (reload == NULL || reload(&fresh) != 0) {
+		kp_log(KP_LOG_ERR, "SIGHUP: the new configuration has errors; keeping the old one");
+		return;
+	}
+	same_listen = fresh.nlisten == c->nlisten;
+	for (i = 0; same_listen && i < c->nlisten; i++)
+		same_listen = memcmp(&fresh.listen[i], &c->listen[i], sizeof(c->listen[i])) == 0;
+	if (!same_listen)
+		kp_log(KP_LOG_WARN, "SIGHUP: listen settings changed: they take effect at restart");
+	memcpy(fresh.listen, c->listen, sizeof(c->listen));
+	fresh.nlisten = c->nlisten;
+	fresh.max_sessions = c->max_sessions; /* the slot table keeps its size */
+	kp_conf_free(c);
+	*c = fresh;
+	kp_log_open("kpopd", c->log_syslog, c->log_level);
+	/* idle workers hold the old configuration: replace them */
+	signal_workers(SIGTERM, 1);
+	kp_log(KP_LOG_INFO, "SIGHUP: configuration reloaded; %d sessions keep the old one",
+	       count(W_BUSY));
+}
+
+int
+kp_master_run(struct kp_conf *c, struct kp_listener *ls, int nls, int foreground,
+	      kp_serve_fn serve, kp_reload_fn reload)
+{
+	struct pollfd *pfd;
+	int i, *who;
+
+	nworkers = c->max_sessions;
+	workers = calloc((size_t)nworkers, sizeof(*workers));
+	pfd = calloc((size_t)(nls + 1 + nworkers), sizeof(*pfd));
+	who = calloc((size_t)(nls + 1 + nworkers), sizeof(*who));
+	if (workers == NULL || pfd == NULL || who == NULL)
+		kp_fatal("out of memory");
+	for (i = 0; i < nworkers; i++)
+		workers[i].ctl = -1;
+	if (!foreground) {
+		pid_t pid = fork();
+
+		if (pid < 0)
+			kp_fatal("fork: %s", strerror(errno));
+		if (pid > 0)
+			_exit(0);
+		setsid();
+		if (chdir("/") != 0)
+			kp_fatal("chdir /: %s", strerror(errno));
+		i = open("/dev/null", O_RDWR);
+		if (i >= 0) {
+			dup2(i, 0);
+			dup2(i, 1);
+			if (c->log_syslog)
+				dup2(i, 2);
+			if (i > 2)
+				close(i);
+		}
+	}
+	if (c->pidfile != NULL) {
+		FILE *f = fopen(c->pidfile, "w");
+
+		if (f == NULL)
+			kp_fatal("pidfile %s: %s", c->pidfile, strerror(errno));
+		fprintf(f, "%ld\n", (long)getpid());
+		fclose(f);
+	}
+	if (pipe2(sigpipe_fds, O_CLOEXEC | O_NONBLOCK) != 0)
+		kp_fatal("pipe: %s", strerror(errno));
+	set_signals(on_signal);
+	kp_proctitle("master");
+	kp_log(KP_LOG_INFO, "kpopd %s started, pid %ld", PACKAGE_VERSION, (long)getpid());
+	refill(c, ls, nls, serve);
+
+	while (!got_term) {
+		int n, np = 0;
+
+		for (i = 0; i < nls; i++) {
+			pfd[np].fd = ls[i].fd;
+			pfd[np].events = POLLIN;
+			who[np++] = -1 - i;
+		}
+		pfd[np].fd = sigpipe_fds[0];
+		pfd[np].events = POLLIN;
+		who[np++] = 0;
+		for (i = 0; i < nworkers; i++)
+			if (workers[i].ctl >= 0) {
+				pfd[np].fd = workers[i].ctl;
+				pfd[np].events = POLLIN;
+				who[np++] = 1 + i;
+			}
+		n = poll(pfd, (nfds_t)np, -1);
+		if (n < 0 && errno != EINTR)
+			kp_fatal("poll: %s", strerror(errno));
+		for (i = 0; n > 0 && i < np; i++) {
+			if (pfd[i].revents == 0)
+				continue;
+			if (who[i] == 0) {
+				char buf[64];
+
+				while (read(sigpipe_fds[0], buf, sizeof(buf)) > 0)
+					;
+			} else if (who[i] > 0) {
+				if (workers[who[i] - 1].ctl == pfd[i].fd)
+					worker_said(who[i] - 1);
+			}
+		}
+		if (got_chld) {
+			got_chld = 0;
+			reap(0);
+		}
+		if (got_hup) {
+			got_hup = 0;
+			do_reload(c, reload);
+		}
+		if (got_term)
+			break;
+		for (i = 0; n > 0 && i < np; i++)
+			if (who[i] < 0 && (pfd[i].revents & POLLIN))
+				accept_one(c, ls, nls, -1 - who[i], serve);
+		refill(c, ls, nls, serve);
+	}
+	kp_log(KP_LOG_INFO, "SIGTERM: shutting down (%d sessions)", count(W_BUSY));
+	close_listeners(ls, nls);
+	/* Sessions die without UPDATE: nothing a client marked is removed.  After
+	 * the grace period whatever is left is killed. */
+	signal_workers(SIGTERM, 0);
+	{
+		long long until = kp_io_now_ms() + KP_SHUTDOWN_GRACE_SEC * 1000LL;
+
+		while (live() > 0) {
+			if (kp_io_now_ms() >= until) {
+				kp_log(KP_LOG_WARN, "%d sessions still running after %d s: killed",
+				       live(), KP_SHUTDOWN_GRACE_SEC);
+				signal_workers(SIGKILL, 0);
+				while (live() > 0 && reap(1) > 0)
+					;
+				break;
+			}
+			poll(NULL, 0, 20);
+			reap(0);
+		}
+	}
+	free(workers);
+	free(pfd);
+	free(who);
+	if (c->pidfile != NULL)
+		unlink(c->pidfile);
+	return 0;
+}
