@@ -148,8 +148,8 @@
 /* One IPC message (one SOCK_SEQPACKET packet), header included.  The largest is a
  * VERDICT with every field at its cap: 8 bytes of header, principal and user
  * (KP_NAME_MAX each), a maildrop path (PATH_MAX), four u32 and an exported context
- * of KP_IPC_GSSCTX_MAX, about 37 KB (a GSS_STEP token: 24.6 KB); kp_ipc.c checks
- * every message's worst case against this at compile time.  64 KiB leaves room for
+ * of KP_IPC_GSSCTX_MAX, 37,413 bytes (a full GSS_STEP: 24,592); kp_ipc.c checks
+ * the largest at compile time, test-ipc every message.  64 KiB leaves room for
  * a new field and stays well under the AF_UNIX send buffer (net.core.wmem_default,
  * 208 KiB on Linux), so one send() of a valid message never fails with EMSGSIZE.
  * A receiver reads into KP_IPC_MSG_MAX + 1 bytes: a longer packet is refused. */

@@ -24,6 +24,9 @@ if [ -n "$missing" ]; then
 	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $missing
 fi
 
+# make bench's peers (Dovecot with GSSAPI, fetchmail, mpop): only when asked.
+[ "${KPOP_BENCH:-0}" != 1 ] || bash "$top/scripts/bench-setup.sh"
+
 if [ ! -x configure ] || [ configure.ac -nt configure ] || [ Makefile.am -nt configure ]; then
 	./bootstrap
 fi

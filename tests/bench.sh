@@ -1,75 +1,430 @@
 #!/usr/bin/env bash
-# tests/bench.sh - make bench: RETR throughput and session rates over loopback,
-# against a throwaway realm.  Prints figures; asserts nothing.
+# tests/bench.sh - make bench: kpopd side by side with Dovecot on one throwaway realm,
+# interleaved rounds, medians and kpopd/Dovecot ratios.  Prints figures; asserts
+# nothing.  Usage: bench.sh [--quick] [--no-dovecot]
+#   --quick       a smoke run (one round, 1 s runs, K = 1 and 8, small mailboxes)
+#   --no-dovecot  kpopd's own rows only
+# Results: the table on stdout; bench-results.tsv and bench-results.json in the
+# build directory (KPOP_BENCH_OUT=DIR to put them elsewhere); raw runs in
+# bench-raw.tsv and bench-errors.log (kpbench's messages) there too.  KPOP_BENCH_KEEP=1 keeps the temp dir (logs) at the end.
 set -eu
 src=${KP_TOP_SRCDIR:?}
 build=${KP_TOP_BUILDDIR:?}
-export KPOPD="$build/server/kpopd" KPOP="$build/client/kpop" PYTHON=/usr/bin/python3
+KPOPD=$build/server/kpopd
+KPOP=$build/client/kpop
+KPBENCH=$build/tests/bench/kpbench
+PYTHON=/usr/bin/python3
+out_dir=${KPOP_BENCH_OUT:-$build}
+PATH=$PATH:/usr/sbin:/sbin
+
+quick=0 want_dovecot=1
+for a in "$@"; do
+	case $a in
+	--quick) quick=1 ;;
+	--no-dovecot) want_dovecot=0 ;;
+	*) echo "usage: $0 [--quick] [--no-dovecot]" >&2; exit 2 ;;
+	esac
+done
+if [ $quick = 1 ]; then
+	ROUNDS=1 SECS=1 KS="1 8" RETR_MIB=4 IDLE_NS="40" BIG_MSGS=2000 FETCH_MSGS=300
+else
+	ROUNDS=3 SECS=3 KS="1 8 64" RETR_MIB=32 IDLE_NS="40 400" BIG_MSGS=100000 FETCH_MSGS=10000
+fi
+NUSERS=0
+for n in $KS $IDLE_NS; do [ "$n" -le $NUSERS ] || NUSERS=$n; done
+PW=bench-pw
+
+# Every mailbox belongs to this one uid: kpopd's mail_uid and Dovecot's mail_uid
+# (virtual users).  Numeric, no passwd entry needed; only used when we are root.
+BENCH_UID=${KPOP_BENCH_UID:-61109}
+
 KP_TMP=$(mktemp -d "${TMPDIR:-/tmp}/kpop-bench.XXXXXX")
-export KP_TMP
+chmod 0711 "$KP_TMP" # the mail uid and Dovecot's users must traverse it
 . "$src/tests/lib/common.sh"
-eval "$(bash "$src/kdc-test/kdc-test.sh" start "$KP_TMP/kdc" 2>/dev/null)"
-pid=""
-trap '[ -z "$pid" ] || stop_pid "$pid"; bash "$src/kdc-test/kdc-test.sh" stop "$KP_TMP/kdc" >/dev/null 2>&1; rm -rf "$KP_TMP"' EXIT
-
-md=$KP_TMP/mail/alice/Maildir
-mkdir -p "$md/new" "$md/cur" "$md/tmp"
-"$PYTHON" - "$md/new/big.1" <<'PY'
-import sys
-with open(sys.argv[1], "wb") as f:
-    f.write(b"Subject: bench\n\n")
-    line = b"x" * 70 + b"\n"
-    for i in range(100 * 1024 * 1024 // len(line)):
-        f.write(line if i % 50 else b"." + line)
-PY
-size=$(stat -c %s "$md/new/big.1")
-bash "$src/tests/lib/mkcerts.sh" "$KP_TMP/certs"
-port=$(free_port)
-"$KPOPD" -F -o log=stderr -o log_level=err -o keytab="$KRB5_KTNAME" -o rcache_dir="$KP_TMP/kdc/rcache" \
-	-o maildir="$KP_TMP/mail/%u/Maildir" -o max_sessions=1000 -L "127.0.0.1:$port auto" -o sniff_ms=0 \
-	-o tls_cert="$KP_TMP/certs/server.pem" -o tls_key="$KP_TMP/certs/server.key" 2>"$KP_TMP/kpopd.log" &
-pid=$!
-wait_port "$port" 5
-
-echo "kpop bench: loopback, $(nproc) cores, one message of $((size / 1048576)) MiB, kpop --stdout > /dev/null"
-best() { # label kpop-args... : best of 3 runs, MiB/s
-	local label=$1 i t0 t1 r b=0
-	shift
-	for i in 1 2 3; do
-		t0=$(date +%s.%N)
-		"$KPOP" -q -H localhost -p "$port" "$@" --stdout fetch >/dev/null
-		t1=$(date +%s.%N)
-		r=$(echo "$size / ($t1 - $t0) / 1048576" | bc -l)
-		b=$(echo "if ($r > $b) $r else $b" | bc -l)
-	done
-	printf '%s\n' "$b"
+KDC_UP=0 KPOPD_PID="" DOVECOT_PID="" HOLDER_PID=""
+cleanup() {
+	[ -z "$HOLDER_PID" ] || stop_pid "$HOLDER_PID"
+	[ -z "$KPOPD_PID" ] || stop_pid "$KPOPD_PID"
+	[ -z "$DOVECOT_PID" ] || stop_pid "$DOVECOT_PID"
+	[ $KDC_UP = 0 ] || bash "$src/kdc-test/kdc-test.sh" stop "$KP_TMP/kdc" >/dev/null 2>&1
+	if [ "${KPOP_BENCH_KEEP:-0}" = 1 ]; then
+		say "kept $KP_TMP (logs: kpopd.log, dovecot/dovecot.log, kpbench.err)"
+	else
+		rm -rf "$KP_TMP"
+	fi
 }
-plain=$(best plain --starttls off)
-tls=$(best tls --starttls required --cafile "$KP_TMP/certs/ca.pem")
-integ=$(best integrity --starttls off --sasl-layer integrity)
-priv=$(best privacy --starttls off --sasl-layer privacy)
-for row in "plaintext:$plain" "TLS (STLS):$tls" "GSSAPI integrity layer:$integ" "GSSAPI privacy layer:$priv"; do
-	label=${row%%:*} v=${row#*:}
-	printf 'RETR %-24s %8.1f MiB/s  (%.2f x plaintext)\n' "$label" "$v" "$(echo "$v / $plain" | bc -l)"
-done
-rm -f "$md/new/big.1"
-printf 'Subject: s\n\nx\n' >"$md/new/small.1"
-"$PYTHON" "$src/tests/bench.py" "$port" 3
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+say() { printf 'bench: %s\n' "$*" >&2; }
 
-# Login cost with a big maildrop: the first session reads every message to size it,
-# later ones take the sizes from .kpopd.sizes.
-rm -f "$md/new/small.1"
-"$PYTHON" - "$md/new" <<'PY'
+# --- the realm: one principal per mailbox -----------------------------------------
+eval "$(bash "$src/kdc-test/kdc-test.sh" start "$KP_TMP/kdc" 2>/dev/null)"
+KDC_UP=1
+{
+	for i in $(seq -w 001 $(printf '%03d' $NUSERS)); do echo "addprinc -pw $PW b$i"; done
+	for p in r001 h001 f001; do echo "addprinc -pw $PW $p"; done
+} | kadmin.local -r "$KPOP_TEST_REALM" >"$KP_TMP/kadmin.log" 2>&1
+bash "$src/tests/lib/mkcerts.sh" "$KP_TMP/certs"
+CA=$KP_TMP/certs/ca.pem
+
+# --- mailboxes: the same content for both servers, in two trees --------------------
+#   bNNN: 10 messages of 2 KiB (the session rows, idle sessions)
+#   r001: one message of RETR_MIB MiB (RETR throughput)
+#   h001: BIG_MSGS messages of ~300 bytes (login to a big maildrop)
+#   f001: FETCH_MSGS messages of ~1 KiB (client-side fetch; kpopd's tree only)
+say "making mailboxes ($NUSERS users, $BIG_MSGS-message maildrop)"
+"$PYTHON" - "$KP_TMP" "$NUSERS" "$RETR_MIB" "$BIG_MSGS" "$FETCH_MSGS" <<'PY'
 import os, sys
-body = (b"y" * 70 + b"\n") * 700
-for i in range(2000):
-    with open(os.path.join(sys.argv[1], "17%08d.M%dP1.bench" % (i, i)), "wb") as f:
-        f.write(b"Subject: %d\n\n" % i + body)
+top, nusers, retr_mib, big, fetch = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+
+def maildir(root, user):
+    md = os.path.join(root, user, "Maildir")
+    for d in ("new", "cur", "tmp"):
+        os.makedirs(os.path.join(md, d), exist_ok=True)
+    return os.path.join(md, "new")
+
+def put(new, i, data):
+    with open(os.path.join(new, "17%08d.M%dP1.bench" % (i, i)), "wb") as f:
+        f.write(data)
+
+hdr = lambda i: b"From: bench@kpop.test\nTo: user@kpop.test\nSubject: bench %d\n\n" % i
+small = (b"y" * 70 + b"\n") * 28
+line = b"x" * 70 + b"\n"
+big_msg = hdr(0) + b"".join(line if j % 50 else b"." + line
+                            for j in range(retr_mib * 1024 * 1024 // len(line)))
+tiny = b"z" * 60 + b"\n"
+for root in ("mail-kpopd", "mail-dovecot"):
+    root = os.path.join(top, root)
+    for u in range(1, nusers + 1):
+        new = maildir(root, "b%03d" % u)
+        for i in range(10):
+            put(new, i, hdr(i) + small)
+    put(maildir(root, "r001"), 1, big_msg)
+    new = maildir(root, "h001")
+    for i in range(big):
+        put(new, i, hdr(i) + tiny * 3)
+    if root.endswith("kpopd"):
+        new = maildir(root, "f001")
+        body = (b"f" * 70 + b"\n") * 14
+        for i in range(fetch):
+            put(new, i, hdr(i) + body)
 PY
-for run in "first login (scan, writes the size cache)" "second login (size cache)"; do
-	t0=$(date +%s.%N)
-	"$KPOP" -q -H localhost -p "$port" --starttls off list >/dev/null
-	t1=$(date +%s.%N)
-	printf 'kpop list, 2000 messages / %s MiB: %-42s %6.1f ms\n' \
-		"$(du -sm "$md/new" | cut -f1)" "$run" "$(echo "($t1 - $t0) * 1000" | bc -l)"
+rm -f "$KP_TMP"/mail-*/r001/Maildir/new/*.bench.tmp
+is_root=0
+[ "$(id -u)" != 0 ] || is_root=1
+KPOPD_OPTS=()
+if [ $is_root = 1 ]; then
+	chown -R "$BENCH_UID:$BENCH_UID" "$KP_TMP/mail-kpopd" "$KP_TMP/mail-dovecot"
+	chmod 0711 "$KP_TMP/mail-kpopd" "$KP_TMP/mail-dovecot"
+	# A kpopd that knows mail_uid runs every session as the mailboxes' owner.
+	if "$KPOPD" -t -o mail_uid=1 >/dev/null 2>&1; then
+		KPOPD_OPTS=(-o "mail_uid=$BENCH_UID")
+	fi
+fi
+# Every bench client comes from 127.0.0.1: lift kpopd's per-IP limits (where this
+# kpopd has them) above the bench's own concurrency, as Dovecot has none by default.
+for o in max_preauth_per_ip=4000 max_conn_per_ip=4000; do
+	! "$KPOPD" -t -o "$o" >/dev/null 2>&1 || KPOPD_OPTS+=(-o "$o")
 done
+
+# --- pinning: servers on CPU 0, the load generator on CPU 1 -----------------------
+SRV_PIN=() CLI_PIN=() pin_note="not pinned"
+if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
+	SRV_PIN=(taskset -c 0) CLI_PIN=(taskset -c 1)
+	pin_note="servers pinned to CPU 0, load generator to CPU 1 (taskset); KDC unpinned"
+fi
+
+# --- kpopd ---------------------------------------------------------------------------
+K_POP3=$(free_port) K_KPOP=$(free_port) K_POP3S=$(free_port)
+"${SRV_PIN[@]}" "$KPOPD" -F -o log=stderr -o log_level=info -o keytab="$KRB5_KTNAME" \
+	-o rcache_dir="$KP_TMP/kdc/rcache" -o pidfile="$KP_TMP/kpopd.pid" \
+	-o maildir="$KP_TMP/mail-kpopd/%u/Maildir" -o max_sessions=2000 "${KPOPD_OPTS[@]}" \
+	-L "127.0.0.1:$K_POP3 pop3" -L "127.0.0.1:$K_KPOP kpop" -L "127.0.0.1:$K_POP3S pop3s" \
+	-o tls_cert="$KP_TMP/certs/server.pem" -o tls_key="$KP_TMP/certs/server.key" \
+	-o plaintext_login=yes 2>"$KP_TMP/kpopd.log" &
+KPOPD_PID=$!
+if ! wait_port "$K_POP3" 5 || ! wait_port "$K_POP3S" 5; then
+	echo "bench: kpopd did not start:" >&2
+	tail -5 "$KP_TMP/kpopd.log" >&2
+	exit 1
+fi
+
+# --- Dovecot: high-performance configuration, entirely in a temp dir ---------------
+DOVECOT=$(command -v dovecot || true)
+dovecot_note=""
+D=$KP_TMP/dovecot
+start_dovecot() {
+	"${SRV_PIN[@]}" "$DOVECOT" -F -c "$D/dovecot.conf" >>"$D/master.out" 2>&1 &
+	DOVECOT_PID=$!
+	if ! wait_port "$D_POP3" 10 || ! wait_port "$D_POP3S" 10; then
+		echo "bench: Dovecot did not start:" >&2
+		tail -5 "$D/dovecot.log" "$D/master.out" >&2
+		return 1
+	fi
+	sleep 0.5 # process_min_avail login processes
+}
+restart_dovecot() {
+	stop_pid "$DOVECOT_PID"
+	DOVECOT_PID=""
+	start_dovecot
+}
+if [ $want_dovecot = 0 ]; then
+	dovecot_note="Dovecot: not run (--no-dovecot)"
+elif [ -z "$DOVECOT" ]; then
+	dovecot_note="Dovecot: not installed (scripts/bench-setup.sh, or KPOP_BENCH=1 scripts/setup.sh)"
+elif [ $is_root = 0 ]; then
+	dovecot_note="Dovecot: skipped (its mail_uid needs root)"
+elif [ ! -e /usr/lib/dovecot/modules/auth/libmech_gssapi.so ]; then
+	dovecot_note="Dovecot: no GSSAPI (install dovecot-gssapi)"
+fi
+if [ -n "$DOVECOT" ] && [ -z "$dovecot_note" ]; then
+	D_POP3=$(free_port) D_POP3S=$(free_port)
+	mkdir -p "$D/run" "$D/state" "$D/rcache"
+	chmod 0755 "$D"
+	cp "${KRB5_KTNAME#FILE:}" "$D/krb5.keytab" # the same keys as kpopd's keytab
+	chown dovecot "$D/krb5.keytab" "$D/rcache"
+	chmod 0400 "$D/krb5.keytab"
+	chmod 0700 "$D/rcache"
+	for i in $(seq -w 001 $(printf '%03d' $NUSERS)); do echo "b$i:{PLAIN}$PW"; done >"$D/passwd"
+	chmod 0644 "$D/passwd"
+	cat >"$D/dovecot.conf" <<EOC
+# make bench: Dovecot in its high-performance configuration, nothing outside $D
+instance_name = kpop-bench-$$
+base_dir = $D/run
+state_dir = $D/state
+log_path = $D/dovecot.log
+protocols = pop3
+listen = 127.0.0.1
+shutdown_clients = yes
+default_internal_user = dovecot
+default_internal_group = dovecot
+default_login_user = dovenull
+default_process_limit = 2000
+default_client_limit = 4000
+default_vsz_limit = 1G
+import_environment = TZ KRB5_CONFIG KRB5RCACHEDIR=$D/rcache
+ssl = yes
+ssl_cert = <$KP_TMP/certs/server.pem
+ssl_key = <$KP_TMP/certs/server.key
+ssl_min_protocol = TLSv1.2
+auth_mechanisms = plain gssapi
+auth_gssapi_hostname = "\$ALL"
+auth_krb5_keytab = $D/krb5.keytab
+auth_username_format = %Ln
+auth_cache_size = 10M
+auth_cache_ttl = 1 hour
+auth_verbose = no
+auth_debug = no
+# loopback is trusted: no authentication penalty
+login_trusted_networks = 127.0.0.0/8
+mail_location = maildir:~/Maildir
+mail_uid = $BENCH_UID
+mail_gid = $BENCH_UID
+first_valid_uid = 100
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN $D/passwd
+}
+userdb {
+  driver = static
+  args = uid=$BENCH_UID gid=$BENCH_UID home=$KP_TMP/mail-dovecot/%n
+}
+service pop3-login {
+  inet_listener pop3 {
+    address = 127.0.0.1
+    port = $D_POP3
+  }
+  inet_listener pop3s {
+    address = 127.0.0.1
+    port = $D_POP3S
+    ssl = yes
+  }
+  service_count = 0
+  process_min_avail = 2
+}
+service pop3 {
+  service_count = 0
+  process_min_avail = 2
+}
+EOC
+	if ! "$DOVECOT" -c "$D/dovecot.conf" -n >"$D/doveconf.out" 2>&1; then
+		dovecot_note="Dovecot: configuration refused: $(grep -i error "$D/doveconf.out" | head -2)"
+	elif ! start_dovecot; then
+		dovecot_note="Dovecot: did not start"
+		DOVECOT_PID=""
+	fi
+fi
+SERVERS="kpopd"
+if [ -n "$DOVECOT_PID" ]; then
+	SERVERS="kpopd dovecot"
+	dovecot_note="Dovecot $("$DOVECOT" --version | cut -d' ' -f1)"
+fi
+
+# --- one measured run -----------------------------------------------------------------
+RAW=$KP_TMP/raw.tsv
+ERRLOG=$KP_TMP/kpbench.err
+: >"$RAW"
+# run SERVER ROW ROUND KIND kpbench-args...: one kpbench run, appended to RAW.
+run() {
+	local srv=$1 row=$2 round=$3 kind=$4 port pid line
+	shift 4
+	case $srv:$kind in
+	kpopd:kpop) port=$K_KPOP ;;
+	kpopd:*) port=$K_POP3 ;;
+	dovecot:*) port=$D_POP3 ;;
+	esac
+	case " $* " in *" -T "*) [ $srv = kpopd ] && port=$K_POP3S || port=$D_POP3S ;; esac
+	[ $srv = kpopd ] && pid=$KPOPD_PID || pid=$DOVECOT_PID
+	echo "== $srv $row round $round" >>"$ERRLOG"
+	if line=$("${CLI_PIN[@]}" "$KPBENCH" "$kind" -p "$port" -P "$pid" "$@" 2>>"$ERRLOG"); then
+		printf 'server=%s\trow=%s\tround=%s\t%s\n' "$srv" "$row" "$round" "$line" >>"$RAW"
+	else
+		printf 'server=%s\trow=%s\tround=%s\tkind=%s\tsessions=0\terrors=1\n' \
+			"$srv" "$row" "$round" "$kind" >>"$RAW"
+	fi
+}
+
+# Warm-up, not recorded: first logins (Dovecot's index, kpopd's size cache).
+maxk=${KS##* }
+for srv in $SERVERS; do
+	run "$srv" warmup 0 gssapi -k "$maxk" -U "$maxk" -u b -w "$PW" -n $((2 * maxk))
+	run "$srv" warmup 0 retr -u r -U 1 -w "$PW" -n 1
+	run "$srv" warmup 0 userpass -T -C "$CA" -u b -U "$maxk" -w "$PW" -k "$maxk" -n "$maxk"
+done
+
+# ROWS: "name|servers|kind args" (servers: both or kpopd)
+ROWS=()
+for k in $KS; do
+	ROWS+=("capa K=$k|both|capa -k $k")
+	ROWS+=("AUTH GSSAPI+STAT+QUIT K=$k|both|gssapi -k $k -U $k -u b -w $PW")
+	ROWS+=("KPOP+USER/PASS+STAT+QUIT K=$k|kpopd|kpop -k $k -U $k -u b -w $PW")
+	ROWS+=("pop3s USER/PASS+STAT+QUIT K=$k|both|userpass -T -C $CA -k $k -U $k -u b -w $PW")
+done
+ROWS+=("RETR ${RETR_MIB} MiB plaintext|both|retr -u r -U 1 -w $PW")
+ROWS+=("RETR ${RETR_MIB} MiB TLS (pop3s)|both|retr -T -C $CA -u r -U 1 -w $PW")
+ROWS+=("RETR ${RETR_MIB} MiB GSSAPI integrity|kpopd|retr -l integrity -u r -U 1 -w $PW")
+ROWS+=("RETR ${RETR_MIB} MiB GSSAPI privacy|kpopd|retr -l privacy -u r -U 1 -w $PW")
+
+say "$(nproc) cores; $pin_note; $dovecot_note; kpopd ${KPOPD_OPTS[*]}"
+say "${#ROWS[@]} rows x $ROUNDS rounds x ${SECS}s, interleaved"
+for round in $(seq "$ROUNDS"); do
+	# alternate who goes first, so neither always runs on a cooler machine
+	order=$SERVERS
+	[ $((round % 2)) = 1 ] || order=$(echo "$SERVERS" | tr ' ' '\n' | tac | tr '\n' ' ')
+	for r in "${ROWS[@]}"; do
+		IFS='|' read -r name who args <<<"$r"
+		for srv in $order; do
+			[ "$who" = both ] || [ "$srv" = kpopd ] || continue
+			# shellcheck disable=SC2086 # args is a word list
+			run "$srv" "$name" "$round" $args -s "$SECS"
+		done
+	done
+	say "round $round done"
+done
+
+# --- login to a big maildrop: first (cold: scan, index) and second -------------------
+for srv in $SERVERS; do
+	for pass in first second; do
+		run "$srv" "login, $BIG_MSGS messages, $pass" 1 gssapi -u h -U 1 -w "$PW" -n 1
+	done
+done
+
+# --- memory per idle session ---------------------------------------------------------
+# idle_row SERVER N: sample the server's process tree, hold N logged-in sessions,
+# sample again; the difference per session goes to RAW.
+idle_row() {
+	local srv=$1 n=$2 pid port base held i
+	[ $srv = kpopd ] && pid=$KPOPD_PID port=$K_POP3 || pid=$DOVECOT_PID port=$D_POP3
+	sleep 0.5
+	base=$("$KPBENCH" proc "$pid" | sed 's/\([a-z_]*=\)/base_\1/g')
+	"${CLI_PIN[@]}" "$KPBENCH" idle -p "$port" -k "$n" -U "$n" -u b -w "$PW" \
+		>"$KP_TMP/idle.out" 2>>"$ERRLOG" &
+	HOLDER_PID=$!
+	for i in $(seq 600); do
+		grep -q '^ready' "$KP_TMP/idle.out" 2>/dev/null && break
+		kill -0 "$HOLDER_PID" 2>/dev/null || break
+		sleep 0.2
+	done
+	sleep 0.5
+	held=$(sed -n 's/^ready\t//p' "$KP_TMP/idle.out")
+	[ -n "$held" ] || held="sessions=0	errors=$n"
+	printf 'server=%s\trow=idle sessions: %s\tround=1\tkind=idle\t%s\t%s\t%s\n' \
+		"$srv" "$n" "$held" "$base" \
+		"$("$KPBENCH" proc "$pid" | sed 's/\([a-z_]*=\)/now_\1/g')" >>"$RAW"
+	stop_pid "$HOLDER_PID"
+	HOLDER_PID=""
+}
+for n in $IDLE_NS; do
+	for srv in $SERVERS; do
+		[ $srv = kpopd ] || restart_dovecot
+		idle_row "$srv" "$n"
+	done
+done
+
+# --- the client side: kpop vs fetchmail vs mpop, fetching from kpopd ----------------
+fetch_note=""
+fcc=$KP_TMP/f001.ccache
+printf '%s\n' "$PW" | kinit -c "FILE:$fcc" f001 >/dev/null
+# fetch_row NAME COUNTER command...: wall and CPU of one fetch into a fresh @DEST@;
+# COUNTER DIR prints how many messages arrived.  With strace installed, a second
+# fetch under strace counts fsync/fdatasync calls: what the client guarantees.
+fetch_row() {
+	local name=$1 counter=$2 line n dest syncs="" args
+	shift 2
+	dest=$(mktemp -d "$KP_TMP/fetch.XXXXXX")
+	mkdir -p "$dest/new" "$dest/cur" "$dest/tmp" "$dest/home"
+	args=("${@//@DEST@/$dest}")
+	echo "== fetch $name" >>"$ERRLOG"
+	if line=$(KRB5CCNAME=FILE:$fcc "$PYTHON" "$src/tests/bench.py" time -- "${args[@]}" \
+		2>>"$ERRLOG"); then
+		n=$($counter "$dest")
+		if command -v strace >/dev/null; then
+			rm -rf "$dest"
+			mkdir -p "$dest/new" "$dest/cur" "$dest/tmp" "$dest/home"
+			KRB5CCNAME=FILE:$fcc strace -f -qq -c -o "$KP_TMP/strace.out" \
+				-e trace=fsync,fdatasync,sync_file_range,syncfs "${args[@]}" \
+				>/dev/null 2>>"$ERRLOG" || true
+			syncs=$(awk '$NF ~ /sync/ && $4 ~ /^[0-9]+$/ { n += $4 } END { print n + 0 }' \
+				"$KP_TMP/strace.out")
+		fi
+		printf 'server=kpopd\trow=fetch %s messages: %s\tround=1\tkind=fetch\t%s\t%s\n' \
+			"$FETCH_MSGS" "$name" "expected=$FETCH_MSGS	delivered=$n	syncs=$syncs" "$line" >>"$RAW"
+	else
+		printf 'server=kpopd\trow=fetch %s messages: %s\tround=1\tkind=fetch\terrors=1\n' \
+			"$FETCH_MSGS" "$name" >>"$RAW"
+	fi
+	rm -rf "$dest"
+}
+count_maildir() { find "$1/new" "$1/cur" -type f | wc -l; }
+count_bsmtp() { grep -c '^MAIL FROM' "$1/out.bsmtp" 2>/dev/null || echo 0; }
+fetch_row "kpop (GSSAPI, Maildir)" count_maildir \
+	"$KPOP" -q -H localhost -p "$K_POP3" --starttls off --maildir @DEST@ fetch
+if command -v mpop >/dev/null; then
+	fetch_row "mpop (GSSAPI, Maildir)" count_maildir \
+		mpop --host=localhost --port="$K_POP3" --auth=gssapi --user=f001 --tls=off \
+		--keep=on --received-header=off --uidls-file=@DEST@/home/mpop.uidls \
+		--delivery=maildir,@DEST@
+else
+	fetch_note="$fetch_note mpop not installed;"
+fi
+if command -v fetchmail >/dev/null; then
+	fetch_row "fetchmail (GSSAPI, BSMTP file)" count_bsmtp \
+		env HOME=@DEST@/home FETCHMAILHOME=@DEST@/home fetchmail \
+		--pidfile @DEST@/home/fetchmail.pid -N --nosslcertck --sslproto '' -a -k \
+		-p POP3 --auth gssapi -u f001 -P "$K_POP3" --bsmtp @DEST@/out.bsmtp localhost
+else
+	fetch_note="$fetch_note fetchmail not installed;"
+fi
+[ -z "$fetch_note" ] || say "$fetch_note"
+
+# --- report ----------------------------------------------------------------------------
+if grep -q '^kpbench' "$ERRLOG"; then
+	say "kpbench reported errors (first lines; all in the run's kpbench log):"
+	grep '^kpbench' "$ERRLOG" | head -5 | sed 's/^/    /' >&2
+fi
+cp "$RAW" "$out_dir/bench-raw.tsv"
+cp "$ERRLOG" "$out_dir/bench-errors.log"
+"$PYTHON" "$src/tests/bench.py" report "$RAW" "$out_dir/bench-results" \
+	"$(date -u +%Y-%m-%dT%H:%MZ)" \
+	"$(uname -n), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')" \
+	"$pin_note; $dovecot_note; rounds=$ROUNDS x ${SECS}s"
