@@ -144,8 +144,10 @@ cauth_gssapi(struct pop3c *c, const char *service, const char *host, const char 
 	/* RFC 5034: the initial response only if the line stays within 255 octets. */
 	if (strlen("AUTH GSSAPI ") + strlen(b64) + 2 <= KP_CMD_LINE_MAX) {
 		pop3c_send(c, "AUTH GSSAPI %s", outlen > 0 ? b64 : "=");
+		c->in_auth = 1; /* from here on, tokens both ways are redacted in -v */
 	} else {
 		pop3c_send(c, "AUTH GSSAPI");
+		c->in_auth = 1;
 		rc = pop3c_reply_big(c, line, KP_AUTH_LINE_MAX);
 		if (rc < 0)
 			goto io_fail;
@@ -248,6 +250,7 @@ io_fail:
 	fprintf(stderr, "kpop: connection to %s lost during authentication\n", host);
 	ex = EXIT_NET;
 done:
+	c->in_auth = 0;
 	if (conn != NULL)
 		sasl_dispose(&conn);
 	free(b64);

@@ -107,6 +107,8 @@ pop3c_connect(struct pop3c *c, const char *host, const char *port, int timeout_s
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	}
 	c->fd = fd;
+	c->timeout_s = timeout_s;
+	kp_log(KP_LOG_DEBUG, "connected to %s port %s", host, port);
 	kp_io_init(&c->io, fd, fd, timeout_s * 1000);
 	c->state = PC_CONNECTED;
 	return 0;
@@ -123,7 +125,12 @@ read_reply(struct pop3c *c, char *buf, size_t max)
 		pop3c_set_state(c, PC_FAILED);
 		return rc == KP_E_TOOLONG || rc == KP_E_NUL ? KP_E_PROTO : rc;
 	}
-	kp_log_proto("S:", buf, len, 0);
+	if (c->in_auth && len >= 2 && buf[0] == '+' && buf[1] == ' ')
+		kp_log_proto("S: +", buf + 2, len - 2, 1); /* a Kerberos token */
+	else
+		kp_log_proto("S:", buf, len, 0);
+	if (c->state == PC_CONNECTED)
+		return (int)KP_POP3_OK; /* the greeting: pop3c_greeting judges it */
 	if (kp_pop3_parse_reply(buf, &c->reply) != 0) {
 		char esc[200];
 
@@ -161,23 +168,78 @@ pop3c_send(struct pop3c *c, const char *fmt, ...)
 	kp_buf_vaddf(&b, fmt, ap);
 	va_end(ap);
 	if (b.err == 0)
-		kp_log_proto("C:", (const char *)b.data, b.len, 0);
+		kp_log_proto("C:", (const char *)b.data, b.len, c->in_auth);
 	kp_buf_add(&b, "\r\n", 2);
 	rc = b.err != 0 ? b.err : kp_io_write(&c->io, b.data, b.len);
 	kp_buf_free(&b);
 	return rc;
 }
 
+/* What the first bytes of a server that is not speaking POP3 look like. */
+static const char *
+what_is_it(const unsigned char *p, size_t n)
+{
+	if (n >= 3 && p[0] == 0x16 && p[1] == 0x03)
+		return "it speaks TLS on this port (a POP3S port: use --tls)";
+	if (n >= 5 && memcmp(p, "HTTP/", 5) == 0)
+		return "it is a web server (HTTP), not POP3";
+	if (n >= 4 && memcmp(p, "* OK", 4) == 0)
+		return "it is an IMAP server, not POP3";
+	if (n >= 4 && p[0] == '2' && p[1] == '2' && p[2] == '0')
+		return "it is an SMTP or FTP server, not POP3";
+	if (n >= 4 && memcmp(p, "SSH-", 4) == 0)
+		return "it is an SSH server, not POP3";
+	return "that is not a POP3 greeting";
+}
+
 int
 pop3c_greeting(struct pop3c *c)
 {
-	int rc = pop3c_reply(c);
+	unsigned long long before = c->io.bytes_in; /* a KPOP handshake came first */
+	int rc = read_reply(c, c->line, KP_CLIENT_REPLY_MAX);
+	char safe[EXPLAIN_SAFE_MAX];
+	size_t seen;
 
-	if (rc < 0)
+	/* kp_io_read_line leaves what it read of the line in c->line */
+	seen = c->io.bytes_in - before < KP_CLIENT_REPLY_MAX ?
+	       (size_t)(c->io.bytes_in - before) : KP_CLIENT_REPLY_MAX;
+	if ((rc == KP_E_EOF || rc == KP_E_TIMEOUT) && seen > 0) {
+		/* bytes, but never a line: binary from another protocol */
+		c->not_pop3 = 1;
+		fprintf(stderr, "kpop: %s answered, but %s\n", c->host,
+			what_is_it((const unsigned char *)c->line, seen));
+		return KP_E_PROTO;
+	}
+	if (rc == KP_E_EOF) {
+		fprintf(stderr, "kpop: %s closed the connection at once, without a greeting "
+			"(the server refused the connection, or the port is for another "
+			"protocol; a KPOP-only port needs --auth kpop)\n", c->host);
 		return rc;
-	if (rc != KP_POP3_OK) {
-		char safe[EXPLAIN_SAFE_MAX];
-
+	}
+	if (rc == KP_E_TIMEOUT) {
+		fprintf(stderr, "kpop: %s accepted the connection but sent no greeting in %d "
+			"seconds (a POP3S port waits for TLS: try --tls; a KPOP port waits for "
+			"the Kerberos handshake: try --auth kpop)\n", c->host, c->timeout_s);
+		return rc;
+	}
+	if (rc == KP_E_PROTO || (rc == KP_POP3_OK &&
+				 kp_pop3_parse_reply(c->line, &c->reply) != 0)) {
+		c->not_pop3 = 1;
+		pop3c_set_state(c, PC_FAILED);
+		fprintf(stderr, "kpop: %s answered, but %s\n", c->host,
+			what_is_it((const unsigned char *)c->line,
+				   rc == KP_POP3_OK ? strlen(c->line) : seen));
+		if (rc == KP_POP3_OK) {
+			kp_log(KP_LOG_DEBUG, "greeting: %s", explain_safe(c->line, safe, sizeof(safe)));
+		}
+		return KP_E_PROTO;
+	}
+	if (rc < 0) {
+		fprintf(stderr, "kpop: reading the greeting of %s failed: %s\n", c->host,
+			kp_strerror(rc));
+		return rc;
+	}
+	if (c->reply.status != KP_POP3_OK) {
 		fprintf(stderr, "kpop: %s refused the connection: %s\n", c->host,
 			explain_safe(c->line, safe, sizeof(safe)));
 		return KP_E_PROTO;
@@ -330,8 +392,12 @@ pop3c_tls(struct pop3c *c, SSL_CTX *ctx, const char *host)
 		char safe[EXPLAIN_SAFE_MAX];
 
 		/* the reason can quote the server's certificate */
-		fprintf(stderr, "kpop: TLS with %s failed: %s\n", host,
-			explain_safe(err, safe, sizeof(safe)));
+		fprintf(stderr, "kpop: TLS with %s failed: %s%s\n", host,
+			explain_safe(err, safe, sizeof(safe)),
+			strstr(err, "wrong version number") != NULL ||
+			strstr(err, "packet length too long") != NULL ?
+			" (the server answered in plaintext, not TLS: on a POP3 port use "
+			"--starttls instead of --tls)" : "");
 		pop3c_set_state(c, PC_FAILED);
 		return -1;
 	}

@@ -26,6 +26,9 @@ struct pop3c {
 	/* CAPA results */
 	int have_capa, capa_pipelining, capa_top, capa_uidl, capa_user, capa_stls;
 	int capa_resp_codes, capa_sasl_gssapi;
+	int not_pop3;             /* the greeting was not POP3 at all (HTTP, TLS, ...) */
+	int in_auth;              /* AUTH exchange: the trace redacts tokens both ways */
+	int timeout_s;
 	char impl[128];
 	/* protection in use; owned, freed by pop3c_close */
 	struct kp_tls *tls;
@@ -44,7 +47,9 @@ int pop3c_connect(struct pop3c *c, const char *host, const char *port, int timeo
 /* The one place the client's state changes (logged at debug level). */
 void pop3c_set_state(struct pop3c *c, enum pop3c_state next);
 
-/* Read the greeting.  0, KP_E_PROTO (-ERR or garbage), or an I/O error. */
+/* Read the greeting.  0, KP_E_PROTO (-ERR or garbage), or an I/O error.  Every
+ * failure is explained in one sentence (closed at once, silent, TLS on a plain
+ * port, not POP3); not_pop3 is set for the last two. */
 int pop3c_greeting(struct pop3c *c);
 
 /* Send CAPA and record the capabilities; a -ERR answer leaves them all unset. */

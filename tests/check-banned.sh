@@ -4,7 +4,7 @@ src=${1:-.}
 banned='strcpy|strcat|sprintf|vsprintf|gets|strtok|atoi|atol|sscanf'
 pass=0
 fail=0
-for f in $(cd "$src" && ls common/*.[ch] server/*.[ch] client/*.[ch] tests/*.c tests/unit/*.[ch] 2>/dev/null); do
+for f in $(cd "$src" && find common server client tests -name '*.[ch]' | sort); do
 	# Match calls only: "name(" not preceded by an identifier character.
 	hits=$(grep -nE "(^|[^A-Za-z0-9_])($banned)[[:space:]]*\(" "$src/$f" | grep -v '^\s*[0-9]*:\s*/\?\*')
 	if [ -n "$hits" ]; then

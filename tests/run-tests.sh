@@ -13,6 +13,7 @@ KP_TMP=$(mktemp -d "${TMPDIR:-/tmp}/kpop-check.XXXXXX")
 # kpopd serves the test mailboxes as a virtual-user mail uid (mail_uid): as root a
 # uid with no passwd entry, else our own.  It must reach them through KP_TMP.
 chmod 711 "$KP_TMP"
+export XDG_STATE_HOME="$KP_TMP/xdg-state" XDG_CONFIG_HOME="$KP_TMP/xdg-config" # kpop: no state or config from/in $HOME
 export KP_MAIL_UID
 if [ "$(id -u)" -eq 0 ]; then KP_MAIL_UID=64011; else KP_MAIL_UID=$(id -u); fi
 total_pass=0
