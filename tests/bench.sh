@@ -30,6 +30,10 @@ if [ $quick = 1 ]; then
 else
 	ROUNDS=3 SECS=3 KS="1 8 64" RETR_MIB=32 IDLE_NS="40 400" BIG_MSGS=100000 FETCH_MSGS=10000
 fi
+# KPOP_BENCH_RETR_MIB: the size of the RETR message (e.g. 1 or 10 for small-message
+# TLS figures); KPOP_BENCH_ROUNDS: rounds.
+RETR_MIB=${KPOP_BENCH_RETR_MIB:-$RETR_MIB}
+ROUNDS=${KPOP_BENCH_ROUNDS:-$ROUNDS}
 NUSERS=0
 for n in $KS $IDLE_NS; do [ "$n" -le $NUSERS ] || NUSERS=$n; done
 PW=bench-pw

@@ -88,7 +88,8 @@ holder=$!
 wait_for test -e "$E2E_DIR/deleted"
 wpid=$(sed -nE 's/.*connect on .* \(worker pid ([0-9]+)\).*/\1/p' "$KPOPD_LOG" | tail -n 1)
 kill -KILL "$wpid"
-wait "$holder" 2>/dev/null
+sleep 0.2
+stop_pid "$holder"
 t_expect_eq "a worker killed after DELE: both messages are still there" 2 "$(count_msgs "$md")"
 if wait_for has_idle 3; then t_pass "the pool refilled after a worker was killed"; else t_fail "the pool refilled after a worker was killed" "$(idle_count) idle"; fi
 out=$("$KPOP" -H localhost -p "$KPOPD_PORT" list 2>&1)
@@ -115,7 +116,7 @@ if wait_for gone; then t_pass "SIGTERM: the master exits"; else t_fail "SIGTERM:
 left=0
 for p in $kids; do kill -0 "$p" 2>/dev/null && left=$((left + 1)); done
 t_expect_eq "SIGTERM: no worker is left" 0 "$left"
-wait "$holder" 2>/dev/null
+stop_pid "$holder"
 KPOPD_PID=""
 t_expect_eq "SIGTERM during a session: nothing removed" 2 "$(count_msgs "$md")"
 
