@@ -402,7 +402,8 @@ fetch_row() {
 count_maildir() { find "$1/new" "$1/cur" -type f | wc -l; }
 count_bsmtp() { grep -c '^MAIL FROM' "$1/out.bsmtp" 2>/dev/null || echo 0; }
 fetch_row "kpop (GSSAPI, Maildir)" count_maildir \
-	"$KPOP" -q -H localhost -p "$K_POP3" --starttls off --maildir @DEST@ fetch
+	"$KPOP" -q -H localhost -p "$K_POP3" --starttls off --maildir @DEST@ \
+	--state @DEST@/home/kpop.state fetch
 if command -v mpop >/dev/null; then
 	fetch_row "mpop (GSSAPI, Maildir)" count_maildir \
 		mpop --host=localhost --port="$K_POP3" --auth=gssapi --user=f001 --tls=off \
