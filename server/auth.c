@@ -1,231 +1,52 @@
-/* auth.c - the authentication decision: SASL GSSAPI (libsasl2) against the keytab,
- * then principal -> local user through usermap. */
+/* auth.c - the authentication decision: SASL GSSAPI (RFC 4752 on GSS-API, through
+ * server/authd/gss_accept.c) against the keytab, then principal -> local user
+ * through usermap; USER/PASS checked against the KDC and our keytab. */
 #include "config.h"
 #include "server/auth.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <gssapi/gssapi.h>
-#include <gssapi/gssapi_ext.h>
-#include <gssapi/gssapi_krb5.h>
-#include <sasl/sasl.h>
 #include <krb5.h>
 
+#include "kp_buf.h"
 #include "kp_err.h"
-#include "kp_krb.h"
 #include "kp_limits.h"
 #include "kp_log.h"
-#include "kp_saslio.h"
+#include "server/authd/gss_accept.h"
 #include "server/usermap.h"
-
-/* libsasl2 stores every callback as int (*)(void); the detour through void (*)(void)
- * says the cast is deliberate (-Wcast-function-type). */
-#define SASL_CB_FN(f) ((int (*)(void))(void (*)(void))(f))
 
 struct kp_auth {
 	const struct kp_conf *conf;
-	sasl_conn_t *conn;       /* NULL between exchanges */
-	sasl_callback_t *cbs_owned; /* the connection's callbacks, freed with it */
-	gss_cred_id_t cred;      /* acceptor credential for any service key */
+	struct kp_gss_cred *cred;   /* acceptor credential, acquired at the first AUTH */
+	struct kp_gss_accept *gss;  /* NULL between exchanges */
 	char local[128], remote[128];
 	char principal[KP_NAME_MAX];
 	char user[KP_NAME_MAX];
 	char error[768];
 	int done;
-	int tls;                 /* TLS protects the session: no layer on top */
-	struct kp_saslio *layer; /* the negotiated security layer, if any */
+	int tls;                    /* TLS protects the session: no layer on top */
+	unsigned ssf, peer_maxbuf;  /* the negotiated security layer */
+	struct kp_buf layer_ctx;    /* its exported GSS context (secret) */
 };
-
-static const struct kp_conf *global_conf;
-
-static int
-sasl_log_cb(void *ctx, int level, const char *message)
-{
-	size_t n;
-
-	(void)ctx;
-	if (message == NULL)
-		return SASL_OK;
-	n = strcspn(message, "\r\n");
-	/* libsasl2 reports steps that did not finish the exchange as "server step
-	 * failed: 2/3", on every successful login too: noise that misleads whoever
-	 * reads the log; real failures are logged by the session with the GSS
-	 * detail. */
-	if (strstr(message, "step failed") != NULL)
-		return SASL_OK;
-	kp_log(level <= SASL_LOG_ERR ? KP_LOG_WARN : KP_LOG_DEBUG, "sasl: %.*s", (int)n, message);
-	return SASL_OK;
-}
-
-static int
-sasl_getopt_cb(void *ctx, const char *plugin, const char *option, const char **result,
-	       unsigned *len)
-{
-	(void)ctx;
-	(void)plugin;
-	if (strcmp(option, "mech_list") == 0) {
-		*result = "GSSAPI";
-	} else if (strcmp(option, "log_level") == 0) {
-		*result = kp_log_level() >= KP_LOG_DEBUG ? "5" : "1";
-	} else if (strcmp(option, "keytab") == 0 && global_conf != NULL &&
-		   global_conf->keytab != NULL) {
-		*result = global_conf->keytab;
-	} else {
-		return SASL_FAIL;
-	}
-	if (len != NULL)
-		*len = (unsigned)strlen(*result);
-	return SASL_OK;
-}
-
-static int
-default_realm_append(char *principal, size_t cap)
-{
-	krb5_context ctx;
-	char *realm = NULL;
-	size_t n = strlen(principal);
-	int rc = -1;
-
-	if (krb5_init_context(&ctx) != 0)
-		return -1;
-	if (krb5_get_default_realm(ctx, &realm) == 0) {
-		if (n + 1 + strlen(realm) < cap) {
-			principal[n] = '@';
-			memcpy(principal + n + 1, realm, strlen(realm) + 1);
-			rc = 0;
-		}
-		krb5_free_default_realm(ctx, realm);
-	}
-	krb5_free_context(ctx);
-	return rc;
-}
-
-/* Authorization: the authenticated principal must map to a local user; an authzid,
- * if the client sent one, must name that same user (or the principal itself). */
-static int
-sasl_proxy_cb(sasl_conn_t *conn, void *ctx, const char *requested_user, unsigned rlen,
-	      const char *auth_identity, unsigned alen, const char *def_realm, unsigned urlen,
-	      struct propctx *propctx)
-{
-	struct kp_auth *a = ctx;
-	char principal[KP_NAME_MAX], authz[KP_NAME_MAX], why[512];
-
-	(void)def_realm;
-	(void)urlen;
-	(void)propctx;
-	if (alen == 0 || alen >= sizeof(principal) || rlen >= sizeof(authz)) {
-		snprintf(a->error, sizeof(a->error), "identity of bad length");
-		sasl_seterror(conn, 0, "identity of bad length");
-		return SASL_BADAUTH;
-	}
-	memcpy(principal, auth_identity, alen);
-	principal[alen] = '\0';
-	/* Older clients end the authzid with a NUL: tolerate exactly one. */
-	if (rlen > 0 && requested_user[rlen - 1] == '\0')
-		rlen--;
-	memcpy(authz, requested_user, rlen);
-	authz[rlen] = '\0';
-	if (memchr(principal, '\0', alen) != NULL || memchr(authz, '\0', rlen) != NULL) {
-		snprintf(a->error, sizeof(a->error), "NUL inside an identity");
-		return SASL_BADAUTH;
-	}
-	/* libsasl2's GSSAPI plugin drops the realm exactly when it is the default
-	 * realm (it compares the name with its realm-less import): put it back, so
-	 * that usermap sees the real principal and checks its realm. */
-	if (strchr(principal, '@') == NULL &&
-	    default_realm_append(principal, sizeof(principal)) != 0) {
-		snprintf(a->error, sizeof(a->error), "cannot determine the default realm");
-		return SASL_BADAUTH;
-	}
-	if (kp_usermap_map(a->conf, principal, a->user, sizeof(a->user), why, sizeof(why)) != 0) {
-		snprintf(a->error, sizeof(a->error), "principal %s not authorized: %s", principal,
-			 why);
-		sasl_seterror(conn, 0, "not authorized");
-		return SASL_NOAUTHZ;
-	}
-	/* No authzid: libsasl2 passes the authenticated name itself (as the plugin
-	 * wrote it, realm stripped when default) as the requested user. */
-	if (rlen == alen && memcmp(requested_user, auth_identity, alen) == 0)
-		rlen = 0;
-	if (rlen != 0 && strcmp(authz, principal) != 0 && strcmp(authz, a->user) != 0) {
-		char esc[KP_NAME_MAX * 4];
-
-		kp_log_escape(authz, rlen, esc, sizeof(esc));
-		snprintf(a->error, sizeof(a->error), "principal %s may not act as \"%s\"", principal,
-			 esc);
-		a->user[0] = '\0';
-		return SASL_NOAUTHZ;
-	}
-	snprintf(a->principal, sizeof(a->principal), "%s", principal);
-	return SASL_OK;
-}
 
 int
 kp_auth_global_init(const struct kp_conf *c)
 {
-	static sasl_callback_t cbs[] = {
-		{ SASL_CB_LOG, SASL_CB_FN(sasl_log_cb), NULL },
-		{ SASL_CB_GETOPT, SASL_CB_FN(sasl_getopt_cb), NULL },
-		{ SASL_CB_LIST_END, NULL, NULL }
-	};
-	int r;
-
-	global_conf = c;
-	r = sasl_server_init(cbs, "kpopd");
-	if (r != SASL_OK) {
-		kp_log(KP_LOG_ERR, "sasl_server_init: %s", sasl_errstring(r, NULL, NULL));
-		return KP_E_CONFIG;
-	}
-	return 0;
-}
-
-/* An acceptor credential for every key of our service in the keytab: a host-based
- * name with no host part ("pop") matches pop/ANYHOST (MIT krb5 >= 1.10), unless one
- * principal is pinned by server_principal. */
-static int
-acquire_cred(struct kp_auth *a)
-{
 	OM_uint32 maj, min;
-	gss_buffer_desc nb;
-	gss_name_t name = GSS_C_NO_NAME;
-	gss_key_value_element_desc el;
-	gss_key_value_set_desc store;
-	gss_OID_set_desc mechs = { 1, (gss_OID)gss_mech_krb5 };
-	char text[512];
+	gss_OID_set mechs = GSS_C_NO_OID_SET;
 
-	if (a->conf->server_principal != NULL) {
-		nb.value = a->conf->server_principal;
-		nb.length = strlen(a->conf->server_principal);
-		maj = gss_import_name(&min, &nb, (gss_OID)GSS_KRB5_NT_PRINCIPAL_NAME, &name);
-	} else {
-		nb.value = a->conf->service;
-		nb.length = strlen(a->conf->service);
-		maj = gss_import_name(&min, &nb, GSS_C_NT_HOSTBASED_SERVICE, &name);
-	}
+	(void)c;
+	/* The mechanism list and plugins load once here, not in every session
+	 * process; no credential is acquired and no keytab is read. */
+	maj = gss_indicate_mechs(&min, &mechs);
 	if (GSS_ERROR(maj)) {
-		kp_gss_status_text(maj, min, text, sizeof(text));
-		kp_log(KP_LOG_ERR, "gss_import_name: %s", text);
+		kp_log(KP_LOG_ERR, "GSS-API: no mechanisms available");
 		return KP_E_CONFIG;
 	}
-	el.key = "keytab";
-	el.value = a->conf->keytab;
-	store.count = a->conf->keytab != NULL ? 1 : 0;
-	store.elements = &el;
-	maj = gss_acquire_cred_from(&min, name, GSS_C_INDEFINITE, &mechs, GSS_C_ACCEPT,
-				    &store, &a->cred, NULL, NULL);
-	gss_release_name(&min, &name);
-	if (GSS_ERROR(maj)) {
-		OM_uint32 min2;
-
-		kp_gss_status_text(maj, min, text, sizeof(text));
-		kp_log(KP_LOG_ERR, "cannot use the keytab %s for service %s: %s",
-		       a->conf->keytab != NULL ? a->conf->keytab : "(default)",
-		       a->conf->service, text);
-		(void)min2;
-		a->cred = GSS_C_NO_CREDENTIAL;
-		return KP_E_CONFIG;
-	}
+	gss_release_oid_set(&min, &mechs);
 	return 0;
 }
 
@@ -240,80 +61,31 @@ kp_auth_new(const struct kp_conf *c, const char *local, const char *remote,
 	if (a == NULL)
 		return KP_E_NOMEM;
 	a->conf = c;
-	a->cred = GSS_C_NO_CREDENTIAL;
+	kp_buf_init(&a->layer_ctx, KP_IPC_GSSCTX_MAX, 1);
 	snprintf(a->local, sizeof(a->local), "%s", local != NULL ? local : "");
 	snprintf(a->remote, sizeof(a->remote), "%s", remote != NULL ? remote : "");
 	*auth_out = a;
 	return 0;
 }
 
-static int
-start_conn(struct kp_auth *a)
-{
-	sasl_security_properties_t props;
-	sasl_callback_t *cbs;
-	int r;
-
-	if (a->cred == GSS_C_NO_CREDENTIAL && acquire_cred(a) != 0) {
-		snprintf(a->error, sizeof(a->error), "no acceptor credential (see above)");
-		return KP_E_AUTH;
-	}
-	cbs = calloc(2, sizeof(*cbs));
-	if (cbs == NULL)
-		return KP_E_NOMEM;
-	cbs[0].id = SASL_CB_PROXY_POLICY;
-	cbs[0].proc = SASL_CB_FN(sasl_proxy_cb);
-	cbs[0].context = a;
-	cbs[1].id = SASL_CB_LIST_END;
-	r = sasl_server_new("pop", a->conf->hostname, NULL, a->local[0] ? a->local : NULL,
-			    a->remote[0] ? a->remote : NULL, cbs, 0, &a->conn);
-	if (r != SASL_OK) {
-		free(cbs);
-		snprintf(a->error, sizeof(a->error), "sasl_server_new: %s",
-			 sasl_errstring(r, NULL, NULL));
-		return KP_E_AUTH;
-	}
-	/* libsasl2 keeps the callback array: free it with the connection. */
-	a->cbs_owned = cbs;
-	memset(&props, 0, sizeof(props));
-	/* Security layers as configured; none on top of TLS unless asked for. */
-	{
-		int none = a->tls && !a->conf->sasl_layers_over_tls;
-
-		props.min_ssf = none ? 0 : (sasl_ssf_t)a->conf->sasl_min_ssf;
-		props.max_ssf = none ? 0 : (sasl_ssf_t)a->conf->sasl_max_ssf;
-	}
-	props.maxbufsize = props.max_ssf > 0 ? KP_SASL_MAXBUF : 0;
-	props.security_flags = SASL_SEC_NOANONYMOUS | SASL_SEC_NOPLAINTEXT;
-	sasl_setprop(a->conn, SASL_SEC_PROPS, &props);
-	sasl_setprop(a->conn, SASL_GSS_CREDS, a->cred);
-	/* Never SASL_CHANNEL_BINDING with GSSAPI: libsasl2 2.1.28 breaks clients. */
-	return 0;
-}
-
 void
 kp_auth_reset(struct kp_auth *a)
 {
-	if (a->conn != NULL)
-		sasl_dispose(&a->conn);
-	a->conn = NULL;
-	free(a->cbs_owned);
-	a->cbs_owned = NULL;
+	kp_gss_accept_free(a->gss);
+	a->gss = NULL;
 	a->done = 0;
 	a->principal[0] = a->user[0] = '\0';
+	a->ssf = a->peer_maxbuf = 0;
+	kp_buf_free(&a->layer_ctx);
 }
 
 void
 kp_auth_free(struct kp_auth *a)
 {
-	OM_uint32 min;
-
 	if (a == NULL)
 		return;
 	kp_auth_reset(a);
-	kp_saslio_free(a->layer);
-	if (a->cred != GSS_C_NO_CREDENTIAL)
-		gss_release_cred(&min, &a->cred);
+	kp_gss_cred_free(a->cred);
 	free(a);
 }
 
@@ -324,54 +96,121 @@ kp_auth_mechs(const struct kp_auth *a)
 	return "GSSAPI";
 }
 
+/* Is authz the name libsasl2 reported as the authenticated identity: principal
+ * without its realm, when that realm is the default realm? */
+static int
+is_bare_principal(const char *authz, const char *principal)
+{
+	const char *at = strchr(principal, '@');
+	krb5_context ctx;
+	char *realm = NULL;
+	int same = 0;
+
+	if (at == NULL || strlen(authz) != (size_t)(at - principal) ||
+	    memcmp(authz, principal, (size_t)(at - principal)) != 0)
+		return 0;
+	if (krb5_init_context(&ctx) != 0)
+		return 0;
+	if (krb5_get_default_realm(ctx, &realm) == 0) {
+		same = strcmp(at + 1, realm) == 0;
+		krb5_free_default_realm(ctx, realm);
+	}
+	krb5_free_context(ctx);
+	return same;
+}
+
+/* Authorization, the rules of the SASL proxy policy kpopd used with libsasl2: the
+ * authenticated principal must map to a local user; an authzid, if the client sent
+ * one, must name that same user, or the principal (with or, in the default realm,
+ * without its realm).  Older clients end the authzid with a NUL: exactly one is
+ * tolerated.  Sets a->user and a->principal, or a->error. */
+static int
+authorize(struct kp_auth *a, const char *principal, const char *authzid, size_t rlen)
+{
+	char authz[KP_NAME_MAX], why[512];
+
+	if (authzid == NULL)
+		rlen = 0;
+	if (principal == NULL || principal[0] == '\0' || strlen(principal) >= KP_NAME_MAX ||
+	    rlen >= sizeof(authz)) {
+		snprintf(a->error, sizeof(a->error), "identity of bad length");
+		return KP_E_AUTH;
+	}
+	if (rlen > 0 && authzid[rlen - 1] == '\0')
+		rlen--;
+	memcpy(authz, authzid != NULL ? authzid : "", rlen);
+	authz[rlen] = '\0';
+	if (memchr(authz, '\0', rlen) != NULL) {
+		snprintf(a->error, sizeof(a->error), "NUL inside an identity");
+		return KP_E_AUTH;
+	}
+	if (kp_usermap_map(a->conf, principal, a->user, sizeof(a->user), why, sizeof(why)) != 0) {
+		snprintf(a->error, sizeof(a->error), "principal %s not authorized: %s", principal,
+			 why);
+		return KP_E_AUTH;
+	}
+	if (rlen != 0 && strcmp(authz, principal) != 0 && strcmp(authz, a->user) != 0 &&
+	    !is_bare_principal(authz, principal)) {
+		char esc[KP_NAME_MAX * 4];
+
+		kp_log_escape(authz, rlen, esc, sizeof(esc));
+		snprintf(a->error, sizeof(a->error), "principal %s may not act as \"%s\"",
+			 principal, esc);
+		a->user[0] = '\0';
+		return KP_E_AUTH;
+	}
+	snprintf(a->principal, sizeof(a->principal), "%s", principal);
+	return 0;
+}
+
 int
 kp_auth_step(struct kp_auth *a, const char *mech, const void *in, size_t inlen, int has_in,
 	     const void **out, size_t *outlen)
 {
-	const char *sout = NULL;
-	unsigned soutlen = 0;
-	int r, rc, first = 0;
+	enum kp_gss_step step;
+	const char *authzid;
+	size_t authzlen;
+	int rc;
 
 	*out = NULL;
 	*outlen = 0;
-	if (inlen > KP_AUTH_TOKEN_MAX)
-		return KP_E_AUTH;
-	if (a->conn == NULL) {
-		a->error[0] = '\0';
-		a->principal[0] = a->user[0] = '\0';
-		if ((rc = start_conn(a)) != 0)
-			return rc;
-		first = 1;
-	}
-	if (first)
-		r = sasl_server_start(a->conn, mech, has_in ? (in != NULL ? in : "") : NULL,
-				      (unsigned)inlen, &sout, &soutlen);
-	else
-		r = sasl_server_step(a->conn, in != NULL ? in : "", (unsigned)inlen, &sout,
-				     &soutlen);
-	if (r == SASL_CONTINUE) {
-		*out = sout;
-		*outlen = soutlen;
-		return KP_AUTH_CONTINUE;
-	}
-	if (r == SASL_NOMECH) {
+	if (strcasecmp(mech, "GSSAPI") != 0) {
 		snprintf(a->error, sizeof(a->error), "unsupported mechanism");
 		return KP_E_SYNTAX;
 	}
-	if (r != SASL_OK || a->principal[0] == '\0' || a->user[0] == '\0') {
-		if (a->error[0] == '\0') {
-			const char *d = sasl_errdetail(a->conn);
-			enum kp_krb_why why = kp_krb5_classify_text(d);
-			const char *hint = kp_krb_why_text(why);
-
-			snprintf(a->error, sizeof(a->error), "%s%s%s", d != NULL ? d : "unknown",
-				 hint != NULL ? " -- " : "", hint != NULL ? hint : "");
+	if (inlen > KP_AUTH_TOKEN_MAX)
+		return KP_E_AUTH;
+	if (a->gss == NULL) {
+		a->error[0] = '\0';
+		a->principal[0] = a->user[0] = '\0';
+		if (a->cred == NULL && kp_gss_cred_new(a->conf, &a->cred) != 0) {
+			snprintf(a->error, sizeof(a->error), "no acceptor credential (see above)");
+			return KP_E_AUTH;
 		}
+		if ((rc = kp_gss_accept_new(a->conf, a->cred, a->tls, &a->gss)) != 0)
+			return KP_E_AUTH;
+	}
+	rc = kp_gss_accept_step(a->gss, in, inlen, has_in, out, outlen, &step);
+	if (rc != 0) {
+		snprintf(a->error, sizeof(a->error), "%s", kp_gss_accept_error(a->gss));
+		return KP_E_AUTH;
+	}
+	if (step == KP_GSS_CONTINUE)
+		return KP_AUTH_CONTINUE;
+	authzid = kp_gss_accept_authzid(a->gss, &authzlen);
+	if (authorize(a, kp_gss_accept_principal(a->gss), authzid, authzlen) != 0)
+		return KP_E_AUTH;
+	a->ssf = kp_gss_accept_ssf(a->gss);
+	a->peer_maxbuf = kp_gss_accept_peer_maxbuf(a->gss);
+	/* The layer's context leaves the exchange now, as it will leave the auth
+	 * service in the verdict. */
+	if (a->ssf > 0 && kp_gss_accept_export(a->gss, &a->layer_ctx) != 0) {
+		snprintf(a->error, sizeof(a->error), "cannot export the GSS context for the "
+			 "security layer (see above)");
+		a->principal[0] = a->user[0] = '\0';
 		return KP_E_AUTH;
 	}
 	a->done = 1;
-	*out = sout;
-	*outlen = soutlen;
 	return 0;
 }
 
@@ -400,22 +239,24 @@ kp_auth_set_tls(struct kp_auth *a, int on)
 }
 
 int
-kp_auth_start_layer(struct kp_auth *a, struct kp_io *io, unsigned *ssf_out)
+kp_auth_layer(const struct kp_auth *a, struct kp_auth_layer *out)
 {
-	const void *p = NULL;
-	unsigned ssf = 0;
-
-	*ssf_out = 0;
-	if (a->conn == NULL || !a->done)
+	memset(out, 0, sizeof(*out));
+	if (!a->done)
 		return KP_E_LAYER;
-	if (sasl_getprop(a->conn, SASL_SSF, &p) == SASL_OK && p != NULL)
-		ssf = *(const unsigned *)p;
-	if (ssf == 0)
-		return 0;
-	if (kp_saslio_start(io, a->conn, &a->layer) != 0)
-		return KP_E_LAYER;
-	*ssf_out = ssf;
+	out->ssf = a->ssf;
+	out->peer_maxbuf = a->peer_maxbuf;
+	if (a->ssf > 0) {
+		out->ctx = a->layer_ctx.data;
+		out->ctxlen = a->layer_ctx.len;
+	}
 	return 0;
+}
+
+void
+kp_auth_layer_clear(struct kp_auth *a)
+{
+	kp_buf_free(&a->layer_ctx);
 }
 
 /* A principal of our service in the keytab (the pinned one if configured), for

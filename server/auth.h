@@ -1,6 +1,7 @@
-/* auth.h - the authentication decision: the SASL GSSAPI server exchange against the
- * keytab, and principal -> local user.  A session reaches it only through these
- * calls, so that privilege separation can move it into its own process. */
+/* auth.h - the authentication decision: the SASL GSSAPI server exchange (RFC 4752 on
+ * GSS-API, server/authd/gss_accept.c) against the keytab, and principal -> local
+ * user.  A session reaches it only through these calls, so that privilege
+ * separation can move it into its own process. */
 #ifndef KP_AUTH_H
 #define KP_AUTH_H
 
@@ -9,10 +10,12 @@
 
 struct kp_auth;
 
-/* Once per process before any session (loads the SASL plugins).  0 or KP_E_CONFIG. */
+/* Once per process before any session (loads the GSS-API mechanisms, so that the
+ * sessions it forks need not; touches no keytab).  0 or KP_E_CONFIG. */
 int kp_auth_global_init(const struct kp_conf *c);
 
-/* Per-session state.  local/remote: "ip;port" strings for SASL (may be NULL). */
+/* Per-session state.  local/remote: "ip;port" strings of the connection (may be
+ * NULL; kept for the auth service's logs). */
 int kp_auth_new(const struct kp_conf *c, const char *local, const char *remote,
 		struct kp_auth **auth_out);
 void kp_auth_free(struct kp_auth *a);
@@ -42,11 +45,24 @@ const char *kp_auth_user(const struct kp_auth *a);
 /* The session runs over TLS: no SASL security layer is offered on top of it. */
 void kp_auth_set_tls(struct kp_auth *a, int on);
 
-/* After success, once the final +OK is on the wire: put the negotiated security
- * layer (if any) under io.  *ssf_out: 0 none, 1 integrity, > 1 privacy.  Returns 0
- * or KP_E_LAYER.  The layer lives as long as a. */
-struct kp_io;
-int kp_auth_start_layer(struct kp_auth *a, struct kp_io *io, unsigned *ssf_out);
+/* What the session needs to apply the negotiated security layer (PRIVSEP.md: part of
+ * the verdict).  ssf: 0 none, 1 integrity, > 1 privacy (the cipher's strength).
+ * peer_maxbuf: the largest wrapped token the client accepts.  ctx/ctxlen: the
+ * established GSS context as gss_export_sec_context bytes (a secret; NULL without a
+ * layer), owned by a until kp_auth_layer_clear, kp_auth_reset or kp_auth_free. */
+struct kp_auth_layer {
+	unsigned ssf;
+	unsigned peer_maxbuf;
+	const void *ctx;
+	size_t ctxlen;
+};
+
+/* After success: fill *out (all zero without a layer).  0, or KP_E_LAYER before a
+ * successful exchange. */
+int kp_auth_layer(const struct kp_auth *a, struct kp_auth_layer *out);
+
+/* Wipe the exported context once the session has imported it: one owner only. */
+void kp_auth_layer_clear(struct kp_auth *a);
 
 /* USER/PASS (only over TLS): get initial credentials for user in the default realm
  * with password from the KDC, then verify them against our own keytab so that a

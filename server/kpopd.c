@@ -30,6 +30,7 @@
 #include "kp_pop3.h"
 #include "kp_tls.h"
 #include "server/auth.h"
+#include "server/authd/keytab_check.h"
 #include "server/conf.h"
 #include "server/kpop_server.h"
 #include "server/master.h"
@@ -404,8 +405,16 @@ main(int argc, char **argv)
 	if (load_conf(&conf) != 0)
 		return 2;
 	if (test) {
+		int problems;
+
 		if (verbose)
 			kp_conf_dump(&conf);
+		problems = kp_selfcheck(&conf, verbose);
+		if (problems > 0) {
+			fprintf(stderr, "kpopd: %d problem%s found\n", problems,
+				problems == 1 ? "" : "s");
+			return 2;
+		}
 		fprintf(stderr, "kpopd: configuration OK\n");
 		return 0;
 	}

@@ -14,6 +14,7 @@
 
 #include "kp_b64.h"
 #include "kp_err.h"
+#include "kp_gsslayer.h"
 #include "kp_io.h"
 #include "kp_limits.h"
 #include "kp_log.h"
@@ -61,6 +62,7 @@ struct session {
 	char kpop_user[KP_NAME_MAX]; /* USER given after a KPOP handshake, or over TLS */
 	struct kp_tls *tls;          /* TLS is active */
 	unsigned ssf;                /* SASL security layer in use (0 none) */
+	struct kp_gsslayer *layer;   /* its state, over the imported GSS context */
 	/* AUTH may carry its initial response on the command line (Perl's Net::POP3
 	 * does, against RFC 5034, as Dovecot allows): that one command gets the AUTH
 	 * continuation cap, every other the RFC 2449 cap. */
@@ -210,7 +212,7 @@ login(struct session *s, const char *principal, const char *user)
 	}
 	if (rc != 0) {
 		kp_log(KP_LOG_ERR, "login %s as %s: cannot open %s: %s", principal, user, path,
-		       kp_strerror(rc));
+		       rc == KP_E_AUTH ? "not this user's Maildir (see above)" : kp_strerror(rc));
 		kp_pop3_err(&s->io, "SYS/TEMP", "Cannot open mailbox");
 		return EV_DROP;
 	}
@@ -399,21 +401,36 @@ cmd_stls(struct session *s, int argc, char **argv)
 static enum ev
 start_layer(struct session *s)
 {
+	struct kp_auth_layer l;
 	size_t dropped;
+	int rc;
 
 	if (kp_io_flush(&s->io) != 0)
 		return EV_DROP;
 	dropped = kp_io_discard_input(&s->io);
 	if (dropped > 0)
 		kp_log(KP_LOG_WARN, "discarded %zu bytes sent before the security layer", dropped);
-	if (kp_auth_start_layer(s->auth, &s->io, &s->ssf) != 0) {
+	if (kp_auth_layer(s->auth, &l) != 0) {
 		kp_log(KP_LOG_ERR, "cannot start the SASL security layer");
 		s->end_rc = KP_E_LAYER;
 		return EV_DROP;
 	}
-	if (s->ssf > 0)
-		kp_log(KP_LOG_INFO, "SASL security layer: %s (ssf %u)",
-		       s->ssf == 1 ? "integrity" : "privacy", s->ssf);
+	if (l.ssf == 0)
+		return EV_LOGIN;
+	/* The context arrives exported, as it will from the auth service: import it
+	 * here and let the auth side forget it, so that one owner holds the keys. */
+	rc = kp_gsslayer_start(&s->io, l.ctx, l.ctxlen, l.ssf, l.peer_maxbuf, &s->layer);
+	kp_auth_layer_clear(s->auth);
+	if (rc != 0) {
+		kp_log(KP_LOG_ERR, "cannot start the SASL security layer");
+		s->end_rc = KP_E_LAYER;
+		return EV_DROP;
+	}
+	s->ssf = l.ssf;
+	kp_log(KP_LOG_INFO, "SASL security layer: %s (ssf %u)",
+	       s->ssf == 1 ? "integrity" : "privacy", s->ssf);
+	kp_log(KP_LOG_DEBUG, "security layer: the client takes tokens up to %u bytes: up to "
+	       "%zu bytes of data a packet", l.peer_maxbuf, kp_gsslayer_maxout(s->layer));
 	return EV_LOGIN;
 }
 
@@ -942,6 +959,7 @@ kp_session_run(const struct kp_session_params *p)
 		       s->io.bytes_out);
 	rc = s->end_rc;
 	kp_maildrop_close(s->md);
+	kp_gsslayer_free(s->layer);
 	kp_tls_free(s->tls);
 	kp_auth_free(s->auth);
 	explicit_bzero(s->raw, sizeof(s->raw));

@@ -9,6 +9,20 @@ usage:
   gssclient.py PORT plain-after-privacy
       negotiate a privacy layer, then send a command in plaintext; prints what
       the server did ("closed" or the bytes it sent).
+  gssclient.py PORT layered LAYER MAXBUF [MSG FILE]...
+      negotiate LAYER (2 integrity, 4 privacy) telling the server our max buffer
+      is MAXBUF, then STAT, RETR MSG (compared with FILE) and QUIT through the
+      layer; prints what it saw (largest token, encryption, content).
+  gssclient.py PORT boundary
+      integrity layer: a packet of exactly 65536 bytes (the server's maximum) is
+      read, one of 65537 ends the session; prints both outcomes.
+  gssclient.py PORT unencrypted
+      privacy layer, then a packet wrapped without encryption; prints the outcome.
+  gssclient.py PORT trickle
+      integrity layer: a packet sent a byte at a time, two packets in one write,
+      one command split over two packets; prints the replies.
+  gssclient.py PORT login AUTHZID
+      AUTH GSSAPI with that authzid (no layer); prints the server's answer.
 """
 import base64, socket, sys
 
@@ -35,7 +49,7 @@ class Conn:
         self.sock.sendall(data)
 
 
-def auth_until_last(c, layer=1):
+def auth_until_last(c, layer=1, maxbuf=None, authzid=b""):
     """Run AUTH GSSAPI up to the client's last message; return (ctx, last)."""
     if not c.line().startswith("+OK"):
         raise SystemExit("no greeting")
@@ -59,7 +73,10 @@ def auth_until_last(c, layer=1):
         if not offer[0] & layer:
             raise SystemExit("layer %d not offered" % layer)
         size = b"\x00\x00\x00" if layer == 1 else b"\x00\x40\x00"
-        return ctx, base64.b64encode(ctx.wrap(bytes([layer]) + size, False).message) + b"\r\n"
+        if maxbuf is not None:
+            size = maxbuf.to_bytes(3, "big")
+        return ctx, base64.b64encode(ctx.wrap(bytes([layer]) + size + authzid,
+                                              False).message) + b"\r\n"
 
 
 def race(port, n):
@@ -110,12 +127,169 @@ def plain_after_privacy(port):
     print("closed" if not data else repr(data))
 
 
+class Layer:
+    """The client side of the RFC 4752 layer: 4-byte length + wrap token."""
+
+    def __init__(self, c, ctx, conf):
+        self.c, self.ctx, self.conf = c, ctx, conf
+        self.raw = c.buf  # (nothing may be left over from the exchange)
+        c.buf = b""
+        self.plain = b""
+        self.max_token = 0
+        self.encrypted = set()
+
+    def send(self, data):
+        tok = self.ctx.wrap(data, self.conf).message
+        self.c.sock.sendall(len(tok).to_bytes(4, "big") + tok)
+
+    def packet(self):
+        while len(self.raw) < 4 or len(self.raw) < 4 + int.from_bytes(self.raw[:4], "big"):
+            chunk = self.c.sock.recv(65536)
+            if not chunk:
+                raise EOFError("server closed the connection")
+            self.raw += chunk
+        n = int.from_bytes(self.raw[:4], "big")
+        tok, self.raw = self.raw[4:4 + n], self.raw[4 + n:]
+        self.max_token = max(self.max_token, n)
+        res = self.ctx.unwrap(tok)
+        self.encrypted.add(bool(res.encrypted))
+        self.plain += res.message
+
+    def line(self):
+        while b"\r\n" not in self.plain:
+            self.packet()
+        ln, self.plain = self.plain.split(b"\r\n", 1)
+        return ln.decode("latin-1")
+
+    def multiline(self):
+        lines = []
+        while True:
+            ln = self.line()
+            if ln == ".":
+                return lines
+            lines.append(ln[1:] if ln.startswith(".") else ln)
+
+
+def login_layer(port, layer, maxbuf):
+    c = Conn(port)
+    ctx, last = auth_until_last(c, layer=layer, maxbuf=maxbuf)
+    c.send(last)
+    ln = c.line()
+    if not ln.startswith("+OK"):
+        raise SystemExit("login failed: " + ln)
+    return c, ctx, ln
+
+
+def layered(port, layer, maxbuf, retr):
+    c, ctx, ln = login_layer(port, layer, maxbuf)
+    print("login: " + ln)
+    lay = Layer(c, ctx, layer == 4)
+    lay.send(b"STAT\r\n")
+    print("STAT: " + lay.line())
+    for msg, path in retr:
+        lay.send(b"RETR %d\r\n" % msg)
+        head = lay.line()
+        body = lay.multiline()
+        want = open(path, "rb").read()
+        got = ("\n".join(body) + "\n").encode("latin-1")
+        print("RETR %d: %s, %s" % (msg, head.split()[0],
+                                   "intact" if got == want else
+                                   "DIFFERS (%d bytes, want %d)" % (len(got), len(want))))
+    lay.send(b"QUIT\r\n")
+    print("QUIT: " + lay.line().split()[0])
+    print("largest token %d, within %d: %s" % (lay.max_token, maxbuf,
+                                              "yes" if lay.max_token <= maxbuf else "NO"))
+    print("encrypted: " + ",".join(sorted("yes" if e else "no" for e in lay.encrypted)))
+
+
+def recv_outcome(c, lay=None):
+    c.sock.settimeout(5)
+    try:
+        if lay is not None:
+            return "reply " + lay.line()
+        data = c.sock.recv(100)
+        return "closed" if not data else repr(data[:40])
+    except EOFError:
+        return "closed"
+    except socket.timeout:
+        return "(nothing within 5 s)"
+    except OSError as e:
+        return "closed (%s)" % e
+
+
+def boundary(port):
+    c, ctx, _ = login_layer(port, 2, 65536)
+    lay = Layer(c, ctx, False)
+    # a command line whose integrity token is exactly 65536 bytes
+    n = 65536
+    while True:
+        data = b"NOOP " + b"x" * (n - 7) + b"\r\n"
+        size = len(ctx.wrap(data, False).message)
+        if size == 65536:
+            break
+        n -= size - 65536
+    lay.send(data)
+    print("token of 65536: " + recv_outcome(c, lay))
+    data = b"NOOP " + b"x" * (n - 6) + b"\r\n"
+    tok = ctx.wrap(data, False).message
+    c.sock.sendall(len(tok).to_bytes(4, "big") + tok)
+    print("token of %d: %s" % (len(tok), recv_outcome(c)))
+
+
+def unencrypted(port):
+    c, ctx, _ = login_layer(port, 4, 65536)
+    tok = ctx.wrap(b"STAT\r\n", False).message  # integrity only, inside privacy
+    c.sock.sendall(len(tok).to_bytes(4, "big") + tok)
+    print("unencrypted packet inside privacy: " + recv_outcome(c))
+
+
+def trickle(port):
+    import time
+    c, ctx, _ = login_layer(port, 2, 65536)
+    c.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    lay = Layer(c, ctx, False)
+    tok = ctx.wrap(b"NOOP\r\n", False).message
+    for b in len(tok).to_bytes(4, "big") + tok:
+        c.sock.sendall(bytes([b]))
+        time.sleep(0.002)
+    print("byte at a time: " + lay.line())
+    two = b""
+    for cmd in (b"NOOP\r\n", b"STAT\r\n"):
+        tok = ctx.wrap(cmd, False).message
+        two += len(tok).to_bytes(4, "big") + tok
+    c.sock.sendall(two)
+    print("two in one write: %s | %s" % (lay.line(), lay.line()))
+    lay.send(b"ST")
+    time.sleep(0.05)
+    lay.send(b"AT\r\n")
+    print("split command: " + lay.line())
+
+
+def login(port, authzid):
+    c = Conn(port)
+    _, last = auth_until_last(c, authzid=authzid.encode())
+    c.send(last)
+    print(c.line())
+
+
 def main():
     port, mode = int(sys.argv[1]), sys.argv[2]
     if mode == "race":
         race(port, int(sys.argv[3]))
     elif mode == "plain-after-privacy":
         plain_after_privacy(port)
+    elif mode == "layered":
+        args = sys.argv[5:]
+        layered(port, int(sys.argv[3]), int(sys.argv[4]),
+                [(int(args[i]), args[i + 1]) for i in range(0, len(args), 2)])
+    elif mode == "boundary":
+        boundary(port)
+    elif mode == "unencrypted":
+        unencrypted(port)
+    elif mode == "trickle":
+        trickle(port)
+    elif mode == "login":
+        login(port, sys.argv[3])
     else:
         raise SystemExit("unknown mode " + mode)
 

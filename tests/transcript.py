@@ -16,11 +16,16 @@ Script syntax:
   R: b'raw bytes'              send a Python bytes literal as is
   S: text                      expect exactly this line
   S~ regex                     expect a line matching regex (re.fullmatch)
-  AUTH [authzid] [noinitial|longline]
+  AUTH [authzid] [noinitial|longline] [nomutual] [layer=N] [maxbuf=N]
                                RFC 4752 exchange, ends with the server's final line;
                                longline: initial response on the AUTH line even past
                                255 octets (as Perl's Net::POP3 sends it)
-                               (next S: line checks it)
+                               (next S: line checks it); nomutual: no mutual
+                               authentication (as curl): the server must send the
+                               offer at once; layer=N: answer layer byte N even if
+                               not offered; maxbuf=N: the client's max buffer
+                               (authzid: +NUL is a NUL byte, +SP a space)
+  OFFER hex                    the last AUTH's unwrapped security-layer offer
   AUTH-CANCEL                  start AUTH GSSAPI without initial response, answer *
   LONG: n                      send a line of n 'A's + CRLF
   MAILDIR-COUNT n              after the session: n message files remain
@@ -92,11 +97,13 @@ class Session:
                 self.proc.wait()
 
 
-def gssapi_auth(s, authzid, initial=True, host="localhost", layer=1, longline=False):
+def gssapi_auth(s, authzid, initial=True, host="localhost", layer=1, longline=False,
+                mutual=True, force_layer=False, maxbuf=None):
     import gssapi
     name = gssapi.Name("pop@" + host, gssapi.NameType.hostbased_service)
-    ctx = gssapi.SecurityContext(name=name, usage="initiate",
-                                 flags=[gssapi.RequirementFlag.mutual_authentication])
+    flags = [gssapi.RequirementFlag.mutual_authentication] if mutual else \
+        [gssapi.RequirementFlag.integrity]
+    ctx = gssapi.SecurityContext(name=name, usage="initiate", flags=flags)
     tok = ctx.step()
     b64 = base64.b64encode(tok).decode()
     if longline:
@@ -121,12 +128,18 @@ def gssapi_auth(s, authzid, initial=True, host="localhost", layer=1, longline=Fa
             tok = ctx.step(data)
             s.send(base64.b64encode(tok or b"") + b"\r\n")
             continue
+        if not mutual and not data:
+            raise AssertionError("empty challenge instead of the offer (no mutual auth)")
         offer = ctx.unwrap(data).message
-        if len(offer) != 4 or not offer[0] & layer:
+        s.last_offer = offer
+        if len(offer) != 4 or (not force_layer and not offer[0] & layer):
             raise AssertionError("bad security layer offer %r" % offer)
         size = b"\x00\x00\x00" if layer == 1 else b"\x00\x40\x00"
+        if maxbuf is not None:
+            size = maxbuf.to_bytes(3, "big")
         # "NAME+NUL" / "NAME+NULNUL": an authzid with trailing NULs (old clients)
         az = authzid.encode().replace(b"+NUL", b"\0").replace(b"NUL", b"\0")
+        az = az.replace(b"+SP", b" ")
         reply = bytes([layer]) + size + az
         s.send(base64.b64encode(ctx.wrap(reply, False).message) + b"\r\n")
         s.gss_ctx = ctx
@@ -209,12 +222,22 @@ def run_lines(s, lines, extra=None):
             if got not in ("+ ", "+"):
                 raise AssertionError("line %d: expected '+ ', got %r" % (lineno, got))
             s.send(b"*\r\n")
+        elif ln.startswith("OFFER "):
+            got = getattr(s, "last_offer", b"").hex()
+            if got != ln.split()[1].lower():
+                raise AssertionError("line %d: offer %s, expected %s" % (lineno, got, ln.split()[1]))
         elif ln.startswith("AUTH"):
             words = ln.split()[1:]
             initial = "noinitial" not in words
             longline = "longline" in words
-            words = [w for w in words if w not in ("noinitial", "longline")]
-            got = gssapi_auth(s, words[0] if words else "", initial, longline=longline)
+            opt = dict(w.split("=", 1) for w in words if "=" in w)
+            words = [w for w in words if w not in ("noinitial", "longline", "nomutual")
+                     and "=" not in w]
+            got = gssapi_auth(s, words[0] if words else "", initial, longline=longline,
+                              mutual="nomutual" not in ln.split(),
+                              layer=int(opt.get("layer", "1"), 0),
+                              force_layer="layer" in opt,
+                              maxbuf=int(opt["maxbuf"], 0) if "maxbuf" in opt else None)
             s.buf = (got + "\r\n").encode("latin-1") + s.buf  # next S: checks it
         elif ln.startswith("LONG: "):
             s.send(b"A" * int(ln[6:]) + b"\r\n")

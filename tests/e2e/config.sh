@@ -25,6 +25,25 @@ check_bad "missing keytab refused" "keytab" -o keytab=/nonexistent/kpopd.keytab
 check_bad "min ssf above max refused" "larger than sasl_max_ssf" -o sasl_min_ssf=56 -o sasl_max_ssf=1
 check_bad "explicit missing config file refused" "no such file" -f "$E2E_DIR/none.conf"
 
+# Self-checks of what authentication will need (kpopd -t): each finding one line
+# with its fix.
+check_bad "keytab without a pop/ key refused" 'no key for service "pop"' -o keytab="$KPOP_TEST_DIR/other.keytab"
+: >"$E2E_DIR/empty.keytab"
+check_bad "empty keytab refused" "cannot be read as a keytab\|has no keys" -o keytab="$E2E_DIR/empty.keytab"
+head -c 300 /dev/urandom >"$E2E_DIR/garbage.keytab"
+check_bad "garbage keytab refused" "cannot be read as a keytab" -o keytab="$E2E_DIR/garbage.keytab"
+check_bad "pinned server_principal missing from the keytab refused" "server_principal pop/nohost@" \
+	-o server_principal="pop/nohost@$KPOP_TEST_REALM"
+printf 'not a certificate\n' >"$E2E_DIR/bad.pem"
+check_bad "unloadable TLS certificate refused" "problem: TLS" -o tls_cert="$E2E_DIR/bad.pem" -o tls_key="$E2E_DIR/bad.pem"
+cp "$KPOP_TEST_DIR/kpopd.keytab" "$E2E_DIR/open.keytab"
+chmod 644 "$E2E_DIR/open.keytab"
+out=$("$KPOPD" -t -o keytab="$E2E_DIR/open.keytab" 2>&1)
+t_expect_eq "a world-readable keytab is only a warning" 0 "$?"
+t_expect_match "a world-readable keytab is named with the fix" "warning: keytab .* readable by everyone .*chmod 600" "$out"
+out=$("$KPOPD" -t -v 2>&1)
+t_expect_match "-t -v lists the keytab's keys with kvno and enctype" "keytab: pop/localhost@$KPOP_TEST_REALM kvno [0-9]+ aes256-cts" "$out"
+
 cat >"$E2E_DIR/kpopd.conf" <<EOC
 # a comment
 listen = 127.0.0.1:1109 kpop
