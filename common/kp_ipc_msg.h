@@ -42,9 +42,13 @@ enum kp_ipc_type {
 	KP_IPC_IDLE = 0x21,
 	KP_IPC_BUSY = 0x22,
 	KP_IPC_DONE = 0x23,
+	KP_IPC_LOGIN = 0x24,  /* no fields: the session logged in (per-address counts) */
 	/* master -> worker */
 	KP_IPC_ADMIT = 0x31,
-	KP_IPC_REFUSE = 0x32
+	KP_IPC_REFUSE = 0x32,
+	KP_IPC_CONN = 0x33    /* u32 listener, u64 accept time (ms); the connection's
+			       * descriptor attached: the master accepts, the worker
+			       * serves (server/master.c) */
 };
 
 /* Who sends a message; a receiver decodes only the directions it expects. */

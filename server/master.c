@@ -21,20 +21,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "kp_buf.h"
 #include "kp_err.h"
+#include "kp_ipc.h"
+#include "kp_ipc_msg.h"
 #include "kp_io.h"
 #include "kp_limits.h"
 #include "kp_log.h"
 #include "server/proctitle.h"
-
-/* Master <-> worker control messages, one per SOCK_SEQPACKET packet.  CONN carries
- * the connection's descriptor. */
-enum ctl_type { CTL_CONN = 1, CTL_LOGIN = 2 };
-struct ctl_msg {
-	uint32_t type;
-	uint32_t listener;       /* CONN: index into the listeners */
-	int64_t start_ms;        /* CONN: accept time (kp_io_now_ms) */
-};
 
 enum wstate { W_FREE = 0, W_IDLE, W_BUSY };
 struct worker {
@@ -136,53 +130,51 @@ log_refusal(const char *peer, const char *why)
 
 static int worker_ctl = -1;  /* in a worker: its end of the control socketpair */
 
+/* A message with no fields. */
+static int
+send_bare(int ctl, uint32_t type)
+{
+	struct kp_buf b;
+	int rc;
+
+	kp_buf_init(&b, 16, 0);
+	kp_ipc_put_hdr(&b, type, 0);
+	rc = kp_ipc_send(ctl, &b);
+	kp_buf_free(&b);
+	return rc;
+}
+
 static void
 worker_logged_in(void *arg, const char *user)
 {
-	struct ctl_msg m;
-
 	kp_proctitle("worker %s %s", (const char *)arg, user);
-	memset(&m, 0, sizeof(m));
-	m.type = CTL_LOGIN;
-	(void)!send(worker_ctl, &m, sizeof(m), MSG_NOSIGNAL);
+	(void)send_bare(worker_ctl, KP_IPC_LOGIN);
 }
 
 /* Receive one CONN with its descriptor.  Returns the fd, or -1 (the master is gone
  * or sent something else: the worker exits). */
 static int
-recv_conn(int ctl, struct ctl_msg *m)
+recv_conn(int ctl, uint32_t *listener_out, long long *start_out)
 {
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr mh;
-	struct iovec iov;
-	struct cmsghdr *cm;
-	ssize_t r;
+	unsigned char buf[64 + 1];
+	struct kp_ipc_rd r;
+	uint32_t type, sid, li;
+	uint64_t start;
+	size_t len;
 	int fd = -1;
 
-	memset(&mh, 0, sizeof(mh));
-	iov.iov_base = m;
-	iov.iov_len = sizeof(*m);
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = u.buf;
-	mh.msg_controllen = sizeof(u.buf);
-	do
-		r = recvmsg(ctl, &mh, MSG_CMSG_CLOEXEC);
-	while (r < 0 && errno == EINTR);
-	if (r != (ssize_t)sizeof(*m) || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0)
+	if (kp_ipc_recv_fd(ctl, buf, sizeof(buf) - 1, &len, &fd) != 0)
 		return -1;
-	for (cm = CMSG_FIRSTHDR(&mh); cm != NULL; cm = CMSG_NXTHDR(&mh, cm))
-		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
-		    cm->cmsg_len == CMSG_LEN(sizeof(int)))
-			memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-	if (m->type != CTL_CONN) {
-		if (fd >= 0)
-			close(fd);
+	kp_ipc_rd_init(&r, buf, len);
+	kp_ipc_get_hdr(&r, &type, &sid);
+	kp_ipc_get_u32(&r, &li);
+	kp_ipc_get_u64(&r, &start);
+	if (kp_ipc_end(&r) != 0 || type != KP_IPC_CONN) {
+		close(fd);
 		return -1;
 	}
+	*listener_out = li;
+	*start_out = (long long)start;
 	return fd;
 }
 
@@ -195,13 +187,14 @@ worker_main(const struct kp_conf *c, int ctl, const struct kp_listener *ls, int 
 	struct sockaddr_storage peer_ss, local_ss;
 	socklen_t pl = sizeof(peer_ss), ll = sizeof(local_ss);
 	char peer[NI_MAXHOST + 16], local[NI_MAXHOST + 16], peer_log[NI_MAXHOST + 16];
-	struct ctl_msg m;
+	uint32_t li;
+	long long start_ms;
 	int fd;
 
 	worker_ctl = ctl;
 	kp_proctitle("worker idle");
-	fd = recv_conn(ctl, &m);
-	if (fd < 0 || m.listener >= (uint32_t)nls)
+	fd = recv_conn(ctl, &li, &start_ms);
+	if (fd < 0 || li >= (uint32_t)nls)
 		_exit(0);
 	if (getpeername(fd, (struct sockaddr *)&peer_ss, &pl) != 0 ||
 	    getsockname(fd, (struct sockaddr *)&local_ss, &ll) != 0)
@@ -211,10 +204,8 @@ worker_main(const struct kp_conf *c, int ctl, const struct kp_listener *ls, int 
 	kp_addr_names((struct sockaddr *)&local_ss, ll, local, sizeof(local), NULL, 0);
 	kp_log_set_prefix(peer_log);
 	kp_proctitle("worker %s", peer_log);
-	kp_log(KP_LOG_INFO, "connect on %s (worker pid %ld)", ls[m.listener].name,
-	       (long)getpid());
-	serve(c, fd, ls[m.listener].mode, peer, local, (long long)m.start_ms,
-	      worker_logged_in, peer_log);
+	kp_log(KP_LOG_INFO, "connect on %s (worker pid %ld)", ls[li].name, (long)getpid());
+	serve(c, fd, ls[li].mode, peer, local, start_ms, worker_logged_in, peer_log);
 	close(fd);
 	_exit(0);
 }
@@ -261,7 +252,7 @@ spawn(const struct kp_conf *c, int i, struct kp_listener *ls, int nls, kp_serve_
 	int sv[2], j;
 	pid_t pid;
 
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+	if (kp_ipc_pair(sv) != 0) {
 		kp_log(KP_LOG_ERR, "socketpair: %s", strerror(errno));
 		return -1;
 	}
@@ -309,37 +300,16 @@ refill(const struct kp_conf *c, struct kp_listener *ls, int nls, kp_serve_fn ser
 static int
 send_conn(int ctl, int fd, uint32_t listener, long long start_ms)
 {
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct ctl_msg m;
-	struct msghdr mh;
-	struct iovec iov;
-	struct cmsghdr *cm;
-	ssize_t r;
+	struct kp_buf b;
+	int rc;
 
-	memset(&m, 0, sizeof(m));
-	m.type = CTL_CONN;
-	m.listener = listener;
-	m.start_ms = start_ms;
-	memset(&mh, 0, sizeof(mh));
-	memset(&u, 0, sizeof(u));
-	iov.iov_base = &m;
-	iov.iov_len = sizeof(m);
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = u.buf;
-	mh.msg_controllen = sizeof(u.buf);
-	cm = CMSG_FIRSTHDR(&mh);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	do
-		r = sendmsg(ctl, &mh, MSG_NOSIGNAL);
-	while (r < 0 && errno == EINTR);
-	return r == (ssize_t)sizeof(m) ? 0 : -1;
+	kp_buf_init(&b, 64, 0);
+	kp_ipc_put_hdr(&b, KP_IPC_CONN, 0);
+	kp_ipc_put_u32(&b, listener);
+	kp_ipc_put_u64(&b, (uint64_t)start_ms);
+	rc = kp_ipc_send_fd(ctl, &b, fd);
+	kp_buf_free(&b);
+	return rc;
 }
 
 static void
@@ -417,15 +387,22 @@ accept_one(const struct kp_conf *c, struct kp_listener *ls, int nls, int li,
 static void
 worker_said(int i)
 {
-	struct ctl_msg m;
-	ssize_t r = recv(workers[i].ctl, &m, sizeof(m), MSG_DONTWAIT);
+	unsigned char buf[64 + 1];
+	struct kp_ipc_rd r;
+	uint32_t type = 0, sid;
+	size_t len;
+	int rc = kp_ipc_recv(workers[i].ctl, buf, sizeof(buf) - 1, &len);
 
-	if (r == (ssize_t)sizeof(m) && m.type == CTL_LOGIN && workers[i].st == W_BUSY) {
-		workers[i].authed = 1;
+	if (rc == KP_E_TIMEOUT)
 		return;
+	if (rc == 0) {
+		kp_ipc_rd_init(&r, buf, len);
+		kp_ipc_get_hdr(&r, &type, &sid);
+		if (kp_ipc_end(&r) == 0 && type == KP_IPC_LOGIN && workers[i].st == W_BUSY) {
+			workers[i].authed = 1;
+			return;
+		}
 	}
-	if (r < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
 	/* EOF or garbage: this worker is done with us */
 	close(workers[i].ctl);
 	workers[i].ctl = -1;
