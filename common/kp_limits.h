@@ -98,6 +98,16 @@
  * removed) before they are killed. */
 #define KP_SHUTDOWN_GRACE_SEC 10
 
+/* mbox spools: a dotlock older than this is stale (a crashed MDA): liblockfile and
+ * procmail use the same five minutes. */
+#define KP_DOTLOCK_STALE_SEC 300
+/* How long we wait for an MDA's fresh dotlock (seconds, one try per second): a
+ * delivery holds it for well under a second; longer means "in use". */
+#define KP_DOTLOCK_TRIES 5
+/* Header bytes of an mbox message that go into its UIDL: enough for Message-ID,
+ * Date and Received. */
+#define KP_MBOX_UIDL_HEADER_MAX 8192
+
 /* Turn a numeric limit into a string for messages. */
 #define KP_STR_(x) #x
 #define KP_STR(x) KP_STR_(x)

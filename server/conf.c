@@ -1,6 +1,7 @@
 /* conf.c - kpopd's configuration: defaults, the config file, -o overrides. */
 #include "config.h"
 #include "server/conf.h"
+#include "server/maildrop.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -201,6 +202,34 @@ valid_realm(const char *r)
 	return 1;
 }
 
+/* The template without a format prefix. */
+static const char *
+strip_format(const char *t)
+{
+	if (strncmp(t, KP_MAILBOX_MBOX, sizeof(KP_MAILBOX_MBOX) - 1) == 0)
+		return t + sizeof(KP_MAILBOX_MBOX) - 1;
+	if (strncmp(t, KP_MAILBOX_MAILDIR, sizeof(KP_MAILBOX_MAILDIR) - 1) == 0)
+		return t + sizeof(KP_MAILBOX_MAILDIR) - 1;
+	return t;
+}
+
+/* c->maildir = the format's prefix + template: the session expands c->maildir and
+ * kp_maildrop_open reads the prefix, so the format travels with the path. */
+static void
+set_maildir(struct kp_conf *c, const char *template)
+{
+	const char *pre = c->mailbox_format == KP_MAILBOX_FMT_MBOX ? KP_MAILBOX_MBOX :
+			  c->mailbox_format == KP_MAILBOX_FMT_MAILDIR ? KP_MAILBOX_MAILDIR : "";
+	size_t n = strlen(pre) + strlen(template) + 1;
+	char *v = malloc(n);
+
+	if (v == NULL)
+		kp_fatal("out of memory");
+	snprintf(v, n, "%s%s", pre, template);
+	free(c->maildir);
+	c->maildir = v;
+}
+
 int
 kp_conf_set(struct kp_conf *c, const char *key, const char *value, const char *where)
 {
@@ -261,9 +290,25 @@ kp_conf_set(struct kp_conf *c, const char *key, const char *value, const char *w
 	} else if (strcmp(key, "usermap_file") == 0) {
 		set_str(&c->usermap_file, value);
 	} else if (strcmp(key, "maildir") == 0) {
-		if (value[0] == '\0' || (strstr(value, "%u") == NULL && strstr(value, "%h") == NULL))
+		const char *t = strip_format(value);
+
+		if (t[0] == '\0' || (strstr(t, "%u") == NULL && strstr(t, "%h") == NULL))
 			return bad(where, key, "the template must contain %u or %h");
-		set_str(&c->maildir, value);
+		if (t != value) /* "mbox:/var/mail/%u" names its format */
+			c->mailbox_format = strncmp(value, KP_MAILBOX_MBOX,
+						    sizeof(KP_MAILBOX_MBOX) - 1) == 0 ?
+					    KP_MAILBOX_FMT_MBOX : KP_MAILBOX_FMT_MAILDIR;
+		set_maildir(c, t);
+	} else if (strcmp(key, "mailbox_format") == 0) {
+		if (strcmp(value, "auto") == 0)
+			c->mailbox_format = KP_MAILBOX_AUTO;
+		else if (strcmp(value, "maildir") == 0)
+			c->mailbox_format = KP_MAILBOX_FMT_MAILDIR;
+		else if (strcmp(value, "mbox") == 0)
+			c->mailbox_format = KP_MAILBOX_FMT_MBOX;
+		else
+			return bad(where, key, "expected auto, maildir or mbox");
+		set_maildir(c, strip_format(c->maildir));
 	} else if (strcmp(key, "log") == 0) {
 		if (strcmp(value, "syslog") == 0)
 			c->log_syslog = 1;
@@ -466,7 +511,9 @@ kp_conf_dump(const struct kp_conf *c)
 	printf("usermap = %s\n", c->usermap == KP_USERMAP_ANAME ? "aname2lname" :
 	       c->usermap == KP_USERMAP_FILE ? "file" : "realm");
 	printf("usermap_file = %s\n", c->usermap_file != NULL ? c->usermap_file : "");
-	printf("maildir = %s\n", c->maildir);
+	printf("maildir = %s\n", strip_format(c->maildir));
+	printf("mailbox_format = %s\n", c->mailbox_format == KP_MAILBOX_FMT_MBOX ? "mbox" :
+	       c->mailbox_format == KP_MAILBOX_FMT_MAILDIR ? "maildir" : "auto");
 	printf("log = %s\n", c->log_syslog ? "syslog" : "stderr");
 	printf("log_level = %s\n", levels[c->log_level & 3]);
 	printf("idle_timeout = %d\n", c->idle_timeout);

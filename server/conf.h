@@ -34,7 +34,12 @@ struct kp_conf {
 	int allow_instances;   /* realm mode: alice/admin@REALM may log in as alice */
 	enum { KP_USERMAP_REALM, KP_USERMAP_ANAME, KP_USERMAP_FILE } usermap;
 	char *usermap_file;    /* file mode: "principal user" lines */
-	char *maildir;         /* template: %u user, %h home, %% percent */
+	char *maildir;         /* template: %u user, %h home, %% percent; with
+				* mailbox_format maildir or mbox it starts with
+				* that format's prefix (maildrop.h KP_MAILBOX_*),
+				* which kp_maildrop_open strips */
+	enum { KP_MAILBOX_AUTO, KP_MAILBOX_FMT_MAILDIR, KP_MAILBOX_FMT_MBOX }
+		mailbox_format;  /* auto: a regular file is an mbox spool */
 	int log_syslog;        /* 1 syslog, 0 stderr */
 	int log_level;         /* KP_LOG_* */
 	int idle_timeout;      /* seconds */

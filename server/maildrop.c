@@ -1,6 +1,7 @@
-/* maildrop.c - one user's Maildir as a POP3 maildrop. */
+/* maildrop.c - one user's Maildir as a POP3 maildrop, or an mbox spool through mbox.c. */
 #include "config.h"
 #include "server/maildrop.h"
+#include "server/mbox.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -56,6 +57,7 @@ struct stamp {
 };
 
 struct kp_maildrop {
+	struct kp_mbox *mbox;    /* an mbox spool: every call goes there */
 	int rootfd;              /* the Maildir; -1 if missing */
 	int dirfd[2];            /* new/, cur/; -1 if missing */
 	char *cache_text;        /* the cache file's contents (names point into it) */
@@ -608,6 +610,27 @@ fill_sizes(struct kp_maildrop *md)
 	return rc;
 }
 
+/* Which backend serves path: an explicit "mbox:" or "maildir:" prefix (from the
+ * template or mailbox_format, see conf.h), else an mbox if path is a regular file
+ * (a link to one is then refused by kp_mbox_open's O_NOFOLLOW).  *path_out is
+ * path without the prefix. */
+static int
+is_mbox(const char *path, const char **path_out)
+{
+	struct stat st;
+
+	if (strncmp(path, KP_MAILBOX_MBOX, sizeof(KP_MAILBOX_MBOX) - 1) == 0) {
+		*path_out = path + sizeof(KP_MAILBOX_MBOX) - 1;
+		return 1;
+	}
+	if (strncmp(path, KP_MAILBOX_MAILDIR, sizeof(KP_MAILBOX_MAILDIR) - 1) == 0) {
+		*path_out = path + sizeof(KP_MAILBOX_MAILDIR) - 1;
+		return 0;
+	}
+	*path_out = path;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 int
 kp_maildrop_open(const char *path, uid_t owner, unsigned long max,
 		 struct kp_maildrop **md_out)
@@ -615,13 +638,21 @@ kp_maildrop_open(const char *path, uid_t owner, unsigned long max,
 	struct kp_maildrop *md;
 	struct flock fl;
 	struct stat st;
-	int root, sub, rc = KP_E_IO;
+	int root, sub, mbox, rc = KP_E_IO;
 
 	*md_out = NULL;
+	mbox = is_mbox(path, &path);
 	md = calloc(1, sizeof(*md));
 	if (md == NULL)
 		return KP_E_NOMEM;
 	md->rootfd = md->dirfd[0] = md->dirfd[1] = md->lockfd = -1;
+	if (mbox) {
+		rc = kp_mbox_open(path, owner, max, &md->mbox);
+		if (rc != 0)
+			goto fail;
+		*md_out = md;
+		return 0;
+	}
 	md->max = max > 0 && max < KP_MAILDROP_MSGS_MAX ? max : KP_MAILDROP_MSGS_MAX;
 	md->chunk = malloc(CHUNK);
 	md->wire = malloc(2 * CHUNK + 2);
@@ -727,12 +758,16 @@ fail:
 unsigned long
 kp_maildrop_found(const struct kp_maildrop *md)
 {
+	if (md->mbox != NULL)
+		return kp_mbox_found(md->mbox);
 	return md->found;
 }
 
 unsigned long
 kp_maildrop_count(const struct kp_maildrop *md)
 {
+	if (md->mbox != NULL)
+		return kp_mbox_count(md->mbox);
 	return md->n;
 }
 
@@ -740,6 +775,10 @@ void
 kp_maildrop_stat(const struct kp_maildrop *md, unsigned long *count_out,
 		 unsigned long long *octets_out)
 {
+	if (md->mbox != NULL) {
+		kp_mbox_stat(md->mbox, count_out, octets_out);
+		return;
+	}
 	unsigned long i, count = 0;
 	unsigned long long octets = 0;
 
@@ -755,30 +794,44 @@ kp_maildrop_stat(const struct kp_maildrop *md, unsigned long *count_out,
 unsigned long long
 kp_maildrop_size(const struct kp_maildrop *md, unsigned long n)
 {
+	if (md->mbox != NULL)
+		return kp_mbox_size(md->mbox, n);
 	return md->msgs[n - 1].size;
 }
 
 const char *
 kp_maildrop_uidl(const struct kp_maildrop *md, unsigned long n)
 {
+	if (md->mbox != NULL)
+		return kp_mbox_uidl(md->mbox, n);
 	return md->msgs[n - 1].uidl;
 }
 
 int
 kp_maildrop_deleted(const struct kp_maildrop *md, unsigned long n)
 {
+	if (md->mbox != NULL)
+		return kp_mbox_deleted(md->mbox, n);
 	return md->msgs[n - 1].deleted;
 }
 
 void
 kp_maildrop_mark(struct kp_maildrop *md, unsigned long n)
 {
+	if (md->mbox != NULL) {
+		kp_mbox_mark(md->mbox, n);
+		return;
+	}
 	md->msgs[n - 1].deleted = 1;
 }
 
 void
 kp_maildrop_unmark_all(struct kp_maildrop *md)
 {
+	if (md->mbox != NULL) {
+		kp_mbox_unmark_all(md->mbox);
+		return;
+	}
 	unsigned long i;
 
 	for (i = 0; i < md->n; i++)
@@ -804,12 +857,15 @@ kp_maildrop_send(struct kp_maildrop *md, unsigned long n, long body_lines,
 		 struct kp_io *io, int (*before)(void *arg), void *arg,
 		 unsigned long long *octets_out)
 {
-	struct msg *m = &md->msgs[n - 1];
+	struct msg *m;
 	struct kp_stuff st;
 	unsigned long long octets = 0;
 	int fd, rc = 0;
 	size_t w;
 
+	if (md->mbox != NULL)
+		return kp_mbox_send(md->mbox, n, body_lines, io, before, arg, octets_out);
+	m = &md->msgs[n - 1];
 	*octets_out = 0;
 	fd = open_msg(md, m);
 	if (fd < 0)
@@ -845,6 +901,8 @@ done:
 int
 kp_maildrop_commit(struct kp_maildrop *md, unsigned long *removed_out)
 {
+	if (md->mbox != NULL)
+		return kp_mbox_commit(md->mbox, removed_out);
 	unsigned long i, removed = 0;
 	int rc = 0, sub, changed[2] = { 0, 0 };
 
@@ -853,14 +911,18 @@ kp_maildrop_commit(struct kp_maildrop *md, unsigned long *removed_out)
 
 		if (!m->deleted)
 			continue;
-		if (unlinkat(md->dirfd[m->sub], m->name, 0) == 0 || errno == ENOENT) {
+		if (unlinkat(md->dirfd[m->sub], m->name, 0) == 0) {
 			changed[m->sub] = 1;
 			removed++;
 			continue;
 		}
-		if (m->sub == 0 && md->dirfd[1] >= 0 &&
-		    (unlinkat(md->dirfd[1], m->name, 0) == 0 || errno == ENOENT)) {
-			changed[1] = 1;
+		/* Gone from new/: another reader may have moved it to cur/.  Only
+		 * ENOENT means that: after EIO the file is still there, and a missing
+		 * cur/ copy must not count it as removed (fault injection found that). */
+		if (errno == ENOENT &&
+		    (m->sub != 0 || md->dirfd[1] < 0 || unlinkat(md->dirfd[1], m->name, 0) == 0 ||
+		     errno == ENOENT)) {
+			changed[m->sub != 0 || md->dirfd[1] < 0 ? m->sub : 1] = 1;
 			removed++;
 			continue;
 		}
@@ -884,6 +946,7 @@ kp_maildrop_close(struct kp_maildrop *md)
 
 	if (md == NULL)
 		return;
+	kp_mbox_close(md->mbox);
 	for (i = 0; i < md->n; i++)
 		free(md->msgs[i].name);
 	free(md->msgs);

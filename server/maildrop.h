@@ -1,5 +1,5 @@
-/* maildrop.h - one user's Maildir as a POP3 maildrop: locked for the session,
- * messages numbered at open, deletions only marked until commit (UPDATE state). */
+/* maildrop.h - one user's Maildir or mbox spool as a POP3 maildrop: locked for the
+ * session, messages numbered at open, deletions only marked until commit (UPDATE). */
 #ifndef KP_MAILDROP_H
 #define KP_MAILDROP_H
 
@@ -9,12 +9,18 @@
 
 struct kp_maildrop;
 
+/* Path prefixes that choose the backend; without one a regular file is an mbox
+ * spool (mbox.h) and anything else a Maildir. */
+#define KP_MAILBOX_MBOX "mbox:"
+#define KP_MAILBOX_MAILDIR "maildir:"
+
 /* Open the Maildir at path (new/ and cur/), take the session lock and number the
  * messages (oldest first), at most max of them: past max the oldest max are served.
  * The caller already runs as the maildrop's user: the opened directory must be
  * owned by owner (else KP_E_AUTH), new/ and cur/ must be directories, not links.
- * A missing Maildir is an empty maildrop.  Returns 0 and sets *md_out, or
- * KP_E_INUSE (another session holds it), KP_E_AUTH, KP_E_NOMEM, KP_E_IO. */
+ * A missing Maildir is an empty maildrop.  path may start with KP_MAILBOX_MBOX or
+ * KP_MAILBOX_MAILDIR; an mbox spool follows kp_mbox_open's rules.  Returns 0 and
+ * sets *md_out, or KP_E_INUSE (another session holds it), KP_E_AUTH, KP_E_NOMEM, KP_E_IO. */
 int kp_maildrop_open(const char *path, uid_t owner, unsigned long max,
 		     struct kp_maildrop **md_out);
 

@@ -1,0 +1,742 @@
+/* mbox.c - a classic mbox spool (/var/mail/USER) as a POP3 maildrop. */
+#include "config.h"
+#include "server/mbox.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kp_dot.h"
+#include "kp_err.h"
+#include "kp_limits.h"
+#include "kp_log.h"
+
+/* Bytes per read of the spool; the same size as maildrop.c's CHUNK. */
+#define CHUNK 65536
+#define DOTLOCK_STALE_SEC KP_DOTLOCK_STALE_SEC
+#define DOTLOCK_TRIES KP_DOTLOCK_TRIES
+#define UIDL_HEADER_MAX KP_MBOX_UIDL_HEADER_MAX
+/* "mb" and 16 hex digits of a 64-bit FNV-1a hash */
+#define UIDL_HASH_LEN 18
+
+struct mmsg {
+	off_t from;              /* the From_ line */
+	off_t data;              /* first byte after the From_ line */
+	off_t end;               /* end of the message (the separating blank line excluded) */
+	off_t next;              /* the next From_ line, or where the known spool ends */
+	unsigned long long size; /* wire size */
+	unsigned char deleted;
+	char uidl[KP_UIDL_MAX + 1];
+};
+
+struct kp_mbox {
+	int fd;                  /* -1: no spool (empty maildrop) */
+	char *path;
+	char *lockpath;          /* our dotlock, NULL if we hold none */
+	off_t size;              /* spool size at open */
+	off_t served_end;        /* end of the last served message (max_messages) */
+	struct mmsg *msgs;
+	unsigned long n, cap, found, max;
+	char *chunk;             /* CHUNK bytes read from the spool */
+	char *unq;               /* CHUNK bytes un-quoted */
+	char *wire;              /* 2 * CHUNK + 2 bytes stuffed */
+};
+
+/* Read CHUNK - UNQ_SLACK bytes at a time: un-quoting may release up to 5 held
+ * bytes from the previous piece, and the result must fit CHUNK. */
+#define UNQ_SLACK 16
+
+/* mboxrd un-quoting: a line ">From ", ">>From ", ... loses one '>'.  Streaming:
+ * the first '>' of a line is held until the rest of the line start decides. */
+struct unq {
+	int bol;
+	int held;                /* a '>' at line start is held */
+	int fm;                  /* bytes of "From " matched after the '>'s */
+};
+
+static void
+unq_init(struct unq *u)
+{
+	u->bol = 1;
+	u->held = 0;
+	u->fm = 0;
+}
+
+/* out must hold n + 8 bytes. */
+static size_t
+unq_chunk(struct unq *u, const char *in, size_t n, char *out)
+{
+	static const char from[] = "From ";
+	size_t i, o = 0;
+
+	for (i = 0; i < n; i++) {
+		char c = in[i];
+
+		if (u->held) {
+			if (u->fm == 0 && c == '>') {
+				out[o++] = '>';
+				continue;
+			}
+			if (c == from[u->fm]) {
+				if (++u->fm == 5) {
+					memcpy(out + o, from, 5); /* the held '>' is dropped */
+					o += 5;
+					u->held = u->fm = 0;
+				}
+				continue;
+			}
+			out[o++] = '>';
+			memcpy(out + o, from, (size_t)u->fm);
+			o += (size_t)u->fm;
+			u->held = u->fm = 0;
+		} else if (u->bol && c == '>') {
+			u->held = 1;
+			u->fm = 0;
+			u->bol = 0;
+			continue;
+		}
+		out[o++] = c;
+		u->bol = c == '\n';
+	}
+	return o;
+}
+
+/* End of message: release what is held (at most 5 bytes). */
+static size_t
+unq_finish(struct unq *u, char *out)
+{
+	size_t o = 0;
+
+	if (u->held) {
+		out[o++] = '>';
+		memcpy(out + o, "From ", (size_t)u->fm);
+		o += (size_t)u->fm;
+	}
+	u->held = u->fm = 0;
+	return o;
+}
+
+static ssize_t
+pread_full(int fd, char *buf, size_t n, off_t off)
+{
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t r = pread(fd, buf + got, n - got, off + (off_t)got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	return (ssize_t)got;
+}
+
+static int
+pwrite_full(int fd, const char *buf, size_t n, off_t off)
+{
+	size_t put = 0;
+
+	while (put < n) {
+		ssize_t r = pwrite(fd, buf + put, n - put, off + (off_t)put);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		put += (size_t)r;
+	}
+	return 0;
+}
+
+static int
+at_from(struct kp_mbox *mb, off_t off)
+{
+	char b[5];
+
+	return pread_full(mb->fd, b, 5, off) == 5 && memcmp(b, "From ", 5) == 0;
+}
+
+/* Pass 1: the From_ lines (at a line start, Content-Length ignored).  The first
+ * max are recorded; found counts all. */
+static int
+split(struct kp_mbox *mb)
+{
+	static const char from[] = "From ";
+	off_t pos = 0;
+	int m = 0, in_from = 0;
+
+	for (;;) {
+		ssize_t r = pread(mb->fd, mb->chunk, CHUNK, pos), i;
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return KP_E_IO;
+		if (r == 0 || pos >= mb->size)
+			break;
+		if (pos + r > mb->size)
+			r = (ssize_t)(mb->size - pos);
+		for (i = 0; i < r; i++) {
+			char c = mb->chunk[i];
+			off_t p = pos + i;
+
+			if (m >= 0) {
+				if (c == from[m]) {
+					if (++m == 5) {
+						m = -1;
+						mb->found++;
+						if (mb->n < mb->max) {
+							if (mb->n == mb->cap) {
+								unsigned long nc = mb->cap ? mb->cap * 2 : 64;
+								struct mmsg *nm = realloc(mb->msgs,
+											  nc * sizeof(*nm));
+
+								if (nm == NULL)
+									return KP_E_NOMEM;
+								mb->msgs = nm;
+								mb->cap = nc;
+							}
+							memset(&mb->msgs[mb->n], 0, sizeof(*mb->msgs));
+							mb->msgs[mb->n].from = p - 4;
+							mb->msgs[mb->n].data = mb->size;
+							if (mb->n > 0)
+								mb->msgs[mb->n - 1].next = p - 4;
+							mb->n++;
+							in_from = 1;
+						} else if (mb->n == mb->max && mb->found == mb->max + 1) {
+							mb->served_end = p - 4;
+						}
+					}
+					continue;
+				}
+				m = -1;
+			}
+			if (c == '\n') {
+				if (in_from)
+					mb->msgs[mb->n - 1].data = p + 1;
+				in_from = 0;
+				m = 0;
+			}
+		}
+		pos += r;
+	}
+	if (mb->size > 0 && mb->n == 0)
+		return KP_E_SYNTAX;
+	if (mb->n > 0 && mb->msgs[0].from > 0) {
+		/* blank lines before the first From_ are tolerated (and left in place) */
+		off_t k, lead = mb->msgs[0].from;
+
+		if (lead > CHUNK || pread_full(mb->fd, mb->chunk, (size_t)lead, 0) != lead)
+			return KP_E_SYNTAX;
+		for (k = 0; k < lead; k++)
+			if (mb->chunk[k] != '\n')
+				return KP_E_SYNTAX;
+	}
+	if (mb->found <= mb->max)
+		mb->served_end = mb->size;
+	if (mb->n > 0)
+		mb->msgs[mb->n - 1].next = mb->served_end;
+	return 0;
+}
+
+static uint64_t
+fnv(uint64_t h, const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		h ^= (unsigned char)p[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+/* Pass 2 for one message: its end (one trailing blank line is the separator the
+ * MDA added), wire size and UIDL hash. */
+static int
+measure(struct kp_mbox *mb, struct mmsg *m)
+{
+	struct kp_wire_size w;
+	struct unq u;
+	uint64_t h = 1469598103934665603ULL;
+	unsigned long long len;
+	size_t hdr = 0;
+	int prev_nl = 1, in_hdr = 1;
+	char tail[2], fl[1024];
+	off_t off, span = m->next - m->data;
+	ssize_t r;
+
+	m->end = m->next;
+	if (span >= 2 && pread_full(mb->fd, tail, 2, m->next - 2) == 2 &&
+	    tail[0] == '\n' && tail[1] == '\n')
+		m->end = m->next - 1;
+	else if (span == 1 && pread_full(mb->fd, tail, 1, m->data) == 1 && tail[0] == '\n')
+		m->end = m->data;
+	/* the From_ line (without its newline) */
+	r = pread_full(mb->fd, fl, (size_t)(m->data - m->from) < sizeof(fl) ?
+		       (size_t)(m->data - m->from) : sizeof(fl), m->from);
+	if (r < 0)
+		return KP_E_IO;
+	if (r > 0 && fl[r - 1] == '\n')
+		r--;
+	h = fnv(h, fl, (size_t)r);
+	/* the length without a final newline: a last message without one gains it
+	 * when the next delivery is appended, and must keep its UIDL */
+	len = (unsigned long long)(m->end - m->data);
+	if (len > 0 && pread_full(mb->fd, tail, 1, m->end - 1) == 1 && tail[0] == '\n')
+		len--;
+	kp_wire_size_init(&w);
+	unq_init(&u);
+	for (off = m->data; off < m->end;) {
+		size_t want = CHUNK - UNQ_SLACK, k, o;
+
+		if ((off_t)want > m->end - off)
+			want = (size_t)(m->end - off);
+		r = pread_full(mb->fd, mb->chunk, want, off);
+		if (r <= 0)
+			return KP_E_IO;
+		for (k = 0; in_hdr && k < (size_t)r && hdr < UIDL_HEADER_MAX; k++, hdr++) {
+			if (mb->chunk[k] == '\n' && prev_nl)
+				in_hdr = 0;
+			prev_nl = mb->chunk[k] == '\n';
+		}
+		h = fnv(h, mb->chunk, k);
+		o = unq_chunk(&u, mb->chunk, (size_t)r, mb->unq);
+		kp_wire_size_feed(&w, mb->unq, o);
+		off += r;
+	}
+	kp_wire_size_feed(&w, mb->unq, unq_finish(&u, mb->unq));
+	m->size = kp_wire_size_end(&w);
+	h = fnv(h, (const char *)&len, sizeof(len));
+	snprintf(m->uidl, sizeof(m->uidl), "mb%016llx", (unsigned long long)h);
+	return 0;
+}
+
+static int
+uidl_cmp(const void *a, const void *b)
+{
+	const struct mmsg *x = *(const struct mmsg *const *)a, *y = *(const struct mmsg *const *)b;
+	int c = strcmp(x->uidl, y->uidl);
+
+	return c != 0 ? c : (x < y ? -1 : x > y);
+}
+
+/* Identical messages get the same hash: the second and later get "-2", "-3", ...
+ * in spool order, so that the UIDLs of one session are unique. */
+static int
+dedup(struct kp_mbox *mb)
+{
+	struct mmsg **v;
+	unsigned long i, run = 1;
+
+	if (mb->n < 2)
+		return 0;
+	v = malloc(mb->n * sizeof(*v));
+	if (v == NULL)
+		return KP_E_NOMEM;
+	for (i = 0; i < mb->n; i++)
+		v[i] = &mb->msgs[i];
+	qsort(v, mb->n, sizeof(*v), uidl_cmp);
+	for (i = 1; i < mb->n; i++) {
+		/* every hash is UIDL_HASH_LEN long; suffixes come after it */
+		if (strncmp(v[i]->uidl, v[i - 1]->uidl, UIDL_HASH_LEN) == 0) {
+			size_t l = strlen(v[i]->uidl);
+
+			snprintf(v[i]->uidl + l, sizeof(v[i]->uidl) - l, "-%lu", ++run);
+		} else {
+			run = 1;
+		}
+	}
+	free(v);
+	return 0;
+}
+
+/* The dotlock PATH.lock, made NFS-safe by link(2) from a unique name and checked
+ * by the link count.  Returns 0 (held, or the directory does not let us create
+ * one: fcntl alone), KP_E_INUSE or KP_E_NOMEM. */
+static int
+dotlock(struct kp_mbox *mb)
+{
+	char tmp[PATH_MAX], host[64], body[128];
+	size_t n = strlen(mb->path) + sizeof(".lock");
+	int fd, tries, blen, busy = 0;
+
+	if (gethostname(host, sizeof(host)) != 0)
+		snprintf(host, sizeof(host), "localhost");
+	host[sizeof(host) - 1] = '\0';
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.lock.%ld.%s", mb->path, (long)getpid(),
+			     host) >= sizeof(tmp))
+		return 0;
+	mb->lockpath = malloc(n);
+	if (mb->lockpath == NULL)
+		return KP_E_NOMEM;
+	snprintf(mb->lockpath, n, "%s.lock", mb->path);
+	unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		kp_log(KP_LOG_DEBUG, "mbox %s: no dotlock (%s): fcntl lock only", mb->path,
+		       strerror(errno));
+		free(mb->lockpath);
+		mb->lockpath = NULL;
+		return 0;
+	}
+	/* "kpopd" marks our own locks: one found while we hold the fcntl lock was left
+	 * by a kpopd that died, since a live one would still hold the fcntl lock. */
+	blen = snprintf(body, sizeof(body), "%ld kpopd\n", (long)getpid());
+	if (write(fd, body, (size_t)blen) != blen)
+		kp_log(KP_LOG_DEBUG, "mbox %s: writing the dotlock: %s", mb->path, strerror(errno));
+	close(fd);
+	for (tries = 0; tries <= DOTLOCK_TRIES; tries++) {
+		struct stat st;
+		int lr = link(tmp, mb->lockpath), le = errno;
+
+		/* over NFS link() may fail although it worked: the link count says */
+		if (lr == 0 || (stat(tmp, &st) == 0 && st.st_nlink == 2)) {
+			unlink(tmp);
+			return 0;
+		}
+		errno = le;
+		busy = le == EEXIST;
+		if (!busy) {
+			kp_log(KP_LOG_DEBUG, "mbox %s: no dotlock (%s): fcntl lock only",
+			       mb->path, strerror(errno));
+			break;
+		}
+		if (lstat(mb->lockpath, &st) == 0) {
+			char old[64];
+			ssize_t r = -1;
+			int lfd = open(mb->lockpath, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+
+			if (lfd >= 0) {
+				r = read(lfd, old, sizeof(old) - 1);
+				close(lfd);
+			}
+			if ((r > 0 && (old[r] = '\0', strstr(old, " kpopd\n") != NULL)) ||
+			    time(NULL) - st.st_mtime > DOTLOCK_STALE_SEC) {
+				kp_log(KP_LOG_WARN, "mbox %s: removing a stale dotlock", mb->path);
+				unlink(mb->lockpath);
+				continue;
+			}
+		}
+		if (tries < DOTLOCK_TRIES)
+			sleep(1);
+	}
+	unlink(tmp);
+	free(mb->lockpath);
+	mb->lockpath = NULL;
+	return busy ? KP_E_INUSE : 0;
+}
+
+int
+kp_mbox_open(const char *path, uid_t owner, unsigned long max, struct kp_mbox **mb_out)
+{
+	struct kp_mbox *mb;
+	struct flock fl;
+	struct stat st;
+	unsigned long i;
+	int rc = KP_E_IO;
+
+	*mb_out = NULL;
+	mb = calloc(1, sizeof(*mb));
+	if (mb == NULL)
+		return KP_E_NOMEM;
+	mb->fd = -1;
+	mb->max = max > 0 && max < KP_MAILDROP_MSGS_MAX ? max : KP_MAILDROP_MSGS_MAX;
+	mb->path = strdup(path);
+	mb->chunk = malloc(CHUNK);
+	mb->unq = malloc(CHUNK);
+	mb->wire = malloc(2 * CHUNK + 2);
+	if (mb->path == NULL || mb->chunk == NULL || mb->unq == NULL || mb->wire == NULL) {
+		rc = KP_E_NOMEM;
+		goto fail;
+	}
+	/* O_NONBLOCK: a FIFO put in the spool's place must not hang the session. */
+	mb->fd = open(path, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (mb->fd < 0) {
+		if (errno == ENOENT) {
+			*mb_out = mb; /* no spool yet: an empty maildrop */
+			return 0;
+		}
+		kp_log(KP_LOG_ERR, "mbox %s: %s", path,
+		       errno == ELOOP ? "a symbolic link: refused" : strerror(errno));
+		rc = errno == ELOOP || errno == EACCES || errno == EPERM ? KP_E_AUTH : KP_E_IO;
+		goto fail;
+	}
+	if (fstat(mb->fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != owner) {
+		kp_log(KP_LOG_ERR, "mbox %s: not a regular file owned by uid %lu (owner %lu)",
+		       path, (unsigned long)owner, (unsigned long)st.st_uid);
+		rc = KP_E_AUTH;
+		goto fail;
+	}
+	if (fcntl(mb->fd, F_SETFL, fcntl(mb->fd, F_GETFL) & ~O_NONBLOCK) != 0)
+		goto fail;
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	if (fcntl(mb->fd, F_SETLK, &fl) != 0) {
+		rc = (errno == EAGAIN || errno == EACCES) ? KP_E_INUSE : KP_E_IO;
+		goto fail;
+	}
+	rc = dotlock(mb);
+	if (rc != 0)
+		goto fail;
+	/* the size after locking: what an MDA appends later is not ours to serve */
+	if (fstat(mb->fd, &st) != 0) {
+		rc = KP_E_IO;
+		goto fail;
+	}
+	mb->size = st.st_size;
+	rc = split(mb);
+	if (rc == KP_E_SYNTAX) {
+		kp_log(KP_LOG_ERR, "mbox %s: does not start with a From_ line: not an mbox", path);
+		kp_mbox_close(mb);
+		return KP_E_IO;
+	}
+	for (i = 0; rc == 0 && i < mb->n; i++)
+		rc = measure(mb, &mb->msgs[i]);
+	if (rc == 0)
+		rc = dedup(mb);
+	if (rc != 0) {
+		kp_log(KP_LOG_ERR, "mbox %s: reading failed: %s", path, kp_strerror(rc));
+		goto fail;
+	}
+	*mb_out = mb;
+	return 0;
+fail:
+	kp_mbox_close(mb);
+	return rc;
+}
+
+unsigned long
+kp_mbox_found(const struct kp_mbox *mb)
+{
+	return mb->found;
+}
+
+unsigned long
+kp_mbox_count(const struct kp_mbox *mb)
+{
+	return mb->n;
+}
+
+void
+kp_mbox_stat(const struct kp_mbox *mb, unsigned long *count_out,
+	     unsigned long long *octets_out)
+{
+	unsigned long i, count = 0;
+	unsigned long long octets = 0;
+
+	for (i = 0; i < mb->n; i++)
+		if (!mb->msgs[i].deleted) {
+			count++;
+			octets += mb->msgs[i].size;
+		}
+	*count_out = count;
+	*octets_out = octets;
+}
+
+unsigned long long
+kp_mbox_size(const struct kp_mbox *mb, unsigned long n)
+{
+	return mb->msgs[n - 1].size;
+}
+
+const char *
+kp_mbox_uidl(const struct kp_mbox *mb, unsigned long n)
+{
+	return mb->msgs[n - 1].uidl;
+}
+
+int
+kp_mbox_deleted(const struct kp_mbox *mb, unsigned long n)
+{
+	return mb->msgs[n - 1].deleted;
+}
+
+void
+kp_mbox_mark(struct kp_mbox *mb, unsigned long n)
+{
+	mb->msgs[n - 1].deleted = 1;
+}
+
+void
+kp_mbox_unmark_all(struct kp_mbox *mb)
+{
+	unsigned long i;
+
+	for (i = 0; i < mb->n; i++)
+		mb->msgs[i].deleted = 0;
+}
+
+int
+kp_mbox_send(struct kp_mbox *mb, unsigned long n, long body_lines, struct kp_io *io,
+	     int (*before)(void *arg), void *arg, unsigned long long *octets_out)
+{
+	struct mmsg *m = &mb->msgs[n - 1];
+	struct kp_stuff st;
+	struct unq u;
+	unsigned long long octets = 0;
+	off_t off;
+	size_t w, o;
+	int rc;
+
+	*octets_out = 0;
+	if (!at_from(mb, m->from))
+		return KP_E_NOTFOUND; /* somebody rewrote the spool without our lock */
+	if (before != NULL && (rc = before(arg)) != 0)
+		return rc;
+	kp_stuff_init(&st, body_lines);
+	unq_init(&u);
+	for (off = m->data; off < m->end && !st.done;) {
+		size_t want = CHUNK - UNQ_SLACK;
+		ssize_t r;
+
+		if ((off_t)want > m->end - off)
+			want = (size_t)(m->end - off);
+		r = pread_full(mb->fd, mb->chunk, want, off);
+		if (r <= 0) {
+			kp_log(KP_LOG_ERR, "read %s: %s", mb->path, r < 0 ? strerror(errno) :
+			       "the spool shrank");
+			return KP_E_IO;
+		}
+		octets += (unsigned long long)r;
+		off += r;
+		o = unq_chunk(&u, mb->chunk, (size_t)r, mb->unq);
+		w = kp_stuff_chunk(&st, mb->unq, o, mb->wire);
+		if ((rc = kp_io_write(io, mb->wire, w)) != 0)
+			return rc;
+	}
+	o = unq_finish(&u, mb->unq);
+	w = kp_stuff_chunk(&st, mb->unq, o, mb->wire);
+	w += kp_stuff_finish(&st, mb->wire + w);
+	rc = kp_io_write(io, mb->wire, w);
+	*octets_out = octets;
+	return rc;
+}
+
+/* Copy len bytes from src down to dst (dst <= src): forward, a chunk at a time,
+ * so that no byte is overwritten before it has been read. */
+static int
+copy_down(struct kp_mbox *mb, off_t src, off_t dst, off_t len)
+{
+	while (len > 0) {
+		size_t want = len > CHUNK ? CHUNK : (size_t)len;
+		ssize_t r = pread_full(mb->fd, mb->chunk, want, src);
+
+		if (r <= 0 || pwrite_full(mb->fd, mb->chunk, (size_t)r, dst) != 0)
+			return KP_E_IO;
+		src += r;
+		dst += r;
+		len -= r;
+	}
+	return 0;
+}
+
+int
+kp_mbox_commit(struct kp_mbox *mb, unsigned long *removed_out)
+{
+	sigset_t block, old;
+	struct stat st;
+	unsigned long i, first = mb->n, removed = 0;
+	off_t w, src, end;
+	int rc = 0;
+
+	*removed_out = 0;
+	for (i = 0; i < mb->n; i++)
+		if (mb->msgs[i].deleted) {
+			if (first == mb->n)
+				first = i;
+			removed++;
+		}
+	if (removed == 0 || mb->fd < 0)
+		return 0;
+	/* Check, then act: the spool must still be what we split at open. */
+	if (fstat(mb->fd, &st) != 0 || st.st_size < mb->size) {
+		kp_log(KP_LOG_ERR, "mbox %s: shrank during the session: nothing removed",
+		       mb->path);
+		return KP_E_IO;
+	}
+	for (i = 0; i < mb->n; i++)
+		if (!at_from(mb, mb->msgs[i].from)) {
+			kp_log(KP_LOG_ERR, "mbox %s: changed during the session: nothing removed",
+			       mb->path);
+			return KP_E_IO;
+		}
+	/* The compaction must run to its end once started: no signal stops it half way. */
+	sigfillset(&block);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	src = mb->served_end;
+	if (src == mb->size && st.st_size > src) {
+		/* An MDA appending after a last message without a final newline first
+		 * ends its line and writes the blank separator line: those newlines
+		 * belong to our last message, kept or removed with it. */
+		ssize_t r = pread_full(mb->fd, mb->chunk, 256, src), k = 0;
+
+		while (k < r && mb->chunk[k] == '\n')
+			k++;
+		src += k;
+		mb->msgs[mb->n - 1].next = src;
+	}
+	w = mb->msgs[first].from;
+	for (i = first; rc == 0 && i < mb->n; i++) {
+		struct mmsg *m = &mb->msgs[i];
+
+		if (m->deleted)
+			continue;
+		rc = copy_down(mb, m->from, w, m->next - m->from);
+		w += m->next - m->from;
+	}
+	/* Messages beyond max_messages and mail delivered since open: move them down
+	 * too, until the spool stops growing. */
+	while (rc == 0) {
+		if (fstat(mb->fd, &st) != 0) {
+			rc = KP_E_IO;
+			break;
+		}
+		end = st.st_size;
+		if (end <= src)
+			break;
+		rc = copy_down(mb, src, w, end - src);
+		w += end - src;
+		src = end;
+	}
+	if (rc == 0 && (ftruncate(mb->fd, w) != 0 || fsync(mb->fd) != 0))
+		rc = KP_E_IO;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		kp_log(KP_LOG_ERR, "mbox %s: compacting failed: %s", mb->path, strerror(errno));
+		return rc;
+	}
+	*removed_out = removed;
+	return 0;
+}
+
+void
+kp_mbox_close(struct kp_mbox *mb)
+{
+	if (mb == NULL)
+		return;
+	if (mb->lockpath != NULL)
+		unlink(mb->lockpath);
+	if (mb->fd >= 0)
+		close(mb->fd); /* releases the fcntl lock */
+	free(mb->lockpath);
+	free(mb->path);
+	free(mb->msgs);
+	free(mb->chunk);
+	free(mb->unq);
+	free(mb->wire);
+	free(mb);
+}
