@@ -23,6 +23,7 @@
 #include "client/deliver.h"
 #include "client/explain.h"
 #include "client/pop3c.h"
+#include "client/probe.h"
 #include "client/state.h"
 
 /* What the command line says beyond the account settings. */
@@ -63,6 +64,7 @@ usage(FILE *f)
 {
 	fprintf(f,
 		"usage: kpop [-H HOST] [options] [list|fetch] [ACCOUNT...]\n"
+		"       kpop probe HOST [-p PORT] [--json]   (test Kerberos auth; --help)\n"
 		"  -f, --config FILE    accounts (default ~/.config/kpop/config)\n"
 		"  -H, --host HOST      server (or from the account)\n"
 		"  -p, --port PORT      port (default 1109; 995 with --tls)\n"
@@ -912,6 +914,8 @@ main(int argc, char **argv)
 
 	memset(&r, 0, sizeof(r));
 	signal(SIGPIPE, SIG_IGN);
+	if (argc > 1 && strcmp(argv[1], "probe") == 0)
+		return probe_main(argc - 1, argv + 1);
 	ov = calloc((size_t)argc + 1, sizeof(*ov));
 	if (ov == NULL)
 		return EXIT_USAGE;
