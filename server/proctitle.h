@@ -1,4 +1,4 @@
-/* proctitle.h - process titles ("kpopd: worker 10.0.0.5 alice") so that ps tells
+/* proctitle.h - process titles ("kpopd: worker 127.0.0.5:4711 alice") so that ps tells
  * who is connected.  Linux: the argv area (and the environment after it, moved
  * away first) is rewritten; the command name (comm) is set too. */
 #ifndef KP_SERVER_PROCTITLE_H

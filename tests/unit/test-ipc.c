@@ -122,7 +122,7 @@ test_literals(void)
 	static const unsigned char begin[] = {
 		0, 0, 0, 0x01, 0, 0, 0, 0x2a,
 		0, 0, 0, 2, 0, 0, 0, 1,
-		0, 0, 0, 13, '1', '0', '.', '0', '.', '0', '.', '5', ' ', '4', '7', '1', '1',
+		0, 0, 0, 14, '1', '2', '7', '.', '0', '.', '0', '.', '5', ' ', '4', '7', '1', '1',
 		0, 0, 0, 0,
 	};
 	static const unsigned char step[] = {
@@ -146,7 +146,7 @@ test_literals(void)
 	memset(&bg, 0, sizeof(bg));
 	bg.mode = KP_IPC_MODE_POP3;
 	bg.tls = 1;
-	memcpy(bg.peer, "10.0.0.5 4711", 14);
+	memcpy(bg.peer, "127.0.0.5 4711", 14);
 	T_EQ_INT(kp_ipc_enc_begin(&b, 42, &bg), 0, "BEGIN encodes");
 	T_EQ_MEM(b.data, b.len, begin, sizeof(begin), "BEGIN bytes");
 	T_EQ_INT(b.secret, 0, "BEGIN is not secret");
@@ -155,7 +155,7 @@ test_literals(void)
 	T_EQ_INT(sid, 42, "BEGIN sid");
 	T_EQ_INT(bg2.mode, KP_IPC_MODE_POP3, "BEGIN mode");
 	T_EQ_INT(bg2.tls, 1, "BEGIN tls");
-	T_EQ_STR(bg2.peer, "10.0.0.5 4711", "BEGIN peer");
+	T_EQ_STR(bg2.peer, "127.0.0.5 4711", "BEGIN peer");
 	T_EQ_STR(bg2.local, "", "BEGIN local empty");
 
 	gs.token.data = tok;
