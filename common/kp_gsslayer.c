@@ -2,15 +2,12 @@
 #include "config.h"
 #include "kp_gsslayer.h"
 
-#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/uio.h>
 #include <gssapi/gssapi.h>
 
 #include "kp_err.h"
@@ -24,9 +21,7 @@
 
 struct kp_gsslayer {
 	gss_ctx_id_t ctx;
-	struct kp_io_layer lower; /* TLS under this layer, or none (the descriptors) */
-	int rfd, wfd;
-	int timeout_ms;
+	struct kp_io_lower lower; /* TLS under this layer, or the descriptors */
 	int conf;                 /* privacy: tokens are encrypted both ways */
 	unsigned ssf;
 	size_t maxtok;            /* largest token the peer accepts */
@@ -129,23 +124,9 @@ read_raw(struct kp_gsslayer *l)
 		l->rpos = 0;
 	}
 	room = sizeof(l->raw) - l->rlen;
-	for (;;) {
-		ssize_t r;
-		int rc;
-
-		if (l->lower.read != NULL)
-			return l->lower.read(l->lower.ctx, l->raw + l->rlen, room);
-		/* a partial packet waits here for the rest, within the timeout and the
-		 * process deadline */
-		if ((rc = kp_io_wait(l->rfd, POLLIN, l->timeout_ms)) != 0)
-			return rc;
-		r = read(l->rfd, l->raw + l->rlen, room);
-		if (r < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
-			continue;
-		if (r < 0)
-			return KP_E_IO;
-		return r;
-	}
+	/* a partial packet waits here for the rest, within the timeout and the process
+	 * deadline */
+	return kp_io_lower_read(&l->lower, l->raw + l->rlen, room);
 }
 
 static ssize_t
@@ -197,69 +178,27 @@ layer_pending(void *ctx)
 		if (len == 0 || len > KP_SASL_MAXBUF || have - 4 >= len)
 			return 1;
 	}
-	return l->lower.pending != NULL ? l->lower.pending(l->lower.ctx) : 0;
+	return kp_io_lower_pending(&l->lower);
 }
 
-/* Write the length and the token: to TLS in one piece, to the descriptor with
- * writev. */
+/* Write the length and the token in one piece, to TLS or the descriptor. */
 static int
 send_packet(struct kp_gsslayer *l, const unsigned char hdr[4], const gss_buffer_desc *tok)
 {
-	if (l->lower.write != NULL) {
-		const unsigned char *p;
-		size_t left = 4 + tok->length;
+	size_t total = 4 + tok->length;
 
-		if (l->wcap < left) {
-			unsigned char *nb = realloc(l->wbuf, left);
+	/* one write a packet: its length and token apart would meet Nagle */
+	if (l->wcap < total) {
+		unsigned char *nb = realloc(l->wbuf, total);
 
-			if (nb == NULL)
-				return KP_E_NOMEM;
-			l->wbuf = nb;
-			l->wcap = left;
-		}
-		memcpy(l->wbuf, hdr, 4);
-		memcpy(l->wbuf + 4, tok->value, tok->length);
-		for (p = l->wbuf; left > 0;) {
-			ssize_t w = l->lower.write(l->lower.ctx, p, left);
-
-			if (w <= 0)
-				return w < 0 ? (int)w : KP_E_IO;
-			p += w;
-			left -= (size_t)w;
-		}
-		return 0;
+		if (nb == NULL)
+			return KP_E_NOMEM;
+		l->wbuf = nb;
+		l->wcap = total;
 	}
-	{
-		struct iovec iov[2];
-		size_t done = 0, total = 4 + tok->length;
-
-		while (done < total) {
-			ssize_t w;
-			int rc;
-
-			if (done < 4) {
-				iov[0].iov_base = (void *)(hdr + done);
-				iov[0].iov_len = 4 - done;
-				iov[1].iov_base = tok->value;
-				iov[1].iov_len = tok->length;
-				w = writev(l->wfd, iov, 2);
-			} else {
-				w = write(l->wfd, (const unsigned char *)tok->value + (done - 4),
-					  total - done);
-			}
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-				if ((rc = kp_io_wait(l->wfd, POLLOUT, l->timeout_ms)) != 0)
-					return rc;
-				continue;
-			}
-			if (w <= 0)
-				return KP_E_IO;
-			done += (size_t)w;
-		}
-		return 0;
-	}
+	memcpy(l->wbuf, hdr, 4);
+	memcpy(l->wbuf + 4, tok->value, tok->length);
+	return kp_io_lower_write(&l->lower, l->wbuf, total);
 }
 
 static ssize_t
@@ -353,10 +292,7 @@ kp_gsslayer_start(struct kp_io *io, const void *ctx, size_t ctxlen, unsigned ssf
 		}
 	}
 	l->maxout = maxin;
-	l->lower = io->layer; /* stacked on TLS when TLS is active */
-	l->rfd = io->rfd;
-	l->wfd = io->wfd;
-	l->timeout_ms = io->timeout_ms;
+	kp_io_lower_take(io, &l->lower); /* stacked on TLS when TLS is active */
 	memset(&layer, 0, sizeof(layer));
 	layer.read = layer_read;
 	layer.write = layer_write;

@@ -136,38 +136,82 @@ kp_write_all(int fd, const void *buf, size_t n)
 	return 0;
 }
 
-/* Write n bytes from p to the transport, all of them. */
-static int
-write_raw(struct kp_io *io, const unsigned char *p, size_t n)
+void
+kp_io_lower_take(const struct kp_io *io, struct kp_io_lower *out)
 {
+	out->layer = io->layer;
+	out->rfd = io->rfd;
+	out->wfd = io->wfd;
+	out->timeout_ms = io->timeout_ms;
+}
+
+ssize_t
+kp_io_lower_read(const struct kp_io_lower *lo, void *buf, size_t n)
+{
+	for (;;) {
+		ssize_t r;
+		int rc;
+
+		if (lo->layer.read != NULL)
+			return lo->layer.read(lo->layer.ctx, buf, n);
+		if ((rc = kp_io_wait(lo->rfd, POLLIN, lo->timeout_ms)) != 0)
+			return rc;
+		r = read(lo->rfd, buf, n);
+		if (r < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
+			continue;
+		return r < 0 ? KP_E_IO : r;
+	}
+}
+
+int
+kp_io_lower_write(const struct kp_io_lower *lo, const void *buf, size_t n)
+{
+	const unsigned char *p = buf;
+
 	while (n > 0) {
 		ssize_t w;
+		int rc;
 
-		if (io->layer.write != NULL) {
-			w = io->layer.write(io->layer.ctx, p, n);
+		if (lo->layer.write != NULL) {
+			w = lo->layer.write(lo->layer.ctx, p, n);
 			if (w <= 0)
 				return w < 0 ? (int)w : KP_E_IO;
 		} else {
-			w = write(io->wfd, p, n);
-			if (w < 0) {
-				int rc;
-
-				if (errno == EINTR)
-					continue;
-				if (errno != EAGAIN && errno != EWOULDBLOCK)
-					return KP_E_IO;
-				if ((rc = kp_io_wait(io->wfd, POLLOUT, io->timeout_ms)) != 0)
+			w = write(lo->wfd, p, n);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+				if ((rc = kp_io_wait(lo->wfd, POLLOUT, lo->timeout_ms)) != 0)
 					return rc;
 				continue;
 			}
-			if (w == 0)
+			if (w <= 0)
 				return KP_E_IO;
 		}
-		io->bytes_out += (unsigned long long)w;
 		p += w;
 		n -= (size_t)w;
 	}
 	return 0;
+}
+
+size_t
+kp_io_lower_pending(const struct kp_io_lower *lo)
+{
+	return lo->layer.pending != NULL ? lo->layer.pending(lo->layer.ctx) : 0;
+}
+
+/* Write n bytes from p to the transport, all of them. */
+static int
+write_raw(struct kp_io *io, const unsigned char *p, size_t n)
+{
+	struct kp_io_lower lo;
+	int rc;
+
+	kp_io_lower_take(io, &lo);
+	rc = kp_io_lower_write(&lo, p, n);
+	if (rc == 0)
+		io->bytes_out += (unsigned long long)n;
+	return rc;
 }
 
 int

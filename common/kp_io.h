@@ -18,6 +18,14 @@ struct kp_io_layer {
 	void *ctx;
 };
 
+/* What lies below a layer that is being stacked: the layer in place before it (TLS),
+ * or the descriptors themselves.  The one place that reads and writes the
+ * descriptors of a layered stream, with EINTR, EAGAIN and the timeout handled. */
+struct kp_io_lower {
+	struct kp_io_layer layer; /* layer.read == NULL: the descriptors */
+	int rfd, wfd, timeout_ms;
+};
+
 struct kp_io {
 	int rfd, wfd;         /* not owned: the caller closes them */
 	int timeout_ms;       /* each wait for input or output; <= 0 waits forever */
@@ -48,6 +56,19 @@ long long kp_io_now_ms(void);
  * kept (call kp_io_discard_input first where it must not survive, e.g. after STLS);
  * buffered output is flushed through the old transport first. */
 int kp_io_set_layer(struct kp_io *io, const struct kp_io_layer *layer);
+
+/* The transport under io as it is now (for a layer about to be stacked on it). */
+void kp_io_lower_take(const struct kp_io *io, struct kp_io_lower *out);
+
+/* Read up to n bytes from the lower transport, waiting up to its timeout: bytes
+ * (> 0), 0 at end of stream, or a negative KP_E_*. */
+ssize_t kp_io_lower_read(const struct kp_io_lower *lo, void *buf, size_t n);
+
+/* Write all n bytes to the lower transport.  0 or a negative KP_E_*. */
+int kp_io_lower_write(const struct kp_io_lower *lo, const void *buf, size_t n);
+
+/* Decoded bytes the lower layer already holds (0 for the descriptors). */
+size_t kp_io_lower_pending(const struct kp_io_lower *lo);
 
 /* Bytes of input already read ahead (not yet consumed). */
 size_t kp_io_buffered(const struct kp_io *io);

@@ -2,8 +2,6 @@
 #include "config.h"
 #include "kp_saslio.h"
 
-#include <errno.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -13,9 +11,7 @@
 
 struct kp_saslio {
 	sasl_conn_t *conn;     /* not owned */
-	struct kp_io_layer lower; /* TLS under the SASL layer, or none (raw fd) */
-	int fd;
-	int timeout_ms;
+	struct kp_io_lower lower; /* TLS under the SASL layer, or the descriptors */
 	unsigned ssf, maxout;
 	const char *dec;       /* decoded bytes not yet handed out (owned by libsasl2) */
 	unsigned declen, decpos;
@@ -30,26 +26,11 @@ layer_read(void *ctx, void *buf, size_t n)
 
 	while (l->decpos == l->declen) {
 		ssize_t r;
-		int rc, sr;
+		int sr;
 
-		if (l->lower.read != NULL) {
-			r = l->lower.read(l->lower.ctx, l->raw, sizeof(l->raw));
-			if (r < 0)
-				return r;
-		} else {
-			r = read(l->fd, l->raw, sizeof(l->raw));
-		}
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			if ((rc = kp_io_wait(l->fd, POLLIN, l->timeout_ms)) != 0)
-				return rc;
-			continue;
-		}
-		if (r < 0)
-			return KP_E_IO;
-		if (r == 0)
-			return 0;
+		r = kp_io_lower_read(&l->lower, l->raw, sizeof(l->raw));
+		if (r <= 0)
+			return r;
 		/* sasl_decode buffers partial packets; it returns data when one is whole */
 		if ((sr = sasl_decode(l->conn, l->raw, (unsigned)r, &l->dec, &l->declen)) !=
 		    SASL_OK) {
@@ -62,10 +43,6 @@ layer_read(void *ctx, void *buf, size_t n)
 			return KP_E_LAYER;
 		}
 		l->decpos = 0;
-		if (l->declen == 0 &&
-		    (l->lower.pending == NULL || l->lower.pending(l->lower.ctx) == 0) &&
-		    (rc = kp_io_wait(l->fd, POLLIN, l->timeout_ms)) != 0)
-			return rc;
 	}
 	take = l->declen - l->decpos;
 	if (take > n)
@@ -81,36 +58,14 @@ layer_write(void *ctx, const void *buf, size_t n)
 	struct kp_saslio *l = ctx;
 	const char *out;
 	unsigned outlen, chunk = n > l->maxout ? l->maxout : (unsigned)n;
+	int rc;
 
 	if (sasl_encode(l->conn, buf, chunk, &out, &outlen) != SASL_OK) {
 		kp_log(KP_LOG_WARN, "security layer: encode failed: %s", sasl_errdetail(l->conn));
 		return KP_E_LAYER;
 	}
-	while (outlen > 0) {
-		ssize_t w;
-		int rc;
-
-		if (l->lower.write != NULL) {
-			w = l->lower.write(l->lower.ctx, out, outlen);
-			if (w <= 0)
-				return w < 0 ? w : KP_E_IO;
-			out += w;
-			outlen -= (unsigned)w;
-			continue;
-		}
-		w = write(l->fd, out, outlen);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			if ((rc = kp_io_wait(l->fd, POLLOUT, l->timeout_ms)) != 0)
-				return rc;
-			continue;
-		}
-		if (w <= 0)
-			return KP_E_IO;
-		out += w;
-		outlen -= (unsigned)w;
-	}
+	if ((rc = kp_io_lower_write(&l->lower, out, outlen)) != 0)
+		return rc;
 	return (ssize_t)chunk;
 }
 
@@ -122,7 +77,7 @@ layer_pending(void *ctx)
 	/* bytes TLS already decrypted count too: no poll() is needed to get them */
 	if (l->declen - l->decpos > 0)
 		return l->declen - l->decpos;
-	return l->lower.pending != NULL ? l->lower.pending(l->lower.ctx) : 0;
+	return kp_io_lower_pending(&l->lower);
 }
 
 int
@@ -137,9 +92,7 @@ kp_saslio_start(struct kp_io *io, sasl_conn_t *conn, struct kp_saslio **out)
 	if (l == NULL)
 		return KP_E_NOMEM;
 	l->conn = conn;
-	l->lower = io->layer; /* stacked on TLS when TLS is active */
-	l->fd = io->rfd;
-	l->timeout_ms = io->timeout_ms;
+	kp_io_lower_take(io, &l->lower); /* stacked on TLS when TLS is active */
 	if (sasl_getprop(conn, SASL_SSF, &p) == SASL_OK && p != NULL)
 		l->ssf = *(const unsigned *)p;
 	if (sasl_getprop(conn, SASL_MAXOUTBUF, &p) == SASL_OK && p != NULL)
