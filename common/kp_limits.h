@@ -94,6 +94,15 @@
  * them forks on demand.  A few cover a second of a busy campus's logins. */
 #define KP_POOL_SPARE_DEFAULT 4
 
+/* Server: the process model's users (README "Processes").  When the default user
+ * does not exist (no package created it), "nobody" stands in, with a warning. */
+#define KP_AUTH_USER_DEFAULT "kpopd-auth"
+#define KP_WORKER_USER_DEFAULT "kpopd"
+
+/* Server, virtual-user mode: a worker serves this many sessions, then exits and is
+ * replaced, so that a slow leak or fragmentation cannot build up. */
+#define KP_WORKER_SESSIONS_DEFAULT 1000
+
 /* SIGTERM: seconds sessions get to finish (they end without UPDATE, so nothing is
  * removed) before they are killed. */
 #define KP_SHUTDOWN_GRACE_SEC 10

@@ -74,6 +74,10 @@ kp_conf_defaults(struct kp_conf *c)
 	c->login_timeout = KP_LOGIN_TIMEOUT_SEC;
 	c->preauth_idle_timeout = KP_PREAUTH_IDLE_SEC;
 	c->pool_spare = KP_POOL_SPARE_DEFAULT;
+	c->auth_user = xstrdup(KP_AUTH_USER_DEFAULT);
+	c->worker_user = xstrdup(KP_WORKER_USER_DEFAULT);
+	c->worker_chroot = xstrdup("");
+	c->worker_max_sessions = KP_WORKER_SESSIONS_DEFAULT;
 }
 
 void
@@ -97,6 +101,9 @@ kp_conf_free(struct kp_conf *c)
 	free(c->tls_chain);
 	free(c->mail_uid);
 	free(c->mail_gid);
+	free(c->auth_user);
+	free(c->worker_user);
+	free(c->worker_chroot);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -362,7 +369,7 @@ kp_conf_set(struct kp_conf *c, const char *key, const char *value, const char *w
 	} else if (strcmp(key, "sasl_layers_over_tls") == 0) {
 		if (parse_bool(value, &c->sasl_layers_over_tls) != 0)
 			return bad(where, key, "expected yes or no");
-	} else if (strcmp(key, "mail_uid") == 0) {
+	} else if (strcmp(key, "mail_uid") == 0 || strcmp(key, "mail_user") == 0) {
 		set_str(&c->mail_uid, value);
 	} else if (strcmp(key, "mail_gid") == 0) {
 		set_str(&c->mail_gid, value);
@@ -390,6 +397,17 @@ kp_conf_set(struct kp_conf *c, const char *key, const char *value, const char *w
 	} else if (strcmp(key, "pool_spare") == 0) {
 		if (parse_int(value, 0, 1000, &c->pool_spare) != 0)
 			return bad(where, key, "expected 0-1000");
+	} else if (strcmp(key, "auth_user") == 0 || strcmp(key, "worker_user") == 0) {
+		if (value[0] == '\0' || strlen(value) >= KP_NAME_MAX)
+			return bad(where, key, "expected a user name");
+		set_str(key[0] == 'a' ? &c->auth_user : &c->worker_user, value);
+	} else if (strcmp(key, "worker_chroot") == 0) {
+		if (value[0] != '\0' && value[0] != '/')
+			return bad(where, key, "expected an absolute path, or empty for none");
+		set_str(&c->worker_chroot, value);
+	} else if (strcmp(key, "worker_max_sessions") == 0) {
+		if (parse_int(value, 1, 1000000, &c->worker_max_sessions) != 0)
+			return bad(where, key, "expected 1-1000000");
 	} else if (strcmp(key, "greeting") == 0) {
 		if (strpbrk(value, "\r\n") != NULL || strlen(value) > 200)
 			return bad(where, key, "one line of at most 200 characters");
@@ -543,4 +561,9 @@ kp_conf_dump(const struct kp_conf *c)
 	printf("login_timeout = %d\n", c->login_timeout);
 	printf("preauth_idle_timeout = %d\n", c->preauth_idle_timeout);
 	printf("pool_spare = %d\n", c->pool_spare);
+	printf("auth_user = %s\n", c->auth_user);
+	printf("worker_user = %s\n", c->worker_user);
+	printf("worker_chroot = %s\n", c->worker_chroot);
+	printf("worker_max_sessions = %d\n", c->worker_max_sessions);
+	printf("user_mode = %s\n", c->mail_uid != NULL ? "virtual" : "system");
 }

@@ -72,6 +72,12 @@ struct kp_conf {
 	int login_timeout;     /* seconds from connect to login; commands do not extend it */
 	int preauth_idle_timeout; /* idle seconds allowed before login */
 	int pool_spare;        /* idle pre-started session workers */
+	/* The process model (README "Processes"): */
+	char *auth_user;       /* the auth service runs as this user */
+	char *worker_user;     /* system-user mode: the network workers' user */
+	char *worker_chroot;   /* system-user mode: workers chroot here ("" none) */
+	int worker_max_sessions; /* virtual-user mode: a worker is replaced after this
+				  * many sessions */
 };
 
 /* Fill c with the built-in defaults (everything owned by c). */

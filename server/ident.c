@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "kp_err.h"
+#include "kp_log.h"
 #include "kp_pop3.h"
 
 /* A uid or gid given as a number; 0 and *out set, or -1 for "not a number". */
@@ -68,6 +69,28 @@ resolve_mail_uid(const struct kp_conf *c, struct kp_ident *id, char *why, size_t
 	return 0;
 }
 
+static int daemon_root = -1; /* the daemon started as root: 1, 0; -1 unknown */
+
+void
+kp_ident_init(void)
+{
+	daemon_root = geteuid() == 0;
+}
+
+/* The uid the daemon runs as for kp_ident_resolve's rules: root if it started as
+ * root, even in the auth service that has left root since. */
+static uid_t
+daemon_uid(void)
+{
+	return daemon_root == 1 ? 0 : geteuid();
+}
+
+static gid_t
+daemon_gid(void)
+{
+	return daemon_root == 1 ? 0 : getegid();
+}
+
 int
 kp_ident_resolve(const struct kp_conf *c, const char *user, struct kp_ident *id_out,
 		 char *why, size_t cap)
@@ -100,10 +123,10 @@ kp_ident_resolve(const struct kp_conf *c, const char *user, struct kp_ident *id_
 		rc = resolve_mail_uid(c, &id, why, cap);
 		if (rc != 0)
 			return rc;
-	} else if (geteuid() != 0) {
+	} else if (daemon_uid() != 0) {
 		/* one uid serves every maildrop: our own */
-		id.uid = geteuid();
-		id.gid = getegid();
+		id.uid = daemon_uid();
+		id.gid = daemon_gid();
 		id.virtual_user = 1;
 	} else if (pw == NULL) {
 		snprintf(why, cap, "%s has no passwd entry (and mail_uid is not set)", user);
@@ -112,9 +135,9 @@ kp_ident_resolve(const struct kp_conf *c, const char *user, struct kp_ident *id_
 		id.uid = pw->pw_uid;
 		id.gid = pw->pw_gid;
 	}
-	if (geteuid() != 0 && id.uid != geteuid()) {
+	if (daemon_uid() != 0 && id.uid != daemon_uid()) {
 		snprintf(why, cap, "kpopd runs as uid %lu and cannot switch to uid %lu",
-			 (unsigned long)geteuid(), (unsigned long)id.uid);
+			 (unsigned long)daemon_uid(), (unsigned long)id.uid);
 		return KP_E_CONFIG;
 	}
 	*id_out = id;
@@ -148,5 +171,89 @@ kp_ident_become(const struct kp_ident *id)
 		errno = EPERM;
 		return KP_E_INTERNAL; /* dropping privileges did not stick */
 	}
+	return 0;
+}
+
+int
+kp_ident_maildrop(const struct kp_conf *c, const char *user, const struct kp_ident *id,
+		  char *out, size_t cap)
+{
+	const char *t = c->maildir;
+	size_t n = 0;
+
+	for (; *t != '\0'; t++) {
+		const char *add = NULL;
+		char one[2] = { *t, '\0' };
+
+		if (*t == '%' && t[1] == 'u') {
+			add = user;
+			t++;
+		} else if (*t == '%' && t[1] == 'h') {
+			if (id->home[0] == '\0')
+				return KP_E_NOTFOUND;
+			add = id->home;
+			t++;
+		} else if (*t == '%' && t[1] == '%') {
+			add = "%";
+			t++;
+		} else {
+			add = one;
+		}
+		if (n + strlen(add) >= cap)
+			return KP_E_TOOBIG;
+		memcpy(out + n, add, strlen(add));
+		n += strlen(add);
+	}
+	out[n] = '\0';
+	return 0;
+}
+
+int
+kp_ident_lookup_service_user(const char *name, const char *setting, uid_t *uid_out,
+			     gid_t *gid_out, char *why, size_t cap)
+{
+	const struct passwd *pw = getpwnam(name);
+	int is_default = strcmp(name, KP_AUTH_USER_DEFAULT) == 0 ||
+			 strcmp(name, KP_WORKER_USER_DEFAULT) == 0;
+
+	if (pw == NULL && is_default) {
+		static int warned;
+
+		if (!warned++)
+			kp_log(KP_LOG_WARN, "%s %s does not exist: using nobody (create the "
+			       "system users, as the Debian package does: README \"Processes\")",
+			       setting, name);
+		pw = getpwnam("nobody");
+	}
+	if (pw == NULL) {
+		snprintf(why, cap, "%s %s: no such user", setting, name);
+		return KP_E_CONFIG;
+	}
+	if (pw->pw_uid == 0) {
+		snprintf(why, cap, "%s %s must not be root", setting, name);
+		return KP_E_CONFIG;
+	}
+	*uid_out = pw->pw_uid;
+	*gid_out = pw->pw_gid;
+	return 0;
+}
+
+int
+kp_ident_drop_to(uid_t uid, gid_t gid)
+{
+	struct kp_ident id;
+
+	memset(&id, 0, sizeof(id));
+	id.uid = uid;
+	id.gid = gid;
+	id.virtual_user = 1;
+	return kp_ident_become(&id);
+}
+
+int
+kp_ident_chroot(const char *dir)
+{
+	if (chroot(dir) != 0 || chdir("/") != 0)
+		return KP_E_INTERNAL;
 	return 0;
 }

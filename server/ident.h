@@ -33,4 +33,26 @@ int kp_ident_resolve(const struct kp_conf *c, const char *user, struct kp_ident 
  * KP_E_INTERNAL with errno set; the caller must then end the session. */
 int kp_ident_become(const struct kp_ident *id);
 
+/* Expand the maildir template for user (%u user, %h home directory, %% percent)
+ * into out.  0, KP_E_NOTFOUND (%h and no home), KP_E_TOOBIG. */
+int kp_ident_maildrop(const struct kp_conf *c, const char *user, const struct kp_ident *id,
+		      char *out, size_t cap);
+
+/* Record that the daemon started as root (or not): the auth service decides for
+ * the daemon after it dropped its own privileges.  Call once at start. */
+void kp_ident_init(void);
+
+/* A process-model user (auth_user, worker_user) by name: its uid and primary gid.
+ * The built-in default names fall back to "nobody" with a warning when they do
+ * not exist; a configured name must exist.  Never root.  0 or KP_E_CONFIG. */
+int kp_ident_lookup_service_user(const char *name, const char *setting, uid_t *uid_out,
+				 gid_t *gid_out, char *why, size_t cap);
+
+/* Become uid/gid with no supplementary groups (the auth service, workers), then
+ * check as kp_ident_become does.  0 or KP_E_INTERNAL. */
+int kp_ident_drop_to(uid_t uid, gid_t gid);
+
+/* chroot to dir and chdir / (system-mode workers).  0 or KP_E_INTERNAL. */
+int kp_ident_chroot(const char *dir);
+
 #endif

@@ -1,5 +1,6 @@
-/* kpop_server.c - the server side of legacy KPOP: the krb5 sendauth wire protocol
- * read with hard caps, the AP-REQ checked with krb5_rd_req against the keytab. */
+/* kpop_server.c - the wire half of legacy KPOP: the krb5 sendauth protocol read
+ * with hard caps; the AP-REQ goes to the auth service (server/authd/kpop_verify.c),
+ * which answers with the AP-REP or the KRB-ERROR to send. */
 #include "config.h"
 #include "server/kpop_server.h"
 
@@ -13,13 +14,12 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-#include <krb5.h>
 
 #include "kp_err.h"
 #include "kp_io.h"
-#include "kp_krb.h"
 #include "kp_limits.h"
 #include "kp_log.h"
+#include "server/authc.h"
 
 static const char sendauth_version[] = "KRB5_SENDAUTH_V1.0"; /* sent with its NUL */
 static const char kpop_version[] = "KPOPV1.0";
@@ -179,75 +179,17 @@ sniff(const struct kp_conf *c, int fd, int required)
 	return 0; /* a POP3 client that pipelined before the greeting */
 }
 
-static void
-send_krb_error(krb5_context ctx, struct hs *h, krb5_error_code code)
-{
-	krb5_error err;
-	krb5_data out = { 0 };
-	krb5_principal placeholder = NULL;
-
-	memset(&err, 0, sizeof(err));
-	err.error = (krb5_ui_4)(code - ERROR_TABLE_BASE_krb5);
-	if (err.error > 127)
-		err.error = KRB5KRB_ERR_GENERIC - ERROR_TABLE_BASE_krb5;
-	if (krb5_us_timeofday(ctx, &err.stime, &err.susec) != 0)
-		return;
-	if (krb5_parse_name(ctx, "????", &placeholder) != 0)
-		return;
-	err.server = placeholder;
-	if (krb5_mk_error(ctx, &err, &out) == 0) {
-		(void)write_msg(h, out.data, out.length);
-		krb5_free_data_contents(ctx, &out);
-	}
-	krb5_free_principal(ctx, placeholder);
-}
-
-/* The ticket's service must be ours ("pop", or "pop3" when kpop_pop3 is set), or the
- * exact pinned principal. */
-static int
-service_ok(const struct kp_conf *c, krb5_context ctx, krb5_const_principal server,
-	   char *why, size_t cap)
-{
-	const krb5_data *svc;
-	char *name = NULL;
-	int ok = 0;
-
-	if (krb5_unparse_name(ctx, server, &name) != 0)
-		return 0;
-	if (c->server_principal != NULL) {
-		ok = strcmp(name, c->server_principal) == 0;
-	} else if (krb5_princ_size(ctx, server) == 2) {
-		svc = krb5_princ_component(ctx, server, 0);
-		ok = (svc->length == strlen(c->service) &&
-		      memcmp(svc->data, c->service, svc->length) == 0) ||
-		     (c->kpop_pop3 && svc->length == 4 && memcmp(svc->data, "pop3", 4) == 0);
-	}
-	if (!ok)
-		snprintf(why, cap, "ticket is for %s, not for a %s/HOST service", name, c->service);
-	krb5_free_unparsed_name(ctx, name);
-	return ok;
-}
-
 int
-kp_kpop_accept(const struct kp_conf *c, int rfd, int wfd, int required, char *principal_out,
-	       size_t cap)
+kp_kpop_accept(const struct kp_conf *c, struct kp_authc *authc, int rfd, int wfd,
+	       int required)
 {
-	krb5_context ctx = NULL;
-	krb5_auth_context ac = NULL;
-	krb5_keytab kt = NULL;
-	krb5_rcache rc_ = NULL;
-	krb5_ticket *ticket = NULL;
-	krb5_flags ap_opts = 0;
-	krb5_error_code kret;
-	krb5_data req, rep = { 0 }, piece;
 	struct hs h;
 	unsigned char *buf = NULL;
-	size_t len;
-	char *client = NULL, why[512] = "";
+	const void *reply;
+	size_t len, rlen;
 	unsigned char verdict;
 	int rc;
 
-	principal_out[0] = '\0';
 	rc = sniff(c, rfd, required);
 	if (rc <= 0)
 		return rc;
@@ -288,87 +230,27 @@ kp_kpop_accept(const struct kp_conf *c, int rfd, int wfd, int required, char *pr
 	if ((rc = write_all(&h, &verdict, 1)) != 0)
 		goto cleanup;
 
-	/* 2. the AP-REQ, checked against every key in our keytab. */
+	/* 2. the AP-REQ, checked by the auth service against the keytab. */
 	if ((rc = read_msg(&h, buf, KP_AUTH_TOKEN_MAX, &len, "AP-REQ")) != 0)
 		goto cleanup;
-	rc = KP_E_AUTH;
-	if ((kret = krb5_init_context(&ctx)) != 0) {
-		kp_log(KP_LOG_ERR, "KPOP: krb5_init_context: %ld", (long)kret);
+	rc = kp_authc_kpop_apreq(authc, buf, len, &reply, &rlen);
+	if (rc == KP_E_IO)
 		goto cleanup;
-	}
-	if ((kret = krb5_auth_con_init(ctx, &ac)) != 0)
-		goto krb_fail;
-	/* With no server principal given, krb5_rd_req would skip the replay cache:
-	 * set one explicitly (in KRB5RCACHEDIR / rcache_dir). */
-	piece.data = c->service;
-	piece.length = (unsigned int)strlen(c->service);
-	if ((kret = krb5_get_server_rcache(ctx, &piece, &rc_)) != 0)
-		goto krb_fail;
-	if ((kret = krb5_auth_con_setrcache(ctx, ac, rc_)) != 0)
-		goto krb_fail;
-	kret = c->keytab != NULL ? krb5_kt_resolve(ctx, c->keytab, &kt) : krb5_kt_default(ctx, &kt);
-	if (kret != 0)
-		goto krb_fail;
-	req.data = (char *)buf;
-	req.length = (unsigned int)len;
-	kret = krb5_rd_req(ctx, &ac, &req, NULL, kt, &ap_opts, &ticket);
-	if (kret != 0) {
-		send_krb_error(ctx, &h, kret);
-		goto krb_fail;
-	}
-	if (!service_ok(c, ctx, ticket->server, why, sizeof(why))) {
-		kp_log(KP_LOG_WARN, "KPOP: refused: %s", why);
-		send_krb_error(ctx, &h, KRB5KRB_AP_WRONG_PRINC);
-		goto cleanup;
-	}
-	if ((kret = krb5_unparse_name(ctx, ticket->enc_part2->client, &client)) != 0)
-		goto krb_fail;
-	if (strlen(client) >= cap) {
-		kp_log(KP_LOG_WARN, "KPOP: client principal too long");
+	if (rc != 0) {
+		/* the KRB-ERROR, as krb5_recvauth sends it */
+		if (rlen > 0)
+			(void)write_msg(&h, reply, rlen);
+		rc = KP_E_AUTH;
 		goto cleanup;
 	}
 	/* 3. success: four zero bytes, then the AP-REP if mutual auth was asked for. */
-	len = 0;
-	if (ap_opts & AP_OPTS_MUTUAL_REQUIRED) {
-		if ((kret = krb5_mk_rep(ctx, ac, &rep)) != 0) {
-			rc = KP_E_AUTH;
-			goto krb_fail;
-		}
-		rc = write_msgs(&h, "", 0, rep.data, rep.length);
-	} else {
+	if (rlen > 0)
+		rc = write_msgs(&h, "", 0, reply, rlen);
+	else
 		rc = write_msg(&h, "", 0);
-	}
-	if (rc != 0)
-		goto cleanup;
-	memcpy(principal_out, client, strlen(client) + 1);
-	kp_log(KP_LOG_INFO, "KPOP: authenticated principal=%s mutual=%s", client,
-	       (ap_opts & AP_OPTS_MUTUAL_REQUIRED) ? "yes" : "no");
-	rc = KP_KPOP_DONE;
-	goto cleanup;
-
-krb_fail:
-	{
-		const char *m = krb5_get_error_message(ctx, kret);
-		const char *hint = kp_krb_why_text(kp_krb5_classify(kret));
-
-		kp_log(KP_LOG_WARN, "KPOP: authentication failed: %s%s%s", m,
-		       hint != NULL ? " -- " : "", hint != NULL ? hint : "");
-		krb5_free_error_message(ctx, m);
-	}
-	rc = KP_E_AUTH;
+	if (rc == 0)
+		rc = KP_KPOP_DONE;
 cleanup:
-	if (ctx != NULL) {
-		krb5_free_data_contents(ctx, &rep);
-		if (client != NULL)
-			krb5_free_unparsed_name(ctx, client);
-		if (ticket != NULL)
-			krb5_free_ticket(ctx, ticket);
-		if (kt != NULL)
-			krb5_kt_close(ctx, kt);
-		if (ac != NULL)
-			krb5_auth_con_free(ctx, ac); /* also closes the rcache */
-		krb5_free_context(ctx);
-	}
 	free(buf);
 	return rc;
 }

@@ -26,10 +26,14 @@
 
 #include "kp_err.h"
 #include "kp_io.h"
+#include "kp_ipc.h"
 #include "kp_log.h"
 #include "kp_pop3.h"
 #include "kp_tls.h"
-#include "server/auth.h"
+#include "server/authd/auth.h"
+#include "server/authc.h"
+#include "server/authd/authd.h"
+#include "server/ident.h"
 #include "server/authd/keytab_check.h"
 #include "server/conf.h"
 #include "server/kpop_server.h"
@@ -173,11 +177,11 @@ open_listeners(const struct kp_conf *c, struct kp_listener *ls, int *n_out)
 /* One connection, in the process that will serve it. */
 static int
 serve(const struct kp_conf *c, int fd, enum kp_listen_mode mode, const char *peer,
-      const char *local, long long start_ms, void (*logged_in)(void *arg, const char *user),
-      void *arg)
+      const char *local, long long start_ms, int auth_fd, uint32_t sid,
+      void (*logged_in)(void *arg, const char *user), void *arg)
 {
 	struct kp_session_params p;
-	char principal[256];
+	struct kp_authc authc;
 	int rc;
 
 	memset(&p, 0, sizeof(p));
@@ -191,15 +195,20 @@ serve(const struct kp_conf *c, int fd, enum kp_listen_mode mode, const char *pee
 	p.start_ms = start_ms;
 	p.logged_in = logged_in;
 	p.logged_in_arg = arg;
+	if (kp_authc_init(&authc, auth_fd, sid, (uint32_t)mode, peer, local) != 0)
+		return KP_E_NOMEM;
+	p.authc = &authc;
+	rc = 0;
 	if (mode == KP_MODE_AUTO || mode == KP_MODE_KPOP) {
-		rc = kp_kpop_accept(c, p.rfd, p.wfd, mode == KP_MODE_KPOP, principal,
-				    sizeof(principal));
-		if (rc < 0)
-			return rc; /* logged; the connection is closed */
+		rc = kp_kpop_accept(c, &authc, p.rfd, p.wfd, mode == KP_MODE_KPOP);
 		if (rc == KP_KPOP_DONE)
-			p.kpop_principal = principal;
+			p.kpop = 1;
 	}
-	return kp_session_run(&p);
+	if (rc >= 0)
+		rc = kp_session_run(&p);
+	/* rc < 0 before the session: logged; the connection is closed */
+	kp_authc_free(&authc);
+	return rc;
 }
 
 /* Work every session would repeat, done once here and inherited through fork: a
@@ -307,8 +316,10 @@ run_daemon(struct kp_conf *c, int foreground)
 }
 
 static int
-run_inetd(const struct kp_conf *c)
+run_inetd(struct kp_conf *c)
 {
+	pid_t authd;
+	int sv[2];
 	struct sockaddr_storage ss, ls_;
 	socklen_t sl = sizeof(ss), ll = sizeof(ls_);
 	char peer[NI_MAXHOST + 16] = "", local[NI_MAXHOST + 16] = "";
@@ -327,11 +338,31 @@ run_inetd(const struct kp_conf *c)
 	if (getsockname(0, (struct sockaddr *)&ls_, &ll) == 0 &&
 	    (ls_.ss_family == AF_INET || ls_.ss_family == AF_INET6))
 		kp_addr_names((struct sockaddr *)&ls_, ll, local, sizeof(local), NULL, 0);
+	/* The same processes as the daemon's: an auth service holds the keytab,
+	 * this process serves the session. */
+	if (kp_ipc_pair(sv) != 0) {
+		kp_log(KP_LOG_ERR, "socketpair: %s", strerror(errno));
+		return 1;
+	}
+	authd = fork();
+	if (authd < 0) {
+		kp_log(KP_LOG_ERR, "fork: %s", strerror(errno));
+		return 1;
+	}
+	if (authd == 0) {
+		close(sv[0]);
+		close(0);
+		close(1);
+		kp_authd_main(c, -1, sv[1]);
+	}
+	close(sv[1]);
 	kp_log_set_prefix(peer_log);
-	kp_log(KP_LOG_INFO, "connect (inetd)");
+	kp_log(KP_LOG_INFO, "connect (inetd, pid %ld)", (long)getpid());
 	/* In inetd mode the listener mode is the first listen setting's. */
 	rc = serve(c, 0, c->listen[0].mode, peer[0] ? peer : NULL, local[0] ? local : NULL,
-		   kp_io_now_ms(), NULL, NULL);
+		   kp_io_now_ms(), sv[0], 1, NULL, NULL);
+	close(sv[0]);
+	(void)waitpid(authd, NULL, 0);
 	return rc == 0 ? 0 : 1;
 }
 
@@ -419,6 +450,7 @@ main(int argc, char **argv)
 		return 0;
 	}
 	kp_log_open("kpopd", conf.log_syslog, conf.log_level);
+	kp_ident_init();
 	if (conf.rcache_dir != NULL)
 		setenv("KRB5RCACHEDIR", conf.rcache_dir, 1);
 	if (conf.keytab != NULL)

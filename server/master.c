@@ -28,6 +28,7 @@
 #include "kp_io.h"
 #include "kp_limits.h"
 #include "kp_log.h"
+#include "server/authd/authd.h"
 #include "server/proctitle.h"
 
 enum wstate { W_FREE = 0, W_IDLE, W_BUSY };
@@ -43,6 +44,10 @@ static volatile sig_atomic_t got_term, got_chld, got_hup;
 static int sigpipe_fds[2] = { -1, -1 };
 static struct worker *workers;
 static int nworkers;         /* slots: max_sessions at start (a reload keeps it) */
+static pid_t authd_pid;      /* the auth service */
+static int authd_ctl = -1;   /* the master's channel to it (new peers) */
+static pid_t old_authd[4];   /* auth services a reload replaced, still draining */
+static uint32_t next_sid;    /* session numbers for the logs */
 
 void
 kp_addr_names(const struct sockaddr *sa, socklen_t len, char *sasl, size_t sasl_cap,
@@ -129,6 +134,7 @@ log_refusal(const char *peer, const char *why)
 /* --- the worker side ------------------------------------------------------------- */
 
 static int worker_ctl = -1;  /* in a worker: its end of the control socketpair */
+static int worker_auth = -1; /* in a worker: its channel to the auth service */
 
 /* A message with no fields. */
 static int
@@ -154,7 +160,7 @@ worker_logged_in(void *arg, const char *user)
 /* Receive one CONN with its descriptor.  Returns the fd, or -1 (the master is gone
  * or sent something else: the worker exits). */
 static int
-recv_conn(int ctl, uint32_t *listener_out, long long *start_out)
+recv_conn(int ctl, uint32_t *listener_out, long long *start_out, uint32_t *sid_out)
 {
 	unsigned char buf[64 + 1];
 	struct kp_ipc_rd r;
@@ -175,6 +181,7 @@ recv_conn(int ctl, uint32_t *listener_out, long long *start_out)
 	}
 	*listener_out = li;
 	*start_out = (long long)start;
+	*sid_out = sid;
 	return fd;
 }
 
@@ -187,13 +194,13 @@ worker_main(const struct kp_conf *c, int ctl, const struct kp_listener *ls, int 
 	struct sockaddr_storage peer_ss, local_ss;
 	socklen_t pl = sizeof(peer_ss), ll = sizeof(local_ss);
 	char peer[NI_MAXHOST + 16], local[NI_MAXHOST + 16], peer_log[NI_MAXHOST + 16];
-	uint32_t li;
+	uint32_t li, sid;
 	long long start_ms;
 	int fd;
 
 	worker_ctl = ctl;
 	kp_proctitle("worker idle");
-	fd = recv_conn(ctl, &li, &start_ms);
+	fd = recv_conn(ctl, &li, &start_ms, &sid);
 	if (fd < 0 || li >= (uint32_t)nls)
 		_exit(0);
 	if (getpeername(fd, (struct sockaddr *)&peer_ss, &pl) != 0 ||
@@ -204,8 +211,10 @@ worker_main(const struct kp_conf *c, int ctl, const struct kp_listener *ls, int 
 	kp_addr_names((struct sockaddr *)&local_ss, ll, local, sizeof(local), NULL, 0);
 	kp_log_set_prefix(peer_log);
 	kp_proctitle("worker %s", peer_log);
-	kp_log(KP_LOG_INFO, "connect on %s (worker pid %ld)", ls[li].name, (long)getpid());
-	serve(c, fd, ls[li].mode, peer, local, start_ms, worker_logged_in, peer_log);
+	kp_log(KP_LOG_INFO, "connect on %s (worker pid %ld, session %lu)", ls[li].name,
+	       (long)getpid(), (unsigned long)sid);
+	serve(c, fd, ls[li].mode, peer, local, start_ms, worker_auth, sid, worker_logged_in,
+	      peer_log);
 	close(fd);
 	_exit(0);
 }
@@ -249,11 +258,19 @@ close_listeners(struct kp_listener *ls, int nls)
 static int
 spawn(const struct kp_conf *c, int i, struct kp_listener *ls, int nls, kp_serve_fn serve)
 {
-	int sv[2], j;
+	int sv[2], av[2], j;
 	pid_t pid;
 
+	if (authd_ctl < 0)
+		return -1;
 	if (kp_ipc_pair(sv) != 0) {
 		kp_log(KP_LOG_ERR, "socketpair: %s", strerror(errno));
+		return -1;
+	}
+	if (kp_ipc_pair(av) != 0) {
+		kp_log(KP_LOG_ERR, "socketpair: %s", strerror(errno));
+		close(sv[0]);
+		close(sv[1]);
 		return -1;
 	}
 	pid = fork();
@@ -261,11 +278,16 @@ spawn(const struct kp_conf *c, int i, struct kp_listener *ls, int nls, kp_serve_
 		kp_log(KP_LOG_ERR, "fork: %s", strerror(errno));
 		close(sv[0]);
 		close(sv[1]);
+		close(av[0]);
+		close(av[1]);
 		return -1;
 	}
 	if (pid == 0) {
 		set_signals(SIG_DFL);
 		close(sv[0]);
+		close(av[0]);
+		close(authd_ctl);
+		worker_auth = av[1];
 		for (j = 0; j < nworkers; j++)
 			if (workers[j].ctl >= 0)
 				close(workers[j].ctl);
@@ -276,6 +298,10 @@ spawn(const struct kp_conf *c, int i, struct kp_listener *ls, int nls, kp_serve_
 		_exit(0);
 	}
 	close(sv[1]);
+	close(av[1]);
+	if (kp_authd_add_peer(authd_ctl, av[0], (long)pid) != 0)
+		kp_log(KP_LOG_ERR, "cannot pass a worker's channel to the auth service");
+	close(av[0]);
 	workers[i].pid = pid;
 	workers[i].ctl = sv[0];
 	workers[i].st = W_IDLE;
@@ -298,13 +324,13 @@ refill(const struct kp_conf *c, struct kp_listener *ls, int nls, kp_serve_fn ser
 }
 
 static int
-send_conn(int ctl, int fd, uint32_t listener, long long start_ms)
+send_conn(int ctl, int fd, uint32_t listener, long long start_ms, uint32_t sid)
 {
 	struct kp_buf b;
 	int rc;
 
 	kp_buf_init(&b, 64, 0);
-	kp_ipc_put_hdr(&b, KP_IPC_CONN, 0);
+	kp_ipc_put_hdr(&b, KP_IPC_CONN, sid);
 	kp_ipc_put_u32(&b, listener);
 	kp_ipc_put_u64(&b, (uint64_t)start_ms);
 	rc = kp_ipc_send_fd(ctl, &b, fd);
@@ -372,7 +398,9 @@ accept_one(const struct kp_conf *c, struct kp_listener *ls, int nls, int li,
 		if (workers[i].st == W_FREE && workers[i].pid == 0 &&
 		    spawn(c, i, ls, nls, serve) == 0)
 			w = i;
-	if (w < 0 || send_conn(workers[w].ctl, fd, (uint32_t)li, start_ms) != 0) {
+	if (++next_sid == 0)
+		next_sid = 1;
+	if (w < 0 || send_conn(workers[w].ctl, fd, (uint32_t)li, start_ms, next_sid) != 0) {
 		kp_log(KP_LOG_ERR, "no worker could take a connection");
 		refuse(fd, "-ERR [SYS/TEMP] Server busy, try later\r\n");
 		return;
@@ -417,6 +445,15 @@ reap(int block)
 	int i, n = 0;
 
 	while ((pid = waitpid(-1, NULL, block ? 0 : WNOHANG)) > 0) {
+		if (pid == authd_pid) {
+			authd_pid = 0;
+			if (authd_ctl >= 0)
+				close(authd_ctl);
+			authd_ctl = -1;
+		}
+		for (i = 0; i < (int)(sizeof(old_authd) / sizeof(old_authd[0])); i++)
+			if (old_authd[i] == pid)
+				old_authd[i] = 0;
 		for (i = 0; i < nworkers; i++)
 			if (workers[i].pid == pid) {
 				if (workers[i].ctl >= 0)
@@ -442,7 +479,7 @@ signal_workers(int sig, int idle_only)
 }
 
 /* SIGHUP: a new configuration for new workers; running sessions keep theirs. */
-static void
+static int
 do_reload(struct kp_conf *c, kp_reload_fn reload)
 {
 	struct kp_conf fresh;
@@ -450,7 +487,7 @@ do_reload(struct kp_conf *c, kp_reload_fn reload)
 
 	if (reload == NULL || reload(&fresh) != 0) {
 		kp_log(KP_LOG_ERR, "SIGHUP: the new configuration has errors; keeping the old one");
-		return;
+		return -1;
 	}
 	same_listen = fresh.nlisten == c->nlisten;
 	for (i = 0; same_listen && i < c->nlisten; i++)
@@ -467,6 +504,87 @@ do_reload(struct kp_conf *c, kp_reload_fn reload)
 	signal_workers(SIGTERM, 1);
 	kp_log(KP_LOG_INFO, "SIGHUP: configuration reloaded; %d sessions keep the old one",
 	       count(W_BUSY));
+	return 0;
+}
+
+/* Start the auth service (it holds the keytab; server/authd/authd.c).  0 or -1. */
+static int
+start_authd(struct kp_conf *c, struct kp_listener *ls, int nls)
+{
+	int sv[2], j;
+	pid_t pid;
+
+	if (kp_ipc_pair(sv) != 0) {
+		kp_log(KP_LOG_ERR, "socketpair: %s", strerror(errno));
+		return -1;
+	}
+	pid = fork();
+	if (pid < 0) {
+		kp_log(KP_LOG_ERR, "fork: %s", strerror(errno));
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		set_signals(SIG_DFL);
+		close(sv[0]);
+		for (j = 0; j < nworkers; j++)
+			if (workers[j].ctl >= 0)
+				close(workers[j].ctl);
+		if (authd_ctl >= 0)
+			close(authd_ctl);
+		close(sigpipe_fds[0]);
+		close(sigpipe_fds[1]);
+		close_listeners(ls, nls);
+		kp_authd_main(c, sv[1], -1);
+	}
+	close(sv[1]);
+	authd_pid = pid;
+	authd_ctl = sv[0];
+	return 0;
+}
+
+/* The auth service died: its peers' channels are dead.  Start another, and replace
+ * the idle workers (their channels went with it); busy sessions fail their next
+ * auth request and end. */
+static void
+check_authd(struct kp_conf *c, struct kp_listener *ls, int nls)
+{
+	static long long last;
+	long long now;
+
+	if (authd_pid > 0)
+		return;
+	now = kp_io_now_ms();
+	if (last != 0 && now - last < 1000)
+		return; /* at most one restart a second */
+	last = now;
+	kp_log(KP_LOG_ERR, "the auth service exited: starting a new one");
+	if (start_authd(c, ls, nls) == 0)
+		signal_workers(SIGTERM, 1);
+}
+
+/* SIGHUP: a new auth service with the new configuration (and keytab); the old one
+ * serves the sessions it has and exits when they are gone. */
+static void
+replace_authd(struct kp_conf *c, struct kp_listener *ls, int nls)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(old_authd) / sizeof(old_authd[0]); i++)
+		if (old_authd[i] == 0)
+			break;
+	if (i == sizeof(old_authd) / sizeof(old_authd[0])) {
+		kp_log(KP_LOG_WARN, "SIGHUP: too many auth services still draining; the "
+		       "keytab and auth settings take effect at the next reload");
+		return;
+	}
+	old_authd[i] = authd_pid;
+	if (authd_ctl >= 0)
+		close(authd_ctl); /* the old one drains and exits */
+	authd_ctl = -1;
+	authd_pid = 0;
+	(void)start_authd(c, ls, nls);
 }
 
 int
@@ -517,6 +635,8 @@ kp_master_run(struct kp_conf *c, struct kp_listener *ls, int nls, int foreground
 	set_signals(on_signal);
 	kp_proctitle("master");
 	kp_log(KP_LOG_INFO, "kpopd %s started, pid %ld", PACKAGE_VERSION, (long)getpid());
+	if (start_authd(c, ls, nls) != 0)
+		kp_fatal("cannot start the auth service");
 	refill(c, ls, nls, serve);
 
 	while (!got_term) {
@@ -558,8 +678,10 @@ kp_master_run(struct kp_conf *c, struct kp_listener *ls, int nls, int foreground
 		}
 		if (got_hup) {
 			got_hup = 0;
-			do_reload(c, reload);
+			if (do_reload(c, reload) == 0)
+				replace_authd(c, ls, nls);
 		}
+		check_authd(c, ls, nls);
 		if (got_term)
 			break;
 		for (i = 0; n > 0 && i < np; i++)
@@ -569,6 +691,9 @@ kp_master_run(struct kp_conf *c, struct kp_listener *ls, int nls, int foreground
 	}
 	kp_log(KP_LOG_INFO, "SIGTERM: shutting down (%d sessions)", count(W_BUSY));
 	close_listeners(ls, nls);
+	if (authd_ctl >= 0)
+		close(authd_ctl); /* it exits when the last session is gone */
+	authd_ctl = -1;
 	/* Sessions die without UPDATE: nothing a client marked is removed.  After
 	 * the grace period whatever is left is killed. */
 	signal_workers(SIGTERM, 0);
@@ -588,6 +713,11 @@ kp_master_run(struct kp_conf *c, struct kp_listener *ls, int nls, int foreground
 			reap(0);
 		}
 	}
+	if (authd_pid > 0)
+		kill(authd_pid, SIGTERM);
+	for (i = 0; i < (int)(sizeof(old_authd) / sizeof(old_authd[0])); i++)
+		if (old_authd[i] > 0)
+			kill(old_authd[i], SIGTERM);
 	free(workers);
 	free(pfd);
 	free(who);

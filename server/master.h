@@ -4,6 +4,7 @@
 #ifndef KP_SERVER_MASTER_H
 #define KP_SERVER_MASTER_H
 
+#include <stdint.h>
 #include <sys/socket.h>
 #include "server/conf.h"
 
@@ -13,10 +14,13 @@ struct kp_listener {
 	char name[80];
 };
 
-/* Serve one connection in a worker.  logged_in(arg) must be called when the
- * session logs in (the master counts connections that have not, per address). */
+/* Serve one connection in a worker.  auth_fd: the worker's channel to the auth
+ * service; sid: the session number for the logs.  logged_in(arg) must be called
+ * when the session logs in (the master counts connections that have not, per
+ * address). */
 typedef int (*kp_serve_fn)(const struct kp_conf *c, int fd, enum kp_listen_mode mode,
 			   const char *peer, const char *local, long long start_ms,
+			   int auth_fd, uint32_t sid,
 			   void (*logged_in)(void *arg, const char *user), void *arg);
 
 /* Build a new configuration for SIGHUP into *out (defaults, file, -o overrides,

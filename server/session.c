@@ -20,10 +20,14 @@
 #include "kp_log.h"
 #include "kp_pop3.h"
 #include "kp_tls.h"
-#include "server/auth.h"
+#include "kp_ipc_msg.h"
+#include "server/authc.h"
 #include "server/ident.h"
 #include "server/maildrop.h"
 #include "server/usermap.h"
+
+/* The SASL mechanisms offered (the auth service runs them). */
+#define SASL_MECHS "GSSAPI"
 
 enum state { ST_AUTHORIZATION, ST_TRANSACTION, ST_UPDATE, ST_CLOSED };
 static const char *state_names[] = { "AUTHORIZATION", "TRANSACTION", "UPDATE", "CLOSED" };
@@ -50,7 +54,7 @@ struct session {
 	struct kp_io io;
 	enum state state;
 	const struct cmd *table;  /* the table in use is the state's command set */
-	struct kp_auth *auth;
+	struct kp_authc *auth;    /* the auth service (the caller's) */
 	struct kp_maildrop *md;
 	char user[KP_NAME_MAX];
 	char principal[KP_NAME_MAX];
@@ -71,7 +75,7 @@ struct session {
 };
 
 static const struct cmd *table_for(enum state st);
-static enum ev start_layer(struct session *s);
+static enum ev start_layer(struct session *s, const struct kp_ipc_verdict *v);
 
 static void
 session_set_state(struct session *s, enum state next)
@@ -95,13 +99,13 @@ capa(struct session *s)
 		/* RFC 2595: STLS only until TLS is active */
 		if (s->p->tls_ctx != NULL && s->tls == NULL)
 			kp_io_puts(io, "STLS\r\n");
-		if (s->p->kpop_principal != NULL || (s->tls != NULL && s->conf->plaintext_login))
+		if (s->p->kpop || (s->tls != NULL && s->conf->plaintext_login))
 			kp_io_puts(io, "USER\r\n");
 	}
 	/* the same list after AUTH: clients such as Cyrus pop3test compare it to
 	 * detect a downgrade */
-	if (s->p->kpop_principal == NULL)
-		kp_io_printf(io, "SASL %s\r\n", kp_auth_mechs(s->auth));
+	if (!s->p->kpop)
+		kp_io_puts(io, "SASL " SASL_MECHS "\r\n");
 	kp_io_puts(io, "EXPIRE NEVER\r\nLOGIN-DELAY 0\r\n");
 	kp_io_puts(io, "IMPLEMENTATION kpopd-" PACKAGE_VERSION "\r\n.\r\n");
 }
@@ -135,110 +139,97 @@ cmd_quit(struct session *s, int argc, char **argv)
 
 /* --- AUTHORIZATION ------------------------------------------------------------ */
 
-/* Expand the maildir template for user: %u user, %h home directory, %% percent. */
-static int
-maildir_path(const struct kp_conf *c, const char *user, const struct kp_ident *id,
-	     char *out, size_t cap)
-{
-	const char *t = c->maildir;
-	size_t n = 0;
-
-	for (; *t != '\0'; t++) {
-		const char *add = NULL;
-		char one[2] = { *t, '\0' };
-
-		if (*t == '%' && t[1] == 'u') {
-			add = user;
-			t++;
-		} else if (*t == '%' && t[1] == 'h') {
-			if (id->home[0] == '\0')
-				return KP_E_NOTFOUND;
-			add = id->home;
-			t++;
-		} else if (*t == '%' && t[1] == '%') {
-			add = "%";
-			t++;
-		} else {
-			add = one;
-		}
-		if (n + strlen(add) >= cap)
-			return KP_E_TOOBIG;
-		memcpy(out + n, add, strlen(add));
-		n += strlen(add);
-	}
-	out[n] = '\0';
-	return 0;
-}
-
-/* Authenticated as principal, authorized as user: become the user, then open the
- * maildrop.  Replies itself.  Returns EV_LOGIN, EV_DONE (refused before anything
- * changed; stay in AUTHORIZATION) or EV_DROP (privileges are gone: a second login
- * attempt could not read the keytab any more). */
+/* The auth service's verdict: become its uid (where this process still can), then
+ * open the maildrop it named.  Replies itself.  Returns EV_LOGIN or EV_DROP (the
+ * connection ends: privileges may be gone, and a second login must not follow). */
 static enum ev
-login(struct session *s, const char *principal, const char *user)
+login(struct session *s, const struct kp_ipc_verdict *v)
 {
-	char path[PATH_MAX], why[256];
 	struct kp_ident id;
 	unsigned long count, total;
 	unsigned long long octets;
 	int rc;
 
-	rc = kp_ident_resolve(s->conf, user, &id, why, sizeof(why));
-	if (rc == 0)
-		rc = maildir_path(s->conf, user, &id, path, sizeof(path));
-	if (rc != 0) {
-		kp_log(KP_LOG_WARN, "login %s as %s refused: %s", principal, user,
-		       rc == KP_E_NOTFOUND && strcmp(why, "ok") == 0 ? "no home directory for %h" :
-		       rc == KP_E_TOOBIG ? "maildrop path too long" : why);
-		if (rc == KP_E_AUTH)
-			kp_pop3_err(&s->io, "AUTH", "This user may not log in by POP3");
-		else
-			kp_pop3_err(&s->io, "SYS/PERM", "No mailbox for this user");
-		return EV_DONE;
+	memset(&id, 0, sizeof(id));
+	id.uid = (uid_t)v->uid;
+	id.gid = (gid_t)v->gid;
+	id.virtual_user = s->conf->mail_uid != NULL;
+	snprintf(id.name, sizeof(id.name), "%s", v->user);
+	/* A worker that already runs unprivileged serves only its own uid. */
+	if (geteuid() != 0 && id.uid != geteuid()) {
+		kp_log(KP_LOG_ERR, "login %s as %s: the verdict says uid %lu, this worker runs "
+		       "as uid %lu", v->principal, v->user, (unsigned long)id.uid,
+		       (unsigned long)geteuid());
+		kp_pop3_err(&s->io, "SYS/TEMP", "Internal error");
+		return EV_DROP;
 	}
-	/* Nothing under path has been looked at yet: drop privileges first. */
+	/* Nothing under the maildrop path has been looked at yet: drop privileges first. */
 	if (kp_ident_become(&id) != 0) {
 		kp_log(KP_LOG_ERR, "login %s as %s: cannot switch to uid %lu gid %lu: %s",
-		       principal, user, (unsigned long)id.uid, (unsigned long)id.gid,
+		       v->principal, v->user, (unsigned long)id.uid, (unsigned long)id.gid,
 		       strerror(errno));
 		kp_pop3_err(&s->io, "SYS/TEMP", "Internal error");
 		return EV_DROP;
 	}
-	rc = kp_maildrop_open(path, id.uid, (unsigned long)s->conf->max_messages, &s->md);
+	rc = kp_maildrop_open(v->maildrop, id.uid, (unsigned long)s->conf->max_messages, &s->md);
 	if (rc == KP_E_INUSE) {
-		kp_log(KP_LOG_INFO, "login %s as %s: maildrop in use", principal, user);
+		kp_log(KP_LOG_INFO, "login %s as %s: maildrop in use", v->principal, v->user);
 		kp_pop3_err(&s->io, "IN-USE", "Mailbox is locked by another POP3 session");
 		return EV_DROP;
 	}
 	if (rc != 0) {
-		kp_log(KP_LOG_ERR, "login %s as %s: cannot open %s: %s", principal, user, path,
-		       rc == KP_E_AUTH ? "not this user's Maildir (see above)" : kp_strerror(rc));
+		kp_log(KP_LOG_ERR, "login %s as %s: cannot open %s: %s", v->principal, v->user,
+		       v->maildrop, rc == KP_E_AUTH ? "not this user's Maildir (see above)" :
+		       kp_strerror(rc));
 		kp_pop3_err(&s->io, "SYS/TEMP", "Cannot open mailbox");
 		return EV_DROP;
 	}
-	snprintf(s->user, sizeof(s->user), "%s", user);
-	snprintf(s->principal, sizeof(s->principal), "%s", principal);
+	snprintf(s->user, sizeof(s->user), "%s", v->user);
+	snprintf(s->principal, sizeof(s->principal), "%s", v->principal);
 	kp_maildrop_stat(s->md, &count, &octets);
 	total = kp_maildrop_found(s->md);
 	if (total > kp_maildrop_count(s->md))
 		kp_log(KP_LOG_WARN, "maildrop of %s holds %lu messages: serving the oldest %lu "
-		       "(max_messages)", user, total, kp_maildrop_count(s->md));
-	kp_log(KP_LOG_INFO, "login user=%s principal=%s uid=%lu messages=%lu octets=%llu",
-	       user, principal, (unsigned long)id.uid, count, octets);
-	kp_pop3_ok(&s->io, "Logged in as %s, %lu messages (%llu octets)", user, count, octets);
+		       "(max_messages)", v->user, total, kp_maildrop_count(s->md));
+	kp_log(KP_LOG_INFO, "login user=%s principal=%s uid=%lu messages=%lu octets=%llu "
+	       "pid=%ld", v->user, v->principal, (unsigned long)id.uid, count, octets,
+	       (long)getpid());
+	kp_pop3_ok(&s->io, "Logged in as %s, %lu messages (%llu octets)", v->user, count,
+		   octets);
 	return EV_LOGIN;
+}
+
+/* The verdict arrived: log in, start the security layer, and let the auth service
+ * forget the session (the exported context is wiped with its answer). */
+static enum ev
+logged_in(struct session *s)
+{
+	const struct kp_ipc_verdict *v = kp_authc_verdict(s->auth);
+	enum ev ev;
+
+	if (v == NULL)
+		return EV_DROP;
+	ev = login(s, v);
+	if (ev == EV_LOGIN)
+		ev = start_layer(s, v);
+	kp_authc_end(s->auth);
+	return ev;
 }
 
 static enum ev
 auth_failed(struct session *s, const char *why_log, const char *why_peer)
 {
-	kp_log(KP_LOG_WARN, "auth failed: %s", why_log);
+	if (why_log != NULL) /* NULL: the auth service decided, and logged why */
+		kp_log(KP_LOG_WARN, "auth failed: %s", why_log);
 	if (s->conf->auth_failure_delay_ms > 0) {
 		kp_io_flush(&s->io);
 		poll(NULL, 0, s->conf->auth_failure_delay_ms);
 	}
 	kp_pop3_err(&s->io, "AUTH", "%s", why_peer);
-	kp_auth_reset(s->auth);
+	if (s->auth->fd < 0) {
+		kp_log(KP_LOG_WARN, "the auth service is gone, closing");
+		return EV_DROP;
+	}
 	if (++s->auth_fails >= KP_AUTH_FAIL_MAX) {
 		kp_log(KP_LOG_WARN, "too many failed authentications, closing");
 		return EV_DROP;
@@ -272,12 +263,12 @@ cmd_auth(struct session *s, int argc, char **argv)
 	unsigned char *in = NULL;
 	char *line = NULL, *b64 = NULL;
 	enum ev ev = EV_DONE;
-	int has_in = 0, done, rc;
+	int has_in = 0, done, rc, started = 0;
 
 	if (argc == 1) {
 		/* Bare AUTH (pre-RFC 5034 clients): list the mechanisms. */
 		kp_pop3_ok(&s->io, "Methods supported:");
-		kp_io_printf(&s->io, "%s\r\n.\r\n", kp_auth_mechs(s->auth));
+		kp_io_puts(&s->io, SASL_MECHS "\r\n.\r\n");
 		return EV_DONE;
 	}
 	if (!kp_pop3_is(argv[1], "GSSAPI")) {
@@ -302,11 +293,17 @@ cmd_auth(struct session *s, int argc, char **argv)
 		}
 	}
 	for (;;) {
-		rc = kp_auth_step(s->auth, "GSSAPI", in, inlen, has_in, &out, &outlen);
-		if (rc < 0) {
-			ev = auth_failed(s, kp_auth_error(s->auth), "Authentication failed");
+		rc = kp_authc_gss_step(s->auth, in, inlen, has_in, &out, &outlen);
+		if (rc == KP_E_IO) {
+			kp_pop3_err(&s->io, "SYS/TEMP", "Authentication service unavailable");
+			ev = EV_DROP;
 			goto cleanup;
 		}
+		if (rc < 0) {
+			ev = auth_failed(s, NULL, "Authentication failed");
+			goto cleanup;
+		}
+		started = rc == KP_AUTHC_CONTINUE;
 		done = rc == 0;
 		if (done && outlen == 0)
 			break;
@@ -322,7 +319,6 @@ cmd_auth(struct session *s, int argc, char **argv)
 		if (rc == 1) {
 			kp_log(KP_LOG_INFO, "AUTH cancelled by the client");
 			kp_pop3_err(&s->io, NULL, "Authentication cancelled");
-			kp_auth_reset(s->auth);
 			goto cleanup;
 		}
 		if (rc == KP_E_SYNTAX || rc == KP_E_TOOBIG) {
@@ -349,14 +345,12 @@ cmd_auth(struct session *s, int argc, char **argv)
 			break;
 		}
 	}
-	kp_log(KP_LOG_INFO, "auth ok mech=GSSAPI principal=%s user=%s",
-	       kp_auth_principal(s->auth), kp_auth_user(s->auth));
-	ev = login(s, kp_auth_principal(s->auth), kp_auth_user(s->auth));
-	if (ev != EV_LOGIN)
-		kp_auth_reset(s->auth);
-	else
-		ev = start_layer(s);
+	started = 0;
+	ev = logged_in(s);
 cleanup:
+	/* an exchange the session abandoned half way must not go on at the next AUTH */
+	if (started)
+		kp_authc_gss_cancel(s->auth);
 	free(in);
 	free(line);
 	free(b64);
@@ -391,7 +385,7 @@ cmd_stls(struct session *s, int argc, char **argv)
 		s->end_rc = KP_E_LAYER;
 		return EV_DROP;
 	}
-	kp_auth_set_tls(s->auth, 1);
+	kp_authc_set_tls(s->auth, 1);
 	kp_log(KP_LOG_INFO, "STLS: %s", kp_tls_describe(s->tls, desc, sizeof(desc)));
 	return EV_DONE;
 }
@@ -399,38 +393,32 @@ cmd_stls(struct session *s, int argc, char **argv)
 /* After a successful AUTH: the negotiated security layer takes over right after the
  * CRLF of the +OK (RFC 4752, RFC 5034). */
 static enum ev
-start_layer(struct session *s)
+start_layer(struct session *s, const struct kp_ipc_verdict *v)
 {
-	struct kp_auth_layer l;
 	size_t dropped;
 	int rc;
 
+	if (v->ssf == 0)
+		return EV_LOGIN;
 	if (kp_io_flush(&s->io) != 0)
 		return EV_DROP;
 	dropped = kp_io_discard_input(&s->io);
 	if (dropped > 0)
 		kp_log(KP_LOG_WARN, "discarded %zu bytes sent before the security layer", dropped);
-	if (kp_auth_layer(s->auth, &l) != 0) {
-		kp_log(KP_LOG_ERR, "cannot start the SASL security layer");
-		s->end_rc = KP_E_LAYER;
-		return EV_DROP;
-	}
-	if (l.ssf == 0)
-		return EV_LOGIN;
-	/* The context arrives exported, as it will from the auth service: import it
-	 * here and let the auth side forget it, so that one owner holds the keys. */
-	rc = kp_gsslayer_start(&s->io, l.ctx, l.ctxlen, l.ssf, l.peer_maxbuf, &s->layer);
-	kp_auth_layer_clear(s->auth);
+	/* The context left the auth service in the verdict (which no longer holds
+	 * it): import it here, so that one process owns the keys. */
+	rc = kp_gsslayer_start(&s->io, v->gss_ctx.data, v->gss_ctx.len, v->ssf, v->maxbuf,
+			       &s->layer);
 	if (rc != 0) {
 		kp_log(KP_LOG_ERR, "cannot start the SASL security layer");
 		s->end_rc = KP_E_LAYER;
 		return EV_DROP;
 	}
-	s->ssf = l.ssf;
+	s->ssf = v->ssf;
 	kp_log(KP_LOG_INFO, "SASL security layer: %s (ssf %u)",
 	       s->ssf == 1 ? "integrity" : "privacy", s->ssf);
 	kp_log(KP_LOG_DEBUG, "security layer: the client takes tokens up to %u bytes: up to "
-	       "%zu bytes of data a packet", l.peer_maxbuf, kp_gsslayer_maxout(s->layer));
+	       "%zu bytes of data a packet", (unsigned)v->maxbuf, kp_gsslayer_maxout(s->layer));
 	return EV_LOGIN;
 }
 
@@ -440,11 +428,11 @@ static enum ev
 cmd_user(struct session *s, int argc, char **argv)
 {
 	(void)argc;
-	if (s->p->kpop_principal == NULL && !s->conf->plaintext_login) {
+	if (!s->p->kpop && !s->conf->plaintext_login) {
 		kp_pop3_err(&s->io, "AUTH", "Plaintext login is not offered: use AUTH GSSAPI");
 		return EV_BAD;
 	}
-	if (s->p->kpop_principal == NULL && s->tls == NULL) {
+	if (!s->p->kpop && s->tls == NULL) {
 		kp_pop3_err(&s->io, "AUTH", "Plaintext login needs TLS: use STLS first");
 		return EV_BAD;
 	}
@@ -453,7 +441,7 @@ cmd_user(struct session *s, int argc, char **argv)
 		return EV_BAD;
 	}
 	snprintf(s->kpop_user, sizeof(s->kpop_user), "%s", argv[1]);
-	if (s->p->kpop_principal != NULL)
+	if (s->p->kpop)
 		kp_pop3_ok(&s->io, "Send PASS (its value is ignored: you have a Kerberos ticket)");
 	else
 		kp_pop3_ok(&s->io, "Send your Kerberos password");
@@ -464,28 +452,29 @@ cmd_user(struct session *s, int argc, char **argv)
 static enum ev
 plain_pass(struct session *s)
 {
-	char principal[KP_NAME_MAX], user[KP_NAME_MAX], why[512];
 	const char *pw = s->raw + 5;
 	int rc;
 
-	rc = kp_auth_password(s->conf, s->kpop_user, pw, principal, sizeof(principal), user,
-			      sizeof(user), why, sizeof(why));
+	rc = kp_authc_password(s->auth, s->kpop_user, pw);
 	explicit_bzero(s->raw, sizeof(s->raw));
 	explicit_bzero(s->line, sizeof(s->line));
 	s->kpop_user[0] = '\0';
+	if (rc == KP_E_IO) {
+		kp_pop3_err(&s->io, "SYS/TEMP", "Authentication service unavailable");
+		return EV_DROP;
+	}
 	if (rc != 0)
-		return auth_failed(s, why, "Authentication failed");
-	kp_log(KP_LOG_INFO, "auth ok mech=USER/PASS principal=%s user=%s", principal, user);
-	return login(s, principal, user);
+		return auth_failed(s, NULL, "Authentication failed");
+	return logged_in(s);
 }
 
 static enum ev
 cmd_pass(struct session *s, int argc, char **argv)
 {
-	char user[KP_NAME_MAX], why[512];
+	int rc;
 
 	(void)argv;
-	if (s->p->kpop_principal == NULL && (!s->conf->plaintext_login || s->tls == NULL)) {
+	if (!s->p->kpop && (!s->conf->plaintext_login || s->tls == NULL)) {
 		explicit_bzero(s->raw, sizeof(s->raw));
 		kp_pop3_err(&s->io, "AUTH", "Plaintext login is not offered here");
 		return EV_BAD;
@@ -494,23 +483,24 @@ cmd_pass(struct session *s, int argc, char **argv)
 		kp_pop3_err(&s->io, NULL, "USER first");
 		return EV_BAD;
 	}
-	if (s->p->kpop_principal == NULL) {
+	if (!s->p->kpop) {
 		if (argc < 2) {
 			kp_pop3_err(&s->io, NULL, "PASS needs a password");
 			return EV_BAD;
 		}
 		return plain_pass(s);
 	}
-	if (kp_usermap_map(s->conf, s->p->kpop_principal, user, sizeof(user), why,
-			   sizeof(why)) != 0 || strcmp(user, s->kpop_user) != 0) {
-		char detail[700];
-
-		snprintf(detail, sizeof(detail), "KPOP principal %s may not use mailbox %s%s%s",
-			 s->p->kpop_principal, s->kpop_user, why[0] != '\0' ? ": " : "", why);
-		s->kpop_user[0] = '\0';
-		return auth_failed(s, detail, "Not authorized for this mailbox");
+	explicit_bzero(s->raw, sizeof(s->raw));
+	/* KPOP: the auth service kept the principal it verified, and decides */
+	rc = kp_authc_kpop_user(s->auth, s->kpop_user);
+	s->kpop_user[0] = '\0';
+	if (rc == KP_E_IO) {
+		kp_pop3_err(&s->io, "SYS/TEMP", "Authentication service unavailable");
+		return EV_DROP;
 	}
-	return login(s, s->p->kpop_principal, user);
+	if (rc != 0)
+		return auth_failed(s, NULL, "Not authorized for this mailbox");
+	return logged_in(s);
 }
 
 static const struct cmd auth_table[] = {
@@ -893,22 +883,16 @@ kp_session_run(const struct kp_session_params *p)
 			    p->conf->login_timeout * 1000LL;
 	kp_io_set_deadline(s->login_deadline);
 	session_set_state(s, ST_AUTHORIZATION);
-	if (kp_auth_new(p->conf, p->local, p->peer, &s->auth) != 0) {
-		kp_pop3_err(&s->io, "SYS/TEMP", "Authentication service unavailable");
-		kp_io_flush(&s->io);
-		free(s);
-		return KP_E_INTERNAL;
-	}
+	s->auth = p->authc;
 	if (p->implicit_tls) {
 		char err[512], desc[128];
 
 		if (kp_tls_start(&s->io, p->tls_ctx, NULL, &s->tls, err, sizeof(err)) != 0) {
 			kp_log(KP_LOG_INFO, "TLS handshake failed: %s", err);
-			kp_auth_free(s->auth);
 			free(s);
 			return KP_E_LAYER;
 		}
-		kp_auth_set_tls(s->auth, 1);
+		kp_authc_set_tls(s->auth, 1);
 		kp_log(KP_LOG_INFO, "TLS: %s", kp_tls_describe(s->tls, desc, sizeof(desc)));
 	}
 	kp_pop3_ok(&s->io, "%s", p->conf->greeting);
@@ -961,7 +945,7 @@ kp_session_run(const struct kp_session_params *p)
 	kp_maildrop_close(s->md);
 	kp_gsslayer_free(s->layer);
 	kp_tls_free(s->tls);
-	kp_auth_free(s->auth);
+	kp_authc_end(s->auth);
 	explicit_bzero(s->raw, sizeof(s->raw));
 	free(s);
 	return rc;

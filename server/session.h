@@ -7,14 +7,17 @@
 #include <openssl/ssl.h>
 #include "server/conf.h"
 
+struct kp_authc;
+
 struct kp_session_params {
 	const struct kp_conf *conf;
 	int rfd, wfd;          /* the connection (the same socket, or stdin/stdout) */
 	const char *peer;      /* "ip;port" of the client, for SASL and logs */
 	const char *local;     /* "ip;port" of our end */
-	/* Set when the connection already authenticated with legacy KPOP: the
-	 * principal USER must be authorized for; NULL for plain POP3. */
-	const char *kpop_principal;
+	/* The connection already authenticated with legacy KPOP: USER names the
+	 * maildrop, which the auth service authorizes for the principal it verified. */
+	int kpop;
+	struct kp_authc *authc; /* the auth service, for this session's requests */
 	SSL_CTX *tls_ctx;      /* TLS configured: STLS offered; NULL: no TLS */
 	int implicit_tls;      /* pop3s: TLS handshake before the greeting */
 	long long start_ms;    /* connect time (kp_io_now_ms); 0: now.  login_timeout

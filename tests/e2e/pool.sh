@@ -47,7 +47,7 @@ rm -f "$E2E_DIR/in" "$E2E_DIR/go"
 "$PYTHON" "$KP_TOP_SRCDIR/tests/pop3tcp.py" 127.0.0.1 "$KPOPD_PORT" "$E2E_DIR/hold.script" >"$E2E_DIR/hold.out" 2>&1 &
 holder=$!
 wait_for test -e "$E2E_DIR/in"
-wpid=$(sed -nE 's/.*connect on .* \(worker pid ([0-9]+)\).*/\1/p' "$KPOPD_LOG" | tail -n 1)
+wpid=$(sed -nE 's/.*connect on .* \(worker pid ([0-9]+)[,)].*/\1/p' "$KPOPD_LOG" | tail -n 1)
 case "$before" in *" $wpid "*) t_pass "the session is served by a worker started before it connected" ;;
 	*) t_fail "the session is served by a worker started before it connected" "worker $wpid, idle before: $before" ;; esac
 t_expect_match "the worker's title names the peer and the user" "^kpopd: worker 127\.0\.0\.1:[0-9]+ alice$" "$(title "$wpid")"
@@ -86,7 +86,7 @@ rm -f "$E2E_DIR/deleted"
 "$PYTHON" "$KP_TOP_SRCDIR/tests/pop3tcp.py" 127.0.0.1 "$KPOPD_PORT" "$E2E_DIR/dele.script" >/dev/null 2>&1 &
 holder=$!
 wait_for test -e "$E2E_DIR/deleted"
-wpid=$(sed -nE 's/.*connect on .* \(worker pid ([0-9]+)\).*/\1/p' "$KPOPD_LOG" | tail -n 1)
+wpid=$(sed -nE 's/.*connect on .* \(worker pid ([0-9]+)[,)].*/\1/p' "$KPOPD_LOG" | tail -n 1)
 kill -KILL "$wpid"
 sleep 0.2
 stop_pid "$holder"

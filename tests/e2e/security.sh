@@ -194,12 +194,8 @@ EOS
 		sleep 0.05
 	done
 	if [ -e /home/alice/holding ]; then
-		# her session is the daemon's only child once the start-up probe is gone
-		for i in $(seq 40); do
-			[ "$(sec_children "$root_kpopd" | wc -l)" -eq 1 ] && break
-			sleep 0.05
-		done
-		child=$(sec_children "$root_kpopd" | head -n 1)
+		# the process that serves her session logs its pid with the login
+		child=$(sed -nE 's/.*login user=alice .* pid=([0-9]+).*/\1/p' "$SEC_LOG" | tail -n 1)
 		[ -n "$child" ] && st=$(cat "/proc/$child/status" 2>/dev/null)
 	fi
 	if [ -z "$st" ]; then

@@ -2,7 +2,7 @@
  * server/authd/gss_accept.c) against the keytab, then principal -> local user
  * through usermap; USER/PASS checked against the KDC and our keytab. */
 #include "config.h"
-#include "server/auth.h"
+#include "server/authd/auth.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,0 +1,155 @@
+/* kpop_verify.c - legacy KPOP's AP-REQ checked with krb5_rd_req against the keytab
+ * and the replay cache; the AP-REP or a KRB-ERROR built for the wire half. */
+#include "config.h"
+#include "server/authd/kpop_verify.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <krb5.h>
+
+#include "kp_err.h"
+#include "kp_krb.h"
+#include "kp_log.h"
+
+/* A KRB-ERROR for code, as krb5_recvauth sends one. */
+static void
+make_krb_error(krb5_context ctx, krb5_error_code code, struct kp_buf *out)
+{
+	krb5_error err;
+	krb5_data d = { 0 };
+	krb5_principal placeholder = NULL;
+
+	memset(&err, 0, sizeof(err));
+	err.error = (krb5_ui_4)(code - ERROR_TABLE_BASE_krb5);
+	if (err.error > 127)
+		err.error = KRB5KRB_ERR_GENERIC - ERROR_TABLE_BASE_krb5;
+	if (krb5_us_timeofday(ctx, &err.stime, &err.susec) != 0)
+		return;
+	if (krb5_parse_name(ctx, "????", &placeholder) != 0)
+		return;
+	err.server = placeholder;
+	if (krb5_mk_error(ctx, &err, &d) == 0) {
+		kp_buf_add(out, d.data, d.length);
+		krb5_free_data_contents(ctx, &d);
+	}
+	krb5_free_principal(ctx, placeholder);
+}
+
+/* The ticket's service must be ours ("pop", or "pop3" when kpop_pop3 is set), or the
+ * exact pinned principal. */
+static int
+service_ok(const struct kp_conf *c, krb5_context ctx, krb5_const_principal server,
+	   char *why, size_t cap)
+{
+	const krb5_data *svc;
+	char *name = NULL;
+	int ok = 0;
+
+	if (krb5_unparse_name(ctx, server, &name) != 0)
+		return 0;
+	if (c->server_principal != NULL) {
+		ok = strcmp(name, c->server_principal) == 0;
+		if (!ok)
+			snprintf(why, cap, "ticket is for %s, not for the pinned server_principal %s",
+				 name, c->server_principal);
+	} else if (krb5_princ_size(ctx, server) == 2) {
+		svc = krb5_princ_component(ctx, server, 0);
+		ok = (svc->length == strlen(c->service) &&
+		      memcmp(svc->data, c->service, svc->length) == 0) ||
+		     (c->kpop_pop3 && svc->length == 4 && memcmp(svc->data, "pop3", 4) == 0);
+	}
+	if (!ok && why[0] == '\0')
+		snprintf(why, cap, "ticket is for %s, not for a %s/HOST service", name, c->service);
+	krb5_free_unparsed_name(ctx, name);
+	return ok;
+}
+
+int
+kp_kpop_verify(const struct kp_conf *c, const void *apreq, size_t len,
+	       char *principal_out, size_t cap, int *mutual_out, struct kp_buf *rep_out,
+	       struct kp_buf *err_out, char *why, size_t whycap)
+{
+	krb5_context ctx = NULL;
+	krb5_auth_context ac = NULL;
+	krb5_keytab kt = NULL;
+	krb5_rcache rc_ = NULL;
+	krb5_ticket *ticket = NULL;
+	krb5_flags ap_opts = 0;
+	krb5_error_code kret;
+	krb5_data req, rep = { 0 }, piece;
+	char *client = NULL;
+	int rc = KP_E_AUTH;
+
+	principal_out[0] = '\0';
+	why[0] = '\0';
+	*mutual_out = 0;
+	if ((kret = krb5_init_context(&ctx)) != 0) {
+		snprintf(why, whycap, "krb5_init_context: %ld", (long)kret);
+		return KP_E_AUTH;
+	}
+	if ((kret = krb5_auth_con_init(ctx, &ac)) != 0)
+		goto krb_fail;
+	/* With no server principal given, krb5_rd_req would skip the replay cache:
+	 * set one explicitly (in KRB5RCACHEDIR / rcache_dir). */
+	piece.data = c->service;
+	piece.length = (unsigned int)strlen(c->service);
+	if ((kret = krb5_get_server_rcache(ctx, &piece, &rc_)) != 0)
+		goto krb_fail;
+	if ((kret = krb5_auth_con_setrcache(ctx, ac, rc_)) != 0)
+		goto krb_fail;
+	kret = c->keytab != NULL ? krb5_kt_resolve(ctx, c->keytab, &kt) : krb5_kt_default(ctx, &kt);
+	if (kret != 0)
+		goto krb_fail;
+	req.data = (char *)apreq;
+	req.length = (unsigned int)len;
+	kret = krb5_rd_req(ctx, &ac, &req, NULL, kt, &ap_opts, &ticket);
+	if (kret != 0) {
+		make_krb_error(ctx, kret, err_out);
+		goto krb_fail;
+	}
+	if (!service_ok(c, ctx, ticket->server, why, whycap)) {
+		make_krb_error(ctx, KRB5KRB_AP_WRONG_PRINC, err_out);
+		goto cleanup;
+	}
+	if ((kret = krb5_unparse_name(ctx, ticket->enc_part2->client, &client)) != 0)
+		goto krb_fail;
+	if (strlen(client) >= cap) {
+		snprintf(why, whycap, "client principal too long");
+		goto cleanup;
+	}
+	if (ap_opts & AP_OPTS_MUTUAL_REQUIRED) {
+		if ((kret = krb5_mk_rep(ctx, ac, &rep)) != 0)
+			goto krb_fail;
+		if (kp_buf_add(rep_out, rep.data, rep.length) != 0) {
+			snprintf(why, whycap, "AP-REP too large");
+			goto cleanup;
+		}
+		*mutual_out = 1;
+	}
+	memcpy(principal_out, client, strlen(client) + 1);
+	rc = 0;
+	goto cleanup;
+
+krb_fail:
+	{
+		const char *m = krb5_get_error_message(ctx, kret);
+		const char *hint = kp_krb_why_text(kp_krb5_classify(kret));
+
+		snprintf(why, whycap, "%s%s%s", m, hint != NULL ? " -- " : "",
+			 hint != NULL ? hint : "");
+		krb5_free_error_message(ctx, m);
+	}
+	rc = KP_E_AUTH;
+cleanup:
+	krb5_free_data_contents(ctx, &rep);
+	if (client != NULL)
+		krb5_free_unparsed_name(ctx, client);
+	if (ticket != NULL)
+		krb5_free_ticket(ctx, ticket);
+	if (kt != NULL)
+		krb5_kt_close(ctx, kt);
+	if (ac != NULL)
+		krb5_auth_con_free(ctx, ac); /* also closes the rcache */
+	krb5_free_context(ctx);
+	return rc;
+}

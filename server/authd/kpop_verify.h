@@ -1,0 +1,20 @@
+/* kpop_verify.h - the key-holding half of legacy KPOP: check a client's AP-REQ
+ * against the keytab and the replay cache, build the AP-REP or the KRB-ERROR.
+ * Runs only in the auth service; the wire half is server/kpop_server.c. */
+#ifndef KP_KPOP_VERIFY_H
+#define KP_KPOP_VERIFY_H
+
+#include <stddef.h>
+#include "kp_buf.h"
+#include "server/conf.h"
+
+/* Verify apreq (len bytes).  On success returns 0: principal_out holds the
+ * client's principal, rep_out the AP-REP if the client asked for mutual
+ * authentication (else empty), *mutual_out says which.  On failure returns
+ * KP_E_AUTH: err_out holds a KRB-ERROR for the client (may be empty) and why the
+ * reason for the log.  rep_out and err_out must be initialised kp_bufs. */
+int kp_kpop_verify(const struct kp_conf *c, const void *apreq, size_t len,
+		   char *principal_out, size_t cap, int *mutual_out, struct kp_buf *rep_out,
+		   struct kp_buf *err_out, char *why, size_t whycap);
+
+#endif
