@@ -34,9 +34,12 @@ forget_answer(struct kp_authc *a)
 	a->rxlen = 0;
 }
 
+int kp_authc_channel_lost;
+
 static void
 broken(struct kp_authc *a, const char *what, int rc)
 {
+	kp_authc_channel_lost = 1;
 	kp_log(KP_LOG_ERR, "auth service: %s: %s", what, kp_strerror(rc));
 	snprintf(a->why, sizeof(a->why), "the auth service is unavailable");
 	a->fd = -1;
@@ -126,6 +129,7 @@ kp_authc_end(struct kp_authc *a)
 	if (a->begun && a->fd >= 0)
 		(void)send_msg(a, &b, kp_ipc_enc_end(&b, a->sid));
 	a->begun = 0;
+	a->kpop_ok = 0;
 }
 
 void
@@ -139,7 +143,7 @@ kp_authc_free(struct kp_authc *a)
 void
 kp_authc_set_tls(struct kp_authc *a, int on)
 {
-	if ((on != 0) != (a->tls != 0))
+	if ((on != 0) != (a->tls != 0) && !a->kpop_ok)
 		kp_authc_end(a);
 	a->tls = on != 0;
 }
@@ -216,6 +220,7 @@ kp_authc_kpop_apreq(struct kp_authc *a, const void *apreq, size_t len, const voi
 	if (send_msg(a, &b, kp_ipc_enc_kpop_apreq(&b, a->sid, &m)) != 0 || recv_answer(a) != 0)
 		return KP_E_IO;
 	if (a->ans.type == KP_IPC_KPOP_OK) {
+		a->kpop_ok = 1;
 		*out = a->ans.u.kpop_ok.aprep.data;
 		*outlen = a->ans.u.kpop_ok.aprep.len;
 		return 0;

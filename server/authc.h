@@ -17,6 +17,7 @@ struct kp_authc {
 	uint32_t mode;           /* enum kp_ipc_mode of the listener */
 	int tls;                 /* the session runs inside TLS (BEGIN says so) */
 	int begun;               /* BEGIN sent and not ENDed */
+	int kpop_ok;             /* KPOP authenticated: USER follows whatever TLS does */
 	char peer[KP_IPC_ADDR_MAX], local[KP_IPC_ADDR_MAX];
 	unsigned char *rx;       /* KP_IPC_MSG_MAX + 1: the last answer (wiped) */
 	size_t rxlen;
@@ -24,6 +25,10 @@ struct kp_authc {
 	char why[KP_IPC_REASON_MAX]; /* the last failure, for the log */
 	uint32_t tries_left;
 };
+
+/* Set once any session of this process lost its channel (the auth service is gone
+ * or dropped us): a reusable worker must not take another session then. */
+extern int kp_authc_channel_lost;
 
 /* A client on channel fd.  0 or KP_E_NOMEM. */
 int kp_authc_init(struct kp_authc *a, int fd, uint32_t sid, uint32_t mode,

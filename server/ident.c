@@ -239,6 +239,20 @@ kp_ident_lookup_service_user(const char *name, const char *setting, uid_t *uid_o
 }
 
 int
+kp_ident_mail_user(const struct kp_conf *c, uid_t *uid_out, gid_t *gid_out, char *why,
+		   size_t cap)
+{
+	struct kp_ident id;
+	int rc;
+
+	memset(&id, 0, sizeof(id));
+	rc = resolve_mail_uid(c, &id, why, cap);
+	*uid_out = id.uid;
+	*gid_out = id.gid;
+	return rc;
+}
+
+int
 kp_ident_drop_to(uid_t uid, gid_t gid)
 {
 	struct kp_ident id;

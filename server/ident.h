@@ -48,6 +48,10 @@ void kp_ident_init(void);
 int kp_ident_lookup_service_user(const char *name, const char *setting, uid_t *uid_out,
 				 gid_t *gid_out, char *why, size_t cap);
 
+/* Virtual-user mode: the uid and gid of mail_uid / mail_gid.  0 or KP_E_CONFIG. */
+int kp_ident_mail_user(const struct kp_conf *c, uid_t *uid_out, gid_t *gid_out, char *why,
+		       size_t cap);
+
 /* Become uid/gid with no supplementary groups (the auth service, workers), then
  * check as kp_ident_become does.  0 or KP_E_INTERNAL. */
 int kp_ident_drop_to(uid_t uid, gid_t gid);

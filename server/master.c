@@ -28,7 +28,9 @@
 #include "kp_io.h"
 #include "kp_limits.h"
 #include "kp_log.h"
+#include "server/authc.h"
 #include "server/authd/authd.h"
+#include "server/ident.h"
 #include "server/proctitle.h"
 
 enum wstate { W_FREE = 0, W_IDLE, W_BUSY };
@@ -185,37 +187,87 @@ recv_conn(int ctl, uint32_t *listener_out, long long *start_out, uint32_t *sid_o
 	return fd;
 }
 
-/* A pre-started worker: wait for a connection, serve it, exit.  (Workers serve one
- * session: a session that logged in runs as its user and cannot serve another.) */
+/* Tell the master a session is over: the worker takes the next one. */
+static void
+send_done(int ctl)
+{
+	struct kp_ipc_done d;
+	struct kp_buf b;
+
+	memset(&d, 0, sizeof(d));
+	if (kp_ipc_enc_done(&b, 0, &d) == 0) {
+		(void)kp_ipc_send(ctl, &b);
+		kp_buf_free(&b);
+	}
+}
+
+/* Before a worker reads any byte a client sent: virtual-user mode runs it as the
+ * mail uid (it serves whole sessions, and many of them); system-user mode keeps
+ * root for the uid switch after the verdict, and serves one session.  Returns the
+ * number of sessions this worker may serve. */
+static int
+worker_privileges(const struct kp_conf *c)
+{
+	char why[256];
+	uid_t uid;
+	gid_t gid;
+
+	if (geteuid() != 0)
+		return c->worker_max_sessions; /* a non-root daemon: one uid for all */
+	if (c->mail_uid == NULL)
+		return 1;
+	if (kp_ident_mail_user(c, &uid, &gid, why, sizeof(why)) != 0)
+		kp_fatal("worker: %s", why);
+	if (kp_ident_drop_to(uid, gid) != 0)
+		kp_fatal("worker: cannot become the mail uid %lu: %s", (unsigned long)uid,
+			 strerror(errno));
+	return c->worker_max_sessions;
+}
+
+/* A pre-started worker: wait for a connection, serve it; again, up to its session
+ * count (a worker that may switch uid at login serves one); then exit. */
 static void
 worker_main(const struct kp_conf *c, int ctl, const struct kp_listener *ls, int nls,
 	    kp_serve_fn serve)
 {
 	struct sockaddr_storage peer_ss, local_ss;
-	socklen_t pl = sizeof(peer_ss), ll = sizeof(local_ss);
+	socklen_t pl, ll;
 	char peer[NI_MAXHOST + 16], local[NI_MAXHOST + 16], peer_log[NI_MAXHOST + 16];
 	uint32_t li, sid;
 	long long start_ms;
-	int fd;
+	int fd, n, max;
 
 	worker_ctl = ctl;
-	kp_proctitle("worker idle");
-	fd = recv_conn(ctl, &li, &start_ms, &sid);
-	if (fd < 0 || li >= (uint32_t)nls)
-		_exit(0);
-	if (getpeername(fd, (struct sockaddr *)&peer_ss, &pl) != 0 ||
-	    getsockname(fd, (struct sockaddr *)&local_ss, &ll) != 0)
-		_exit(0);
-	kp_addr_names((struct sockaddr *)&peer_ss, pl, peer, sizeof(peer), peer_log,
-		      sizeof(peer_log));
-	kp_addr_names((struct sockaddr *)&local_ss, ll, local, sizeof(local), NULL, 0);
-	kp_log_set_prefix(peer_log);
-	kp_proctitle("worker %s", peer_log);
-	kp_log(KP_LOG_INFO, "connect on %s (worker pid %ld, session %lu)", ls[li].name,
-	       (long)getpid(), (unsigned long)sid);
-	serve(c, fd, ls[li].mode, peer, local, start_ms, worker_auth, sid, worker_logged_in,
-	      peer_log);
-	close(fd);
+	max = worker_privileges(c);
+	for (n = 0; n < max; n++) {
+		kp_proctitle("worker idle");
+		kp_log_set_prefix(NULL);
+		fd = recv_conn(ctl, &li, &start_ms, &sid);
+		if (fd < 0 || li >= (uint32_t)nls)
+			_exit(0);
+		pl = sizeof(peer_ss);
+		ll = sizeof(local_ss);
+		if (getpeername(fd, (struct sockaddr *)&peer_ss, &pl) != 0 ||
+		    getsockname(fd, (struct sockaddr *)&local_ss, &ll) != 0) {
+			close(fd);
+			send_done(ctl);
+			continue;
+		}
+		kp_addr_names((struct sockaddr *)&peer_ss, pl, peer, sizeof(peer), peer_log,
+			      sizeof(peer_log));
+		kp_addr_names((struct sockaddr *)&local_ss, ll, local, sizeof(local), NULL, 0);
+		kp_log_set_prefix(peer_log);
+		kp_proctitle("worker %s", peer_log);
+		kp_log(KP_LOG_INFO, "connect on %s (worker pid %ld, session %lu)", ls[li].name,
+		       (long)getpid(), (unsigned long)sid);
+		serve(c, fd, ls[li].mode, peer, local, start_ms, worker_auth, sid,
+		      worker_logged_in, peer_log);
+		close(fd);
+		if (kp_authc_channel_lost)
+			break; /* our channel to the auth service is dead: be replaced */
+		if (n + 1 < max)
+			send_done(ctl);
+	}
 	_exit(0);
 }
 
@@ -428,6 +480,14 @@ worker_said(int i)
 		kp_ipc_get_hdr(&r, &type, &sid);
 		if (kp_ipc_end(&r) == 0 && type == KP_IPC_LOGIN && workers[i].st == W_BUSY) {
 			workers[i].authed = 1;
+			return;
+		}
+		if (type == KP_IPC_DONE && workers[i].st == W_BUSY &&
+		    kp_ipc_dec_done(buf, len, &sid, &(struct kp_ipc_done){ 0 }) == 0) {
+			/* a reusable worker is free again */
+			workers[i].st = W_IDLE;
+			workers[i].authed = 0;
+			memset(workers[i].addr, 0, sizeof(workers[i].addr));
 			return;
 		}
 	}
@@ -713,11 +773,12 @@ kp_master_run(struct kp_conf *c, struct kp_listener *ls, int nls, int foreground
 			reap(0);
 		}
 	}
-	if (authd_pid > 0)
-		kill(authd_pid, SIGTERM);
+	/* the auth services go last, and the master waits for them */
+	if (authd_pid > 0 && kill(authd_pid, SIGTERM) == 0)
+		(void)waitpid(authd_pid, NULL, 0);
 	for (i = 0; i < (int)(sizeof(old_authd) / sizeof(old_authd[0])); i++)
-		if (old_authd[i] > 0)
-			kill(old_authd[i], SIGTERM);
+		if (old_authd[i] > 0 && kill(old_authd[i], SIGTERM) == 0)
+			(void)waitpid(old_authd[i], NULL, 0);
 	free(workers);
 	free(pfd);
 	free(who);

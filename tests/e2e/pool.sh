@@ -22,7 +22,7 @@ title() { tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | sed 's/ *$//'; }
 # wait_for CMD...: until CMD succeeds, at most 5 s
 wait_for() { local i; for i in $(seq 100); do "$@" && return 0; sleep 0.05; done; return 1; }
 idle_count() { local n=0 p; for p in $(children "$KPOPD_PID"); do [ "$(title "$p")" = "kpopd: worker idle" ] && n=$((n + 1)); done; echo $n; }
-has_idle() { [ "$(idle_count)" -eq "$1" ]; }
+has_idle() { [ "$(idle_count)" -ge "$1" ]; } # reusable workers come back idle too
 
 conf=$E2E_DIR/kpopd.conf
 printf 'greeting = first configuration\n' >"$conf"
