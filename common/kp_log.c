@@ -2,27 +2,86 @@
 #include "config.h"
 #include "kp_log.h"
 
+#include <errno.h>
+#include <paths.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char *log_ident = "kpop";
-static int log_syslog;
+static int log_syslog, log_stamp, log_warned;
+static int log_facility = LOG_MAIL;
 static int log_max = KP_LOG_INFO;
 static char log_prefix[160];
 
-void
-kp_log_open(const char *ident, int use_syslog, int level)
+/* Whether a syslog daemon listens on /dev/log (glibc's syslog() drops messages
+ * silently when none does): 0, or the errno of the connect. */
+static int
+syslog_reachable(void)
 {
+	static const int types[] = { SOCK_DGRAM, SOCK_STREAM };
+	struct sockaddr_un sun;
+	size_t i;
+	int err = ENOENT;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", _PATH_LOG);
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		int fd = socket(AF_UNIX, types[i] | SOCK_CLOEXEC, 0), rc;
+
+		if (fd < 0)
+			return errno;
+		rc = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+		err = rc == 0 ? 0 : errno;
+		close(fd);
+		if (rc == 0 || err != EPROTOTYPE)
+			break;
+	}
+	return err;
+}
+
+void
+kp_log_open(const char *ident, int flags, int level)
+{
+	int err;
+
 	log_ident = ident;
-	log_syslog = use_syslog;
+	log_stamp = (flags & KP_LOG_STAMP) != 0;
 	log_max = level;
-	if (use_syslog)
-		openlog(ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
+	if (log_syslog)
+		closelog();
+	log_syslog = 0;
+	if (!(flags & KP_LOG_SYSLOG))
+		return;
+	if ((err = syslog_reachable()) != 0) {
+		if (!log_warned)
+			kp_log(KP_LOG_WARN, "log = syslog, but no syslog daemon listens on %s (%s): "
+			       "logging to stderr", _PATH_LOG, strerror(err));
+		log_warned = 1;
+		return;
+	}
+	log_syslog = 1;
+	openlog(ident, LOG_PID | LOG_NDELAY, log_facility);
+}
+
+void
+kp_log_set_facility(int facility)
+{
+	log_facility = facility;
+}
+
+int
+kp_log_to_syslog(void)
+{
+	return log_syslog;
 }
 
 int
@@ -59,6 +118,26 @@ escape_controls(const char *in, char *out, size_t cap)
 	out[o] = '\0';
 }
 
+/* "2026-12-02T10:03:09.123+01:00 " (local time, milliseconds, offset). */
+static void
+iso_time(char *out, size_t cap)
+{
+	struct timespec ts;
+	struct tm tm;
+	char day[32];
+	long off;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (localtime_r(&ts.tv_sec, &tm) == NULL ||
+	    strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm) == 0) {
+		out[0] = '\0';
+		return;
+	}
+	off = tm.tm_gmtoff / 60;
+	snprintf(out, cap, "%s.%03ld%c%02ld:%02ld ", day, ts.tv_nsec / 1000000L,
+		 off < 0 ? '-' : '+', (off < 0 ? -off : off) / 60, (off < 0 ? -off : off) % 60);
+}
+
 static void
 vlog(int level, const char *fmt, va_list ap)
 {
@@ -76,8 +155,12 @@ vlog(int level, const char *fmt, va_list ap)
 	if (log_syslog) {
 		syslog(prio[level & 3], "%s%s%s", log_prefix, log_prefix[0] ? ": " : "", msg);
 	} else {
-		fprintf(stderr, "%s[%ld]: %s%s%s%s\n", log_ident, (long)getpid(), log_prefix,
-			log_prefix[0] ? ": " : "", tag[level & 3], msg);
+		char stamp[48] = "";
+
+		if (log_stamp)
+			iso_time(stamp, sizeof(stamp));
+		fprintf(stderr, "%s%s[%ld]: %s%s%s%s\n", stamp, log_ident, (long)getpid(),
+			log_prefix, log_prefix[0] ? ": " : "", tag[level & 3], msg);
 		fflush(stderr);
 	}
 }

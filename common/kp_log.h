@@ -6,10 +6,22 @@
 
 enum kp_log_level { KP_LOG_ERR = 0, KP_LOG_WARN = 1, KP_LOG_INFO = 2, KP_LOG_DEBUG = 3 };
 
-/* ident: program name; use_syslog: 0 stderr, 1 syslog (facility mail);
- * level: most verbose level written. */
-void kp_log_open(const char *ident, int use_syslog, int level);
+/* kp_log_open's flags. */
+#define KP_LOG_SYSLOG 1 /* syslog (else stderr); falls back to stderr, with one
+			 * warning, when no syslog daemon listens on /dev/log */
+#define KP_LOG_STAMP 2  /* stderr lines start with an ISO-8601 local time */
+
+/* ident: program name; flags: KP_LOG_*; level: most verbose level written.  May be
+ * called again (a reload) to change any of them. */
+void kp_log_open(const char *ident, int flags, int level);
 int kp_log_level(void);
+
+/* The syslog facility (syslog.h LOG_*; LOG_MAIL unless set); takes effect at the
+ * next kp_log_open. */
+void kp_log_set_facility(int facility);
+
+/* 1 when messages go to syslog, 0 when to stderr (also after a fallback). */
+int kp_log_to_syslog(void);
 
 /* Prefix put before every message, e.g. "session 12 [127.0.0.1]:5555"; NULL clears. */
 void kp_log_set_prefix(const char *prefix);

@@ -34,7 +34,8 @@ ssl_err(char *err, size_t cap, const char *what)
 }
 
 SSL_CTX *
-kp_tls_server_ctx(const char *cert, const char *key, const char *chain, char *err, size_t cap)
+kp_tls_server_ctx(const char *cert, const char *key, const char *chain, int min_version,
+		  char *err, size_t cap)
 {
 	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
 
@@ -42,7 +43,15 @@ kp_tls_server_ctx(const char *cert, const char *key, const char *chain, char *er
 		ssl_err(err, cap, "SSL_CTX_new");
 		return NULL;
 	}
-	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	if (SSL_CTX_set_min_proto_version(ctx, min_version) != 1) {
+		ssl_err(err, cap, "tls_min_protocol");
+		goto fail;
+	}
+	if (min_version < TLS1_2_VERSION &&
+	    SSL_CTX_set_cipher_list(ctx, "DEFAULT:@SECLEVEL=0") != 1) {
+		ssl_err(err, cap, "tls_min_protocol: the legacy cipher list");
+		goto fail;
+	}
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
 	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
 		ssl_err(err, cap, cert);

@@ -1,5 +1,5 @@
 /* kp_tls.h - TLS (OpenSSL 3) as a kp_io layer, for STLS, implicit TLS and the
- * client; TLS 1.2 minimum. */
+ * client; TLS 1.2 minimum unless a server is configured lower. */
 #ifndef KP_TLS_H
 #define KP_TLS_H
 
@@ -10,9 +10,12 @@
 struct kp_tls;
 
 /* A server context from a PEM certificate file (the chain may follow the leaf in
- * the same file; chain adds more) and a PEM key.  NULL on failure, reason in err. */
+ * the same file; chain adds more) and a PEM key, accepting TLS versions from
+ * min_version (TLS1_2_VERSION etc.; below TLS 1.2 also OpenSSL security level 0,
+ * without which OpenSSL 3 refuses those versions' SHA-1 handshakes).  NULL on
+ * failure, reason in err. */
 SSL_CTX *kp_tls_server_ctx(const char *cert, const char *key, const char *chain,
-			   char *err, size_t cap);
+			   int min_version, char *err, size_t cap);
 
 /* A client context that verifies the server: against cafile, or the system store
  * when cafile is NULL.  NULL on failure, reason in err. */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "kp_err.h"
@@ -16,6 +17,28 @@
 #include "kp_pop3.h"
 
 static const char *mode_names[] = { "auto", "kpop", "pop3", "pop3s" };
+
+static const struct {
+	const char *name;
+	int value;
+} facilities[] = {
+	{ "mail", LOG_MAIL }, { "daemon", LOG_DAEMON }, { "auth", LOG_AUTH },
+	{ "authpriv", LOG_AUTHPRIV }, { "user", LOG_USER }, { "local0", LOG_LOCAL0 },
+	{ "local1", LOG_LOCAL1 }, { "local2", LOG_LOCAL2 }, { "local3", LOG_LOCAL3 },
+	{ "local4", LOG_LOCAL4 }, { "local5", LOG_LOCAL5 }, { "local6", LOG_LOCAL6 },
+	{ "local7", LOG_LOCAL7 },
+};
+
+/* TLS versions by their OpenSSL names (as Dovecot's ssl_min_protocol) and wire
+ * numbers. */
+static const struct {
+	const char *name;
+	int value;
+} tls_versions[] = {
+	{ "TLSv1", 0x0301 }, { "TLSv1.1", 0x0302 }, { "TLSv1.2", 0x0303 }, { "TLSv1.3", 0x0304 },
+};
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 const char *
 kp_listen_mode_name(enum kp_listen_mode m)
@@ -58,6 +81,8 @@ kp_conf_defaults(struct kp_conf *c)
 	c->maildir = xstrdup("%h/Maildir");
 	c->log_syslog = 1;
 	c->log_level = KP_LOG_INFO;
+	c->syslog_facility = LOG_MAIL;
+	c->tls_min_protocol = 0x0303; /* TLS 1.2: tls_min_protocol in kpopd.conf(5) */
 	c->idle_timeout = KP_IDLE_TIMEOUT_SEC;
 	c->max_sessions = KP_MAX_SESSIONS_DEFAULT;
 	c->max_bad_commands = KP_BAD_CMD_MAX;
@@ -323,6 +348,23 @@ kp_conf_set(struct kp_conf *c, const char *key, const char *value, const char *w
 			c->log_syslog = 0;
 		else
 			return bad(where, key, "expected syslog or stderr");
+	} else if (strcmp(key, "syslog_facility") == 0) {
+		size_t i;
+
+		for (i = 0; i < NELEM(facilities) && strcmp(value, facilities[i].name) != 0; i++)
+			;
+		if (i == NELEM(facilities))
+			return bad(where, key, "expected mail, daemon, auth, authpriv, user or "
+				   "local0-local7");
+		c->syslog_facility = facilities[i].value;
+	} else if (strcmp(key, "tls_min_protocol") == 0) {
+		size_t i;
+
+		for (i = 0; i < NELEM(tls_versions) && strcmp(value, tls_versions[i].name) != 0; i++)
+			;
+		if (i == NELEM(tls_versions))
+			return bad(where, key, "expected TLSv1, TLSv1.1, TLSv1.2 or TLSv1.3");
+		c->tls_min_protocol = tls_versions[i].value;
 	} else if (strcmp(key, "log_level") == 0) {
 		if (parse_level(value, &c->log_level) != 0)
 			return bad(where, key, "expected err, warn, info or debug");
@@ -534,6 +576,9 @@ kp_conf_dump(const struct kp_conf *c)
 	       c->mailbox_format == KP_MAILBOX_FMT_MAILDIR ? "maildir" : "auto");
 	printf("log = %s\n", c->log_syslog ? "syslog" : "stderr");
 	printf("log_level = %s\n", levels[c->log_level & 3]);
+	for (i = 0; i < (int)NELEM(facilities); i++)
+		if (facilities[i].value == c->syslog_facility)
+			printf("syslog_facility = %s\n", facilities[i].name);
 	printf("idle_timeout = %d\n", c->idle_timeout);
 	printf("max_sessions = %d\n", c->max_sessions);
 	printf("max_bad_commands = %d\n", c->max_bad_commands);
@@ -547,6 +592,9 @@ kp_conf_dump(const struct kp_conf *c)
 	printf("tls_cert = %s\n", c->tls_cert != NULL ? c->tls_cert : "");
 	printf("tls_key = %s\n", c->tls_key != NULL ? c->tls_key : "");
 	printf("tls_chain = %s\n", c->tls_chain != NULL ? c->tls_chain : "");
+	for (i = 0; i < (int)NELEM(tls_versions); i++)
+		if (tls_versions[i].value == c->tls_min_protocol)
+			printf("tls_min_protocol = %s\n", tls_versions[i].name);
 	printf("plaintext_login = %s\n", c->plaintext_login ? "yes" : "no");
 	printf("sasl_min_ssf = %d\n", c->sasl_min_ssf);
 	printf("sasl_max_ssf = %d\n", c->sasl_max_ssf);
@@ -566,4 +614,11 @@ kp_conf_dump(const struct kp_conf *c)
 	printf("worker_chroot = %s\n", c->worker_chroot);
 	printf("worker_max_sessions = %d\n", c->worker_max_sessions);
 	printf("user_mode = %s\n", c->mail_uid != NULL ? "virtual" : "system");
+}
+
+int
+kp_conf_log_flags(const struct kp_conf *c)
+{
+	kp_log_set_facility(c->syslog_facility);
+	return (c->log_syslog ? KP_LOG_SYSLOG : 0) | KP_LOG_STAMP;
 }

@@ -42,6 +42,7 @@ struct kp_conf {
 		mailbox_format;  /* auto: a regular file is an mbox spool */
 	int log_syslog;        /* 1 syslog, 0 stderr */
 	int log_level;         /* KP_LOG_* */
+	int syslog_facility;   /* syslog.h LOG_* (LOG_MAIL) */
 	int idle_timeout;      /* seconds */
 	int max_sessions;
 	int max_bad_commands;
@@ -55,6 +56,8 @@ struct kp_conf {
 	char *tls_cert;        /* PEM certificate (chain may follow); NULL: no TLS */
 	char *tls_key;         /* PEM private key */
 	char *tls_chain;       /* extra PEM CA certificates to send (optional) */
+	int tls_min_protocol;  /* lowest TLS version accepted: 0x0301 (TLS 1.0) to
+				* 0x0304 (TLS 1.3), the wire numbers OpenSSL uses */
 	int plaintext_login;   /* USER/PASS checked against the KDC, only over TLS */
 	int sasl_min_ssf;      /* GSSAPI security layer: 0 none, 1 integrity, >1 privacy */
 	int sasl_max_ssf;
@@ -101,5 +104,9 @@ void kp_conf_dump(const struct kp_conf *c);
 void kp_conf_free(struct kp_conf *c);
 
 const char *kp_listen_mode_name(enum kp_listen_mode m);
+
+/* The configuration's log flags for kp_log_open (KP_LOG_SYSLOG, KP_LOG_STAMP); also
+ * sets the syslog facility. */
+int kp_conf_log_flags(const struct kp_conf *c);
 
 #endif

@@ -279,7 +279,8 @@ make_tls(const struct kp_conf *c)
 
 	if (c->tls_cert == NULL)
 		return NULL;
-	ctx = kp_tls_server_ctx(c->tls_cert, c->tls_key, c->tls_chain, err, sizeof(err));
+	ctx = kp_tls_server_ctx(c->tls_cert, c->tls_key, c->tls_chain, c->tls_min_protocol,
+				err, sizeof(err));
 	if (ctx == NULL)
 		kp_log(KP_LOG_ERR, "TLS: %s", err);
 	return ctx;
@@ -449,7 +450,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "kpopd: configuration OK\n");
 		return 0;
 	}
-	kp_log_open("kpopd", conf.log_syslog, conf.log_level);
+	kp_log_open("kpopd", kp_conf_log_flags(&conf), conf.log_level);
 	kp_ident_init();
 	if (conf.rcache_dir != NULL)
 		setenv("KRB5RCACHEDIR", conf.rcache_dir, 1);

@@ -559,7 +559,7 @@ do_reload(struct kp_conf *c, kp_reload_fn reload)
 	fresh.max_sessions = c->max_sessions; /* the slot table keeps its size */
 	kp_conf_free(c);
 	*c = fresh;
-	kp_log_open("kpopd", c->log_syslog, c->log_level);
+	kp_log_open("kpopd", kp_conf_log_flags(c), c->log_level);
 	/* idle workers hold the old configuration: replace them */
 	signal_workers(SIGTERM, 1);
 	kp_log(KP_LOG_INFO, "SIGHUP: configuration reloaded; %d sessions keep the old one",
@@ -676,7 +676,7 @@ kp_master_run(struct kp_conf *c, struct kp_listener *ls, int nls, int foreground
 		if (i >= 0) {
 			dup2(i, 0);
 			dup2(i, 1);
-			if (c->log_syslog)
+			if (kp_log_to_syslog())
 				dup2(i, 2);
 			if (i > 2)
 				close(i);

@@ -128,8 +128,8 @@ kp_selfcheck(const struct kp_conf *c, int verbose)
 	krb5_free_context(ctx);
 	if (c->tls_cert != NULL) {
 		char err[512];
-		SSL_CTX *t = kp_tls_server_ctx(c->tls_cert, c->tls_key, c->tls_chain, err,
-					      sizeof(err));
+		SSL_CTX *t = kp_tls_server_ctx(c->tls_cert, c->tls_key, c->tls_chain,
+					      c->tls_min_protocol, err, sizeof(err));
 
 		if (t == NULL) {
 			snprintf(msg, sizeof(msg), "TLS: %s", err);

@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# tests/e2e/ops.sh - what an admin operates with: stderr log lines with an ISO-8601
+# time, log = syslog with a real /dev/log listener (facility from syslog_facility)
+# and without one (one warning, then stderr), tls_min_protocol against a TLS 1.0
+# client, LISTEN_FDNAMES socket activation.
+# The /dev/log cases run in a private mount namespace (unshare -m) whose /dev is a
+# tmpfs with null, zero, random and urandom bound in from the real /dev; without
+# root or unshare they are skipped with the reason.
+if [ "${1:-}" = --ns ]; then # inside the namespace: only its cases, in DIR
+	. "$KP_TOP_SRCDIR/tests/lib/common.sh"
+	E2E_DIR=$2
+	MAILROOT=$E2E_DIR/mail
+else
+	. "$KP_TOP_SRCDIR/tests/e2e/lib.sh"
+fi
+
+# The same options as kpopd_start, for kpopd -i and kpopd -t.
+base_opts=(-o keytab="$KPOP_TEST_DIR/kpopd.keytab" -o rcache_dir="$KPOP_TEST_DIR/rcache"
+	-o maildir="$MAILROOT/%u/Maildir" -o mail_uid="$KP_MAIL_UID")
+iso='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}[+-][0-9]{2}:[0-9]{2}'
+
+# --- log = syslog, with and without a syslog daemon ------------------------------
+ns_cases=("log = syslog without /dev/log: exactly one warning"
+	"log = syslog without /dev/log: the messages go to stderr"
+	"log = syslog with a listener on /dev/log: nothing on stderr"
+	"log = syslog: the session's lines reach /dev/log"
+	"syslog_facility = local3: the lines carry local3.info (<158>)")
+ns_skip() {
+	local c
+	for c in "${ns_cases[@]}"; do t_skip "$c" "$1"; done
+}
+if [ "${1:-}" = --ns ]; then
+	# Inside the namespace: our own /dev, then the cases; results on stdout.
+	set -e
+	mkdir -p "$E2E_DIR/realdev"
+	mount --bind /dev "$E2E_DIR/realdev"
+	mount -t tmpfs -o mode=0755 kpop-test-dev /dev
+	for n in null zero random urandom; do
+		: >"/dev/$n"
+		mount --bind "$E2E_DIR/realdev/$n" "/dev/$n"
+	done
+	set +e
+	inetd() { printf 'QUIT\r\n' | "$KPOPD" -i -o log=syslog -o listen="127.0.0.1:1 pop3" \
+		"${base_opts[@]}" "$@" 2>&1 >/dev/null; }
+	out=$(inetd)
+	t_expect_eq "${ns_cases[0]}" 1 "$(printf '%s\n' "$out" | grep -c 'no syslog daemon listens on /dev/log')"
+	t_expect_match "${ns_cases[1]}" "^$iso kpopd\[[0-9]+\]: inetd: connect" "$out"
+	"$PYTHON" - "$E2E_DIR/syslog.out" <<'PY' &
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind("/dev/log")
+open(sys.argv[1] + ".ready", "w").close()
+s.settimeout(20)
+with open(sys.argv[1], "ab") as f:
+    try:
+        while True:
+            d = s.recv(65536)
+            f.write(d.replace(b"\n", b" ") + b"\n")
+            f.flush()
+            if b"disconnect" in d:
+                break
+    except socket.timeout:
+        pass
+PY
+	lpid=$!
+	for _ in $(seq 100); do [ -e "$E2E_DIR/syslog.out.ready" ] && break; sleep 0.05; done
+	out=$(inetd -o syslog_facility=local3)
+	for _ in $(seq 100); do grep -q disconnect "$E2E_DIR/syslog.out" 2>/dev/null && break; sleep 0.05; done
+	stop_pid "$lpid"
+	t_expect_eq "${ns_cases[2]}" "" "$out"
+	got=$(cat "$E2E_DIR/syslog.out" 2>/dev/null)
+	t_expect_match "${ns_cases[3]}" "kpopd\[[0-9]+\]: inetd: connect" "$got"
+	t_expect_match "${ns_cases[4]}" "^<158>.*kpopd\[[0-9]+\]: inetd: connect" "$got"
+	exit 0
+fi
+
+# --- stderr lines carry the time ----------------------------------------------
+out=$(printf 'QUIT\r\n' | "$KPOPD" -i -o log=stderr -o listen="127.0.0.1:1 pop3" \
+	"${base_opts[@]}" 2>&1 >/dev/null)
+t_expect_match "log = stderr: a line starts with an ISO-8601 time" \
+	"^$iso kpopd\[[0-9]+\]: inetd: connect" "$out"
+t_expect_match "log = stderr: the session's end carries the time too" \
+	"^$iso kpopd\[[0-9]+\]: inetd: disconnect before login" "$out"
+
+# --- settings -----------------------------------------------------------------
+out=$("$KPOPD" -t -v "${base_opts[@]}" 2>&1)
+t_expect_match "-t -v: tls_min_protocol defaults to TLSv1.2" "tls_min_protocol = TLSv1.2" "$out"
+t_expect_match "-t -v: syslog_facility defaults to mail" "syslog_facility = mail" "$out"
+out=$("$KPOPD" -t -v "${base_opts[@]}" -o tls_min_protocol=TLSv1 -o syslog_facility=local3 2>&1)
+t_expect_match "-t -v: tls_min_protocol = TLSv1 taken" "tls_min_protocol = TLSv1$" "$out"
+t_expect_match "-t -v: syslog_facility = local3 taken" "syslog_facility = local3" "$out"
+out=$("$KPOPD" -t "${base_opts[@]}" -o tls_min_protocol=SSLv3 2>&1)
+t_expect_eq "tls_min_protocol = SSLv3 refused" 2 "$?"
+t_expect_match "tls_min_protocol: the error lists the versions" "expected TLSv1, TLSv1.1, TLSv1.2 or TLSv1.3" "$out"
+out=$("$KPOPD" -t "${base_opts[@]}" -o syslog_facility=kern 2>&1)
+t_expect_eq "syslog_facility = kern refused" 2 "$?"
+t_expect_match "syslog_facility: the error lists the facilities" "expected mail, daemon" "$out"
+
+# --- tls_min_protocol against a real TLS 1.0 client ----------------------------
+certs=$E2E_DIR/certs
+if ! bash "$KP_TOP_SRCDIR/tests/lib/mkcerts.sh" "$certs" >/dev/null 2>&1; then
+	t_fail "test CA" "mkcerts failed"
+elif ! command -v openssl >/dev/null; then
+	t_skip "tls_min_protocol with a TLS 1.0 client" "openssl is not installed"
+else
+	tls1() { # port [version option]: the protocol openssl s_client negotiated over STLS
+		printf 'QUIT\r\n' | timeout 10 openssl s_client -connect "127.0.0.1:$1" -starttls pop3 \
+			"${2:--tls1}" -cipher 'DEFAULT:@SECLEVEL=0' -CAfile "$certs/ca.pem" 2>&1 |
+			sed -nE 's/^New, ([^,]+), Cipher is ([^(].*)$/\1/p' | head -n 1
+	}
+	tls_opts=(-o tls_cert="$certs/server.pem" -o tls_key="$certs/server.key")
+	if kpopd_start "${tls_opts[@]}"; then
+		t_expect_eq "default: a TLS 1.2 client over STLS gets TLS 1.2" TLSv1.2 \
+			"$(tls1 "$KPOPD_PORT" -tls1_2)"
+		got=$(tls1 "$KPOPD_PORT")
+		if [ -n "$got" ]; then
+			t_fail "default: a TLS 1.0 client is refused" "it negotiated $got"
+		else
+			t_pass "default: a TLS 1.0 client is refused"
+		fi
+		kpopd_stop
+	else
+		t_fail "kpopd with TLS starts" "$(tail -n 5 "$KPOPD_LOG")"
+	fi
+	if kpopd_start "${tls_opts[@]}" -o tls_min_protocol=TLSv1; then
+		t_expect_eq "tls_min_protocol = TLSv1: a TLS 1.0 client (UW c-client) gets TLS 1.0" \
+			TLSv1.0 "$(tls1 "$KPOPD_PORT")"
+		kpopd_stop
+	else
+		t_fail "kpopd with tls_min_protocol = TLSv1 starts" "$(tail -n 5 "$KPOPD_LOG")"
+	fi
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+	ns_skip "needs root for a private mount namespace"
+elif ! command -v unshare >/dev/null; then
+	ns_skip "unshare is not installed"
+elif ! err=$(unshare -m --propagation private true 2>&1); then
+	ns_skip "unshare -m failed: $err"
+else
+	# the namespace's results come back as ok/FAIL lines: count them here
+	while IFS= read -r line; do
+		case "$line" in
+		"ok - "*) t_pass "${line#ok - }" ;;
+		"FAIL - "*) T_FAIL=$((T_FAIL + 1)); echo "$line" ;;
+		"SKIP - "*) T_SKIP=$((T_SKIP + 1)); echo "$line" ;;
+		esac
+	done < <(timeout -k 5 60 unshare -m --propagation private -- \
+		bash "$KP_TOP_SRCDIR/tests/e2e/ops.sh" --ns "$E2E_DIR" 2>&1)
+fi
+
+t_summary
