@@ -174,4 +174,22 @@
  * A receiver reads into KP_IPC_MSG_MAX + 1 bytes: a longer packet is refused. */
 #define KP_IPC_MSG_MAX 65536
 
+/* PROXY protocol headers (HAProxy's spec, server/proxyproto.c).  A v1 line is at
+ * most 107 octets by the spec ("PROXY TCP6" with two full IPv6 addresses and
+ * ports, CRLF included).  A v2 header is 16 octets plus an address block (at most
+ * 216, AF_UNIX) plus TLVs: HAProxy sends none unless proxy-v2-options asks, and
+ * with every option (ALPN, authority, unique id <= 128, SSL version, cipher,
+ * algorithms and client CN, netns) stays far under 1 KiB; 4 KiB bounds it with
+ * room, on the stack of the one function that reads it. */
+#define KP_PROXY_V1_MAX 107
+#define KP_PROXY_V2_MAX 4096
+
+/* The whole PROXY header must arrive within this time.  A load balancer writes it
+ * with the connection, before any client byte; only trusted peers get this far,
+ * so a short wait costs nobody but a broken proxy. */
+#define KP_PROXY_TIMEOUT_MS 3000
+
+/* Trusted networks of one proxy_trusted list. */
+#define KP_PROXY_TRUSTED_MAX 16
+
 #endif
