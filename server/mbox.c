@@ -50,6 +50,8 @@ struct kp_mbox {
 	char *wire;              /* 2 * CHUNK + 2 bytes stuffed */
 };
 
+static int journal_replay(struct kp_mbox *mb);
+
 /* Read CHUNK - UNQ_SLACK bytes at a time: un-quoting may release up to 5 held
  * bytes from the previous piece, and the result must fit CHUNK. */
 #define UNQ_SLACK 16
@@ -490,6 +492,8 @@ kp_mbox_open(const char *path, uid_t owner, unsigned long max, struct kp_mbox **
 		goto fail;
 	}
 	rc = dotlock(mb);
+	if (rc == 0)
+		rc = journal_replay(mb);
 	if (rc != 0)
 		goto fail;
 	/* the size after locking: what an MDA appends later is not ours to serve */
@@ -626,22 +630,286 @@ kp_mbox_send(struct kp_mbox *mb, unsigned long n, long body_lines, struct kp_io 
 	return rc;
 }
 
-/* Copy len bytes from src down to dst (dst <= src): forward, a chunk at a time,
- * so that no byte is overwritten before it has been read. */
+/* KPOPD_TEST_MBOX_HOOK=STEP[:N][:stop] (tests/e2e/mboxcrash.sh only): the Nth
+ * time (default the first) this process reaches STEP it kills itself with SIGKILL,
+ * or stops with SIGSTOP, so that a test can crash UPDATE at every step. */
+static void
+hook(const char *step)
+{
+	static unsigned long seen;
+	const char *h = getenv("KPOPD_TEST_MBOX_HOOK"), *p;
+	size_t n = strlen(step);
+	unsigned long want = 1;
+
+	if (h == NULL || strncmp(h, step, n) != 0 || (h[n] != '\0' && h[n] != ':'))
+		return;
+	p = h + n;
+	if (*p == ':' && p[1] >= '0' && p[1] <= '9') {
+		want = 0;
+		for (p++; *p >= '0' && *p <= '9' && want < 1000000; p++)
+			want = want * 10 + (unsigned long)(*p - '0');
+	}
+	if (++seen != want)
+		return;
+	kp_log(KP_LOG_WARN, "mbox: test hook: %s at %s", strcmp(p, ":stop") == 0 ? "stop" :
+	       "kill", step);
+	raise(strcmp(p, ":stop") == 0 ? SIGSTOP : SIGKILL);
+}
+
+/* Copy len bytes from (sfd, src) to (dfd, dst): forward, a chunk at a time, so
+ * that within one file (dst <= src) no byte is overwritten before it is read. */
 static int
-copy_down(struct kp_mbox *mb, off_t src, off_t dst, off_t len)
+copy_range(struct kp_mbox *mb, int sfd, off_t src, int dfd, off_t dst, off_t len)
 {
 	while (len > 0) {
 		size_t want = len > CHUNK ? CHUNK : (size_t)len;
-		ssize_t r = pread_full(mb->fd, mb->chunk, want, src);
+		ssize_t r = pread_full(sfd, mb->chunk, want, src);
 
-		if (r <= 0 || pwrite_full(mb->fd, mb->chunk, (size_t)r, dst) != 0)
+		if (r <= 0 || pwrite_full(dfd, mb->chunk, (size_t)r, dst) != 0)
 			return KP_E_IO;
 		src += r;
 		dst += r;
 		len -= r;
+		if (dfd == mb->fd)
+			hook("copy");
 	}
 	return 0;
+}
+
+/*
+ * The UPDATE journal (README "mbox spools"): compaction rewrites the spool in
+ * place, so that the inode an MDA may be waiting to lock stays the spool and the
+ * spool's directory need not be writable for a new spool file.  Before the first
+ * byte of the spool changes, everything the compacted spool holds from the first
+ * removed message on (w0) is written to PATH.kpopd-journal and made durable:
+ * the spool is to become spool[0, w0) + data + spool[e, EOF).  Then:
+ *   mark   a NUL at w0 + len (inside the old spool, which ends at e > w0 + len;
+ *          no MDA starts a message with NUL), fsync;
+ *   copy   data to w0, fsync;
+ *   grow?  mail appended meanwhile (at >= e, never written by us) is added to
+ *          the journal first and copied after data (e moves to the new end);
+ *   trunc  ftruncate to w0 + len, fsync; unlink the journal.
+ * The next session to lock the spool replays a journal it finds: a spool shorter
+ * than e was truncated (done); a NUL at w0 + len means the copy may be half done
+ * (redo it: the journal, not the spool, is the source, so redoing is safe); any
+ * other byte there means nothing was written yet, or the spool was truncated and
+ * an MDA appended since (both: drop the journal; a not-started UPDATE removes
+ * nothing).  Each header slot is one line with its own check sum; two slots, each
+ * fsynced before the other is rewritten, so that one is always whole.
+ */
+#define JOURNAL_SUFFIX ".kpopd-journal"
+#define JSLOT 128
+#define JDATA (2 * JSLOT)
+
+struct jhdr {
+	long long w0, e, len;
+};
+
+static uint64_t
+jsum(const struct jhdr *h)
+{
+	uint64_t x = 1469598103934665603ULL;
+
+	x = fnv(x, (const char *)&h->w0, sizeof(h->w0));
+	x = fnv(x, (const char *)&h->e, sizeof(h->e));
+	return fnv(x, (const char *)&h->len, sizeof(h->len));
+}
+
+static int
+jhdr_write(int jfd, int slot, const struct jhdr *h)
+{
+	char line[JSLOT];
+
+	memset(line, '\n', sizeof(line));
+	snprintf(line, sizeof(line), "KPOPJ1 %lld %lld %lld %016llx\n", h->w0, h->e, h->len,
+		 (unsigned long long)jsum(h));
+	if (pwrite_full(jfd, line, sizeof(line), (off_t)slot * JSLOT) != 0 || fsync(jfd) != 0)
+		return KP_E_IO;
+	return 0;
+}
+
+static int
+jhdr_parse(const char *line, struct jhdr *h)
+{
+	unsigned long long sum = 0;
+	const char *p = line;
+	long long *f[3] = { &h->w0, &h->e, &h->len };
+	int i;
+
+	if (strncmp(p, "KPOPJ1 ", 7) != 0)
+		return KP_E_SYNTAX;
+	p += 7;
+	for (i = 0; i < 3; i++) {
+		*f[i] = 0;
+		if (*p < '0' || *p > '9')
+			return KP_E_SYNTAX;
+		for (; *p >= '0' && *p <= '9'; p++) {
+			if (*f[i] > (LLONG_MAX - 9) / 10)
+				return KP_E_SYNTAX;
+			*f[i] = *f[i] * 10 + (*p - '0');
+		}
+		if (*p++ != ' ')
+			return KP_E_SYNTAX;
+	}
+	for (i = 0; i < 16; i++, p++) {
+		int d = *p >= '0' && *p <= '9' ? *p - '0' : *p >= 'a' && *p <= 'f' ? *p - 'a' + 10 : -1;
+
+		if (d < 0)
+			return KP_E_SYNTAX;
+		sum = sum << 4 | (unsigned)d;
+	}
+	if (*p != '\n' || sum != jsum(h) || h->w0 + h->len >= h->e)
+		return KP_E_SYNTAX;
+	return 0;
+}
+
+/* The valid slot with the later end, or KP_E_SYNTAX (the journal was never made
+ * durable: the spool was not touched). */
+static int
+jhdr_read(int jfd, struct jhdr *h)
+{
+	char buf[JDATA + 1];
+	struct jhdr a, b;
+	int ra, rb;
+
+	if (pread_full(jfd, buf, JDATA, 0) != JDATA)
+		return KP_E_SYNTAX;
+	buf[JSLOT - 1] = buf[JDATA - 1] = '\0';
+	ra = jhdr_parse(buf, &a);
+	rb = jhdr_parse(buf + JSLOT, &b);
+	if (ra != 0 && rb != 0)
+		return KP_E_SYNTAX;
+	*h = ra != 0 || (rb == 0 && b.e > a.e) ? b : a;
+	return 0;
+}
+
+static int
+fsync_dir_of(const char *path)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	int dfd, rc;
+
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if ((size_t)snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path) + (slash == path),
+				  path) >= sizeof(dir))
+		return KP_E_IO;
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return KP_E_IO;
+	rc = fsync(dfd) == 0 ? 0 : KP_E_IO;
+	close(dfd);
+	return rc;
+}
+
+/* Mail appended beyond h->e goes into the journal before anything is copied over
+ * where it would land. */
+static int
+journal_grow(struct kp_mbox *mb, int jfd, struct jhdr *h, off_t now)
+{
+	struct jhdr n = *h;
+	int rc;
+
+	n.len += now - h->e;
+	n.e = now;
+	if ((rc = copy_range(mb, mb->fd, h->e, jfd, JDATA + h->len, now - h->e)) != 0 ||
+	    fsync(jfd) != 0 || (rc = jhdr_write(jfd, 0, &n)) != 0 ||
+	    (rc = jhdr_write(jfd, 1, &n)) != 0)
+		return rc != 0 ? rc : KP_E_IO;
+	kp_log(KP_LOG_DEBUG, "mbox %s: %lld more bytes journaled (mail beyond max_messages "
+	       "or delivered meanwhile)",
+	       mb->path, n.len - h->len);
+	*h = n;
+	return 0;
+}
+
+/* Bring the spool to what the journal describes (the steps above), data from
+ * offset done on already in place; unlink the journal.  0 or KP_E_IO. */
+static int
+journal_apply(struct kp_mbox *mb, int jfd, const char *jpath, struct jhdr *h, off_t done)
+{
+	struct stat st;
+	int rc;
+
+	for (;;) {
+		if (fstat(mb->fd, &st) != 0)
+			return KP_E_IO;
+		if (st.st_size > h->e && (rc = journal_grow(mb, jfd, h, st.st_size)) != 0)
+			return rc;
+		if (pwrite_full(mb->fd, "", 1, h->w0 + h->len) != 0 || fsync(mb->fd) != 0)
+			return KP_E_IO;
+		hook("mark");
+		if ((rc = copy_range(mb, jfd, JDATA + done, mb->fd, h->w0 + done,
+				     h->len - done)) != 0 || fsync(mb->fd) != 0)
+			return KP_E_IO;
+		hook("copied");
+		done = h->len;
+		if (fstat(mb->fd, &st) != 0)
+			return KP_E_IO;
+		if (st.st_size <= h->e)
+			break;
+	}
+	if (ftruncate(mb->fd, h->w0 + h->len) != 0 || fsync(mb->fd) != 0)
+		return KP_E_IO;
+	hook("truncated");
+	if (unlink(jpath) != 0)
+		kp_log(KP_LOG_WARN, "mbox %s: removing %s: %s", mb->path, jpath, strerror(errno));
+	return 0;
+}
+
+static char *
+journal_path(const struct kp_mbox *mb)
+{
+	size_t n = strlen(mb->path) + sizeof(JOURNAL_SUFFIX);
+	char *p = malloc(n);
+
+	if (p != NULL)
+		snprintf(p, n, "%s%s", mb->path, JOURNAL_SUFFIX);
+	return p;
+}
+
+/* At open, under the locks: finish or drop what a killed UPDATE left.  0, or
+ * KP_E_IO (the journal is kept and the session refused: replaying failed). */
+static int
+journal_replay(struct kp_mbox *mb)
+{
+	struct jhdr h;
+	struct stat st;
+	char *jpath = journal_path(mb), mark = 'x';
+	const char *what;
+	int jfd, rc = 0;
+
+	if (jpath == NULL)
+		return KP_E_NOMEM;
+	jfd = open(jpath, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	if (jfd < 0) {
+		rc = errno == ENOENT ? 0 : KP_E_IO;
+		if (rc != 0)
+			kp_log(KP_LOG_ERR, "mbox %s: %s: %s", mb->path, jpath, strerror(errno));
+		free(jpath);
+		return rc;
+	}
+	if (jhdr_read(jfd, &h) != 0) {
+		what = "incomplete (the UPDATE had not started): removed";
+	} else if (fstat(mb->fd, &st) != 0) {
+		rc = KP_E_IO;
+		what = "cannot stat the spool";
+	} else if (st.st_size < h.e) {
+		what = "the UPDATE had finished: removed";
+	} else if (pread_full(mb->fd, &mark, 1, h.w0 + h.len) != 1 || mark != '\0') {
+		what = "the UPDATE had not started or had finished: removed";
+	} else {
+		kp_log(KP_LOG_WARN, "mbox %s: finishing the UPDATE a killed session began", mb->path);
+		rc = journal_apply(mb, jfd, jpath, &h, 0);
+		what = rc == 0 ? "replayed" : "replaying failed: the journal is kept";
+	}
+	kp_log(rc == 0 ? KP_LOG_WARN : KP_LOG_ERR, "mbox %s: journal %s: %s", mb->path, jpath, what);
+	if (rc == 0)
+		unlink(jpath);
+	close(jfd);
+	free(jpath);
+	return rc;
 }
 
 int
@@ -649,9 +917,11 @@ kp_mbox_commit(struct kp_mbox *mb, unsigned long *removed_out)
 {
 	sigset_t block, old;
 	struct stat st;
+	struct jhdr h;
 	unsigned long i, first = mb->n, removed = 0;
-	off_t w, src, end;
-	int rc = 0;
+	off_t src;
+	char *jpath = NULL;
+	int jfd = -1, rc = 0;
 
 	*removed_out = 0;
 	for (i = 0; i < mb->n; i++)
@@ -674,7 +944,11 @@ kp_mbox_commit(struct kp_mbox *mb, unsigned long *removed_out)
 			       mb->path);
 			return KP_E_IO;
 		}
-	/* The compaction must run to its end once started: no signal stops it half way. */
+	jpath = journal_path(mb);
+	if (jpath == NULL)
+		return KP_E_NOMEM;
+	/* Not needed for safety any more (the journal is), but an UPDATE that runs to
+	 * its end leaves no journal for the next session to read. */
 	sigfillset(&block);
 	sigprocmask(SIG_BLOCK, &block, &old);
 	src = mb->served_end;
@@ -689,36 +963,49 @@ kp_mbox_commit(struct kp_mbox *mb, unsigned long *removed_out)
 		src += k;
 		mb->msgs[mb->n - 1].next = src;
 	}
-	w = mb->msgs[first].from;
+	jfd = open(jpath, O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (jfd < 0) {
+		kp_log(KP_LOG_ERR, "mbox %s: cannot create the UPDATE journal %s (%s): nothing "
+		       "removed; the spool's directory must let the user create it", mb->path,
+		       jpath, strerror(errno));
+		rc = KP_E_IO;
+		goto done;
+	}
+	/* The kept messages from the first removed one on, then messages beyond
+	 * max_messages and mail delivered since open (journal_apply adds later mail). */
+	h.w0 = mb->msgs[first].from;
+	h.len = 0;
 	for (i = first; rc == 0 && i < mb->n; i++) {
 		struct mmsg *m = &mb->msgs[i];
 
 		if (m->deleted)
 			continue;
-		rc = copy_down(mb, m->from, w, m->next - m->from);
-		w += m->next - m->from;
+		rc = copy_range(mb, mb->fd, m->from, jfd, JDATA + h.len, m->next - m->from);
+		h.len += m->next - m->from;
 	}
-	/* Messages beyond max_messages and mail delivered since open: move them down
-	 * too, until the spool stops growing. */
-	while (rc == 0) {
-		if (fstat(mb->fd, &st) != 0) {
-			rc = KP_E_IO;
-			break;
-		}
-		end = st.st_size;
-		if (end <= src)
-			break;
-		rc = copy_down(mb, src, w, end - src);
-		w += end - src;
-		src = end;
-	}
-	if (rc == 0 && (ftruncate(mb->fd, w) != 0 || fsync(mb->fd) != 0))
+	h.e = src;
+	hook("journal");
+	if (rc == 0 && (fsync(jfd) != 0 || fsync_dir_of(jpath) != 0 ||
+			jhdr_write(jfd, 0, &h) != 0 || jhdr_write(jfd, 1, &h) != 0))
 		rc = KP_E_IO;
-	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (rc != 0) {
-		kp_log(KP_LOG_ERR, "mbox %s: compacting failed: %s", mb->path, strerror(errno));
-		return rc;
+		kp_log(KP_LOG_ERR, "mbox %s: writing the UPDATE journal %s failed (%s): nothing "
+		       "removed", mb->path, jpath, strerror(errno));
+		unlink(jpath);
+		goto done;
 	}
+	hook("journaled");
+	rc = journal_apply(mb, jfd, jpath, &h, 0);
+	if (rc != 0)
+		kp_log(KP_LOG_ERR, "mbox %s: compacting failed (%s): the next session finishes "
+		       "it from %s", mb->path, strerror(errno), jpath);
+done:
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (jfd >= 0)
+		close(jfd);
+	free(jpath);
+	if (rc != 0)
+		return rc;
 	*removed_out = removed;
 	return 0;
 }

@@ -61,6 +61,20 @@ kpopd_stop() {
 	fi
 }
 
+# spool_holder FILE: the process under kpopd that has FILE open (a session, not a
+# spare worker); prints its PID or nothing.
+spool_holder() {
+	local p f
+	for p in $(ps -o pid= --ppid "$KPOPD_PID"); do
+		for f in /proc/"$p"/fd/*; do
+			if [ "$(readlink "$f" 2>/dev/null)" = "$1" ]; then
+				echo "$p"
+				return
+			fi
+		done
+	done
+}
+
 # mk_maildir USER: an empty Maildir for USER, owned by the mail uid; prints its path.
 mk_maildir() {
 	local md="$MAILROOT/$1/Maildir"
@@ -103,5 +117,39 @@ with open(os.path.join(d, "nonl"), "wb") as f:
 with open(os.path.join(d, "binary"), "wb") as f:
     body = bytes(b for b in range(256) if b != 13) * 40
     f.write(hdr("8-bit") + body + b"\n")
+PY
+}
+
+# make_mbox_blocks DIR (after make_test_messages DIR): mbox blocks DIR/b1..b5
+# (From_ line, mboxrd-quoted message, blank separator line; b5 "nonl" ends without
+# a newline and without separator) so that expected spools are concatenations of
+# blocks; DIR/wantN is what a client stores for block N (LF, a final newline);
+# DIR/late is what an MDA appends after b5 (it first ends that line), DIR/wantlate
+# its stored form.
+make_mbox_blocks() {
+	"$PYTHON" - "$1" <<'PY'
+import os, re, sys
+d = sys.argv[1]
+def rd(n):
+    return open(os.path.join(d, n), "rb").read()
+hdr = lambda s: ("From: bob@kpop.test\nTo: alice@kpop.test\nSubject: %s\n\n" % s).encode()
+quoted = hdr("quoting") + (b"From the start of a line\n>From already quoted\n"
+                           b">>From twice\n>not from\n> From spaced\nFrom\n.From dot\n")
+msgs = [("plain", hdr("plain") + b"just a body\n"),
+        ("quoted", quoted),
+        ("big", rd("big")),
+        ("dots", rd("dots")),
+        ("nonl", rd("nonl"))]
+for i, (name, m) in enumerate(msgs, 1):
+    q = re.sub(rb"(?m)^(>*From )", rb">\1", m)
+    block = b"From bob@kpop.test Tue Dec  1 12:00:0%d 2026\n" % i + q
+    if i < len(msgs):
+        block += (b"" if q.endswith(b"\n") else b"\n") + b"\n"
+    open(os.path.join(d, "b%d" % i), "wb").write(block)
+    open(os.path.join(d, "want%d" % i), "wb").write(m if m.endswith(b"\n") else m + b"\n")
+new = hdr("arrived during the session") + b"late\n"
+# an MDA appending after "nonl" (no final newline) first ends that line
+open(os.path.join(d, "late"), "wb").write(b"\n\nFrom mda@kpop.test Tue Dec  1 13:00:00 2026\n" + new + b"\n")
+open(os.path.join(d, "wantlate"), "wb").write(new)
 PY
 }

@@ -9,34 +9,7 @@
 msgs=$E2E_DIR/msgs
 make_test_messages "$msgs"
 spool=$MAILROOT/alice.mbox
-# The spool and what a client stores for each message (LF, a final newline):
-# a python helper writes blocks b1..bN (From_ line, mboxrd-quoted message, blank
-# separator line) so that expected spools are concatenations of blocks.
-"$PYTHON" - "$msgs" <<'PY'
-import os, re, sys
-d = sys.argv[1]
-def rd(n):
-    return open(os.path.join(d, n), "rb").read()
-hdr = lambda s: ("From: bob@kpop.test\nTo: alice@kpop.test\nSubject: %s\n\n" % s).encode()
-quoted = hdr("quoting") + (b"From the start of a line\n>From already quoted\n"
-                           b">>From twice\n>not from\n> From spaced\nFrom\n.From dot\n")
-msgs = [("plain", hdr("plain") + b"just a body\n"),
-        ("quoted", quoted),
-        ("big", rd("big")),
-        ("dots", rd("dots")),
-        ("nonl", rd("nonl"))]
-for i, (name, m) in enumerate(msgs, 1):
-    q = re.sub(rb"(?m)^(>*From )", rb">\1", m)
-    block = b"From bob@kpop.test Tue Dec  1 12:00:0%d 2026\n" % i + q
-    if i < len(msgs):
-        block += (b"" if q.endswith(b"\n") else b"\n") + b"\n"
-    open(os.path.join(d, "b%d" % i), "wb").write(block)
-    open(os.path.join(d, "want%d" % i), "wb").write(m if m.endswith(b"\n") else m + b"\n")
-new = hdr("arrived during the session") + b"late\n"
-# an MDA appending after "nonl" (no final newline) first ends that line
-open(os.path.join(d, "late"), "wb").write(b"\n\nFrom mda@kpop.test Tue Dec  1 13:00:00 2026\n" + new + b"\n")
-open(os.path.join(d, "wantlate"), "wb").write(new)
-PY
+make_mbox_blocks "$msgs"
 cat "$msgs"/b1 "$msgs"/b2 "$msgs"/b3 "$msgs"/b4 "$msgs"/b5 >"$spool"
 cp "$spool" "$msgs/orig"
 chown "$KP_MAIL_UID:$KP_MAIL_UID" "$spool"
@@ -55,17 +28,6 @@ fetched_match() {
 		else
 			t_fail "$label: message '$n' arrives byte for byte" "no stored file matches"
 		fi
-	done
-}
-session_pid() { # the process under kpopd that has the spool open (not a spare)
-	local p f
-	for p in $(ps -o pid= --ppid "$KPOPD_PID"); do
-		for f in /proc/"$p"/fd/*; do
-			if [ "$(readlink "$f" 2>/dev/null)" = "$spool" ]; then
-				echo "$p"
-				return
-			fi
-		done
 	done
 }
 # uidl_of LISTFILE N: message N's unique id from kpop list's "unique ids:" part
@@ -108,7 +70,7 @@ EOS
 "$PYTHON" "$KP_TOP_SRCDIR/tests/pop3tcp.py" 127.0.0.1 "$KPOPD_PORT" "$E2E_DIR/dele.script" >/dev/null 2>&1 &
 client=$!
 for _ in $(seq 100); do [ -e "$E2E_DIR/deleted" ] && break; sleep 0.1; done
-session=$(session_pid)
+session=$(spool_holder "$spool")
 if [ -n "$session" ]; then
 	# [IN-USE] while it holds the spool
 	err=$("$KPOP" -H localhost -p "$KPOPD_PORT" list 2>&1)
