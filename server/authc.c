@@ -133,6 +133,14 @@ kp_authc_end(struct kp_authc *a)
 }
 
 void
+kp_authc_forget(struct kp_authc *a)
+{
+	forget_answer(a);
+	a->begun = 0;
+	a->kpop_ok = 0;
+}
+
+void
 kp_authc_free(struct kp_authc *a)
 {
 	kp_authc_end(a);

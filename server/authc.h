@@ -36,6 +36,8 @@ int kp_authc_init(struct kp_authc *a, int fd, uint32_t sid, uint32_t mode,
 /* Forget the session (sends END if one was begun); the channel stays open. */
 void kp_authc_end(struct kp_authc *a);
 void kp_authc_free(struct kp_authc *a);
+/* Forget the session without END: whoever relays the channel ended it. */
+void kp_authc_forget(struct kp_authc *a);
 
 /* The session is (now) inside TLS: the next request begins afresh with tls set. */
 void kp_authc_set_tls(struct kp_authc *a, int on);

@@ -40,6 +40,7 @@
 #include "server/master.h"
 #include "server/proctitle.h"
 #include "server/session.h"
+#include "server/split.h"
 
 #define MAX_SOCKS 32
 
@@ -176,9 +177,7 @@ open_listeners(const struct kp_conf *c, struct kp_listener *ls, int *n_out)
 
 /* One connection, in the process that will serve it. */
 static int
-serve(const struct kp_conf *c, int fd, enum kp_listen_mode mode, const char *peer,
-      const char *local, long long start_ms, int auth_fd, uint32_t sid,
-      void (*logged_in)(void *arg, const char *user), void *arg)
+serve(const struct kp_conf *c, const struct kp_serve_args *a)
 {
 	struct kp_session_params p;
 	struct kp_authc authc;
@@ -186,21 +185,27 @@ serve(const struct kp_conf *c, int fd, enum kp_listen_mode mode, const char *pee
 
 	memset(&p, 0, sizeof(p));
 	p.conf = c;
-	p.rfd = fd;
-	p.wfd = fd == 0 ? 1 : fd; /* inetd: stdin and stdout */
-	p.peer = peer;
-	p.local = local;
-	p.tls_ctx = tls_ctx;
-	p.implicit_tls = mode == KP_MODE_POP3S;
-	p.start_ms = start_ms;
-	p.logged_in = logged_in;
-	p.logged_in_arg = arg;
-	if (kp_authc_init(&authc, auth_fd, sid, (uint32_t)mode, peer, local) != 0)
+	p.rfd = a->fd;
+	p.wfd = a->fd == 0 ? 1 : a->fd; /* inetd: stdin and stdout */
+	p.peer = a->peer;
+	p.local = a->local;
+	p.start_ms = a->start_ms;
+	p.logged_in = a->logged_in;
+	p.logged_in_arg = a->arg;
+	p.handover_fd = a->handover_fd;
+	p.verdict = a->verdict;
+	p.kpop = a->kpop;
+	if (a->verdict == NULL) { /* the back half has no TLS of its own */
+		p.tls_ctx = tls_ctx;
+		p.implicit_tls = a->mode == KP_MODE_POP3S;
+	}
+	if (kp_authc_init(&authc, a->auth_fd, a->sid, (uint32_t)a->mode, a->peer,
+			  a->local) != 0)
 		return KP_E_NOMEM;
 	p.authc = &authc;
 	rc = 0;
-	if (mode == KP_MODE_AUTO || mode == KP_MODE_KPOP) {
-		rc = kp_kpop_accept(c, &authc, p.rfd, p.wfd, mode == KP_MODE_KPOP);
+	if (a->verdict == NULL && (a->mode == KP_MODE_AUTO || a->mode == KP_MODE_KPOP)) {
+		rc = kp_kpop_accept(c, &authc, p.rfd, p.wfd, a->mode == KP_MODE_KPOP);
 		if (rc == KP_KPOP_DONE)
 			p.kpop = 1;
 	}
@@ -325,6 +330,7 @@ run_inetd(struct kp_conf *c)
 	socklen_t sl = sizeof(ss), ll = sizeof(ls_);
 	char peer[NI_MAXHOST + 16] = "", local[NI_MAXHOST + 16] = "";
 	char peer_log[NI_MAXHOST + 16] = "inetd";
+	struct kp_serve_args a;
 	int rc;
 
 	/* Only a TCP peer has an address SASL can use; pipes and UNIX sockets do not. */
@@ -360,8 +366,19 @@ run_inetd(struct kp_conf *c)
 	kp_log_set_prefix(peer_log);
 	kp_log(KP_LOG_INFO, "connect (inetd, pid %ld)", (long)getpid());
 	/* In inetd mode the listener mode is the first listen setting's. */
-	rc = serve(c, 0, c->listen[0].mode, peer[0] ? peer : NULL, local[0] ? local : NULL,
-		   kp_io_now_ms(), sv[0], 1, NULL, NULL);
+	memset(&a, 0, sizeof(a));
+	a.fd = 0;
+	a.mode = c->listen[0].mode;
+	a.peer = peer[0] ? peer : NULL;
+	a.local = local[0] ? local : NULL;
+	a.start_ms = kp_io_now_ms();
+	a.auth_fd = sv[0];
+	a.sid = 1;
+	a.handover_fd = -1;
+	if (kp_split_wanted(c))
+		rc = kp_split_prepare(c) != 0 ? KP_E_CONFIG : kp_split_serve(c, &a, serve, -1);
+	else
+		rc = serve(c, &a);
 	close(sv[0]);
 	(void)waitpid(authd, NULL, 0);
 	return rc == 0 ? 0 : 1;

@@ -32,6 +32,7 @@
 #include "server/authd/authd.h"
 #include "server/ident.h"
 #include "server/proctitle.h"
+#include "server/split.h"
 
 enum wstate { W_FREE = 0, W_IDLE, W_BUSY };
 struct worker {
@@ -233,6 +234,7 @@ worker_main(const struct kp_conf *c, int ctl, const struct kp_listener *ls, int 
 	struct sockaddr_storage peer_ss, local_ss;
 	socklen_t pl, ll;
 	char peer[NI_MAXHOST + 16], local[NI_MAXHOST + 16], peer_log[NI_MAXHOST + 16];
+	struct kp_serve_args a;
 	uint32_t li, sid;
 	long long start_ms;
 	int fd, n, max;
@@ -260,8 +262,22 @@ worker_main(const struct kp_conf *c, int ctl, const struct kp_listener *ls, int 
 		kp_proctitle("worker %s", peer_log);
 		kp_log(KP_LOG_INFO, "connect on %s (worker pid %ld, session %lu)", ls[li].name,
 		       (long)getpid(), (unsigned long)sid);
-		serve(c, fd, ls[li].mode, peer, local, start_ms, worker_auth, sid,
-		      worker_logged_in, peer_log);
+		memset(&a, 0, sizeof(a));
+		a.fd = fd;
+		a.mode = ls[li].mode;
+		a.peer = peer;
+		a.local = local;
+		a.start_ms = start_ms;
+		a.auth_fd = worker_auth;
+		a.sid = sid;
+		a.handover_fd = -1;
+		a.logged_in = worker_logged_in;
+		a.arg = peer_log;
+		if (kp_split_wanted(c)) {
+			(void)kp_split_serve(c, &a, serve, ctl); /* closes fd */
+			break; /* this process became the user */
+		}
+		serve(c, &a);
 		close(fd);
 		if (kp_authc_channel_lost)
 			break; /* our channel to the auth service is dead: be replaced */
@@ -697,6 +713,8 @@ kp_master_run(struct kp_conf *c, struct kp_listener *ls, int nls, int foreground
 	kp_log(KP_LOG_INFO, "kpopd %s started, pid %ld", PACKAGE_VERSION, (long)getpid());
 	if (start_authd(c, ls, nls) != 0)
 		kp_fatal("cannot start the auth service");
+	if (kp_split_wanted(c) && kp_split_prepare(c) != 0)
+		kp_fatal("system-user mode needs worker_user");
 	refill(c, ls, nls, serve);
 
 	while (!got_term) {
@@ -738,8 +756,11 @@ kp_master_run(struct kp_conf *c, struct kp_listener *ls, int nls, int foreground
 		}
 		if (got_hup) {
 			got_hup = 0;
-			if (do_reload(c, reload) == 0)
+			if (do_reload(c, reload) == 0) {
 				replace_authd(c, ls, nls);
+				if (kp_split_wanted(c))
+					(void)kp_split_prepare(c);
+			}
 		}
 		check_authd(c, ls, nls);
 		if (got_term)

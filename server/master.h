@@ -14,14 +14,32 @@ struct kp_listener {
 	char name[80];
 };
 
-/* Serve one connection in a worker.  auth_fd: the worker's channel to the auth
- * service; sid: the session number for the logs.  logged_in(arg) must be called
- * when the session logs in (the master counts connections that have not, per
- * address). */
-typedef int (*kp_serve_fn)(const struct kp_conf *c, int fd, enum kp_listen_mode mode,
-			   const char *peer, const char *local, long long start_ms,
-			   int auth_fd, uint32_t sid,
-			   void (*logged_in)(void *arg, const char *user), void *arg);
+struct kp_ipc_verdict;
+
+/* One connection for the serve function.  The pool worker fills it; in system-user
+ * mode (server/split.c) the session's two processes each get their half. */
+struct kp_serve_args {
+	int fd;                  /* the connection; the back half: the data socket */
+	enum kp_listen_mode mode;
+	const char *peer, *local; /* "ip;port" */
+	long long start_ms;      /* accept time (kp_io_now_ms) */
+	int auth_fd;             /* the channel to the auth service; -1 none */
+	uint32_t sid;            /* the session number for the logs */
+	/* System-user mode.  The front (unprivileged): after the verdict, the session
+	 * parent serves TRANSACTION on handover_fd and the front relays; else -1.
+	 * The back (the session parent): log in with verdict and serve TRANSACTION on
+	 * fd; kpop says the session authenticated with KPOP (CAPA lists no SASL). */
+	int handover_fd;
+	const struct kp_ipc_verdict *verdict;
+	int kpop;
+	/* Called when the session logs in (the master counts connections that have
+	 * not, per address; the process title names the user); may be NULL. */
+	void (*logged_in)(void *arg, const char *user);
+	void *arg;
+};
+
+/* Serve one connection in a worker. */
+typedef int (*kp_serve_fn)(const struct kp_conf *c, const struct kp_serve_args *a);
 
 /* Build a new configuration for SIGHUP into *out (defaults, file, -o overrides,
  * checks, and whatever depends on it such as the TLS context).  0, or a KP_E_*

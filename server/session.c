@@ -67,6 +67,7 @@ struct session {
 	struct kp_tls *tls;          /* TLS is active */
 	unsigned ssf;                /* SASL security layer in use (0 none) */
 	struct kp_gsslayer *layer;   /* its state, over the imported GSS context */
+	struct kp_io *back;          /* system-user front: the session parent's stream */
 	/* AUTH may carry its initial response on the command line (Perl's Net::POP3
 	 * does, against RFC 5034, as Dovecot allows): that one command gets the AUTH
 	 * continuation cap, every other the RFC 2449 cap. */
@@ -199,6 +200,78 @@ login(struct session *s, const struct kp_ipc_verdict *v)
 	return EV_LOGIN;
 }
 
+/* System-user front: the session parent acts on the verdict; its login reply is the
+ * first line on the handover socket, and goes to the client as ours would. */
+static enum ev
+hand_over(struct session *s, const struct kp_ipc_verdict *v)
+{
+	char line[KP_CMD_LINE_MAX + 1];
+	size_t n;
+	int rc;
+
+	s->back = malloc(sizeof(*s->back));
+	if (s->back == NULL) {
+		kp_pop3_err(&s->io, "SYS/TEMP", "Out of memory");
+		return EV_DROP;
+	}
+	kp_io_init(s->back, s->p->handover_fd, s->p->handover_fd, s->conf->idle_timeout * 1000);
+	rc = kp_io_read_line(s->back, line, KP_CMD_LINE_MAX, &n);
+	if (rc != 0) {
+		kp_log(KP_LOG_ERR, "login %s as %s: the session parent did not answer: %s",
+		       v->principal, v->user, kp_strerror(rc));
+		kp_pop3_err(&s->io, "SYS/TEMP", "Internal error");
+		return EV_DROP;
+	}
+	kp_io_write(&s->io, line, n);
+	kp_io_puts(&s->io, "\r\n");
+	if (strncmp(line, "+OK", 3) != 0)
+		return EV_DROP; /* the parent logged why */
+	snprintf(s->user, sizeof(s->user), "%s", v->user);
+	snprintf(s->principal, sizeof(s->principal), "%s", v->principal);
+	return EV_LOGIN;
+}
+
+/* System-user front after login: copy the client's bytes (decoded by TLS and the
+ * layer) to the session parent and its answers back, until either side ends. */
+static void
+relay_back(struct session *s)
+{
+	struct kp_io *io = &s->io, *back = s->back;
+	unsigned char buf[16384];
+	struct pollfd pf[2];
+	ssize_t n;
+
+	for (;;) {
+		int from_client = kp_io_buffered(io) > 0 ||
+				  (io->layer.pending != NULL && io->layer.pending(io->layer.ctx) > 0);
+		int from_back = kp_io_buffered(back) > 0;
+
+		if (!from_client && !from_back) {
+			if (kp_io_flush(io) != 0)
+				return;
+			pf[0].fd = io->rfd;
+			pf[1].fd = back->rfd;
+			pf[0].events = pf[1].events = POLLIN;
+			if (poll(pf, 2, -1) < 0) {
+				if (errno == EINTR)
+					continue;
+				return;
+			}
+			from_client = pf[0].revents != 0;
+			from_back = pf[1].revents != 0;
+		}
+		if (from_back) {
+			n = kp_io_read_some(back, buf, sizeof(buf));
+			if (n <= 0 || kp_io_write(io, buf, (size_t)n) != 0)
+				return;
+			continue;
+		}
+		n = kp_io_read_some(io, buf, sizeof(buf));
+		if (n <= 0 || kp_write_all(back->wfd, buf, (size_t)n) != 0)
+			return;
+	}
+}
+
 /* The verdict arrived: log in, start the security layer, and let the auth service
  * forget the session (the exported context is wiped with its answer). */
 static enum ev
@@ -209,10 +282,13 @@ logged_in(struct session *s)
 
 	if (v == NULL)
 		return EV_DROP;
-	ev = login(s, v);
+	ev = s->p->handover_fd >= 0 ? hand_over(s, v) : login(s, v);
 	if (ev == EV_LOGIN)
 		ev = start_layer(s, v);
-	kp_authc_end(s->auth);
+	if (s->p->handover_fd >= 0)
+		kp_authc_forget(s->auth); /* the session parent ended it */
+	else
+		kp_authc_end(s->auth);
 	return ev;
 }
 
@@ -865,6 +941,54 @@ update(struct session *s)
 	s->end_rc = 0;
 }
 
+/* Act on a handler's event: the one place that changes the session's state. */
+static void
+dispatch(struct session *s, enum ev ev)
+{
+	const struct kp_session_params *p = s->p;
+
+	switch (ev) {
+	case EV_DONE:
+		break;
+	case EV_BAD:
+		if (++s->bad_cmds >= s->conf->max_bad_commands) {
+			kp_log(KP_LOG_INFO, "too many bad commands, closing");
+			kp_pop3_err(&s->io, NULL, "Too many bad commands, closing");
+			s->end_rc = KP_E_PROTO;
+			session_set_state(s, ST_CLOSED);
+		}
+		break;
+	case EV_LOGIN:
+		kp_io_set_deadline(0);
+		kp_io_sock_timeout(&s->io, s->conf->idle_timeout * 1000);
+		if (p->logged_in != NULL)
+			p->logged_in(p->logged_in_arg, s->user);
+		if (s->back != NULL) {
+			/* the front: the session parent serves TRANSACTION and logs it */
+			relay_back(s);
+			s->user[0] = '\0';
+			s->end_rc = 0;
+			session_set_state(s, ST_CLOSED);
+			break;
+		}
+		session_set_state(s, ST_TRANSACTION);
+		break;
+	case EV_QUIT:
+		if (s->state == ST_TRANSACTION) {
+			session_set_state(s, ST_UPDATE);
+			update(s);
+		} else {
+			kp_pop3_ok(&s->io, "kpopd signing off");
+			s->end_rc = 0;
+		}
+		session_set_state(s, ST_CLOSED);
+		break;
+	case EV_DROP:
+		session_set_state(s, ST_CLOSED);
+		break;
+	}
+}
+
 int
 kp_session_run(const struct kp_session_params *p)
 {
@@ -895,56 +1019,31 @@ kp_session_run(const struct kp_session_params *p)
 		kp_authc_set_tls(s->auth, 1);
 		kp_log(KP_LOG_INFO, "TLS: %s", kp_tls_describe(s->tls, desc, sizeof(desc)));
 	}
-	kp_pop3_ok(&s->io, "%s", p->conf->greeting);
-	while (s->state == ST_AUTHORIZATION || s->state == ST_TRANSACTION) {
-		switch (one_command(s)) {
-		case EV_DONE:
-			break;
-		case EV_BAD:
-			if (++s->bad_cmds >= s->conf->max_bad_commands) {
-				kp_log(KP_LOG_INFO, "too many bad commands, closing");
-				kp_pop3_err(&s->io, NULL, "Too many bad commands, closing");
-				s->end_rc = KP_E_PROTO;
-				session_set_state(s, ST_CLOSED);
-			}
-			break;
-		case EV_LOGIN:
-			kp_io_set_deadline(0);
-			kp_io_sock_timeout(&s->io, s->conf->idle_timeout * 1000);
-			if (p->logged_in != NULL)
-				p->logged_in(p->logged_in_arg, s->user);
-			session_set_state(s, ST_TRANSACTION);
-			break;
-		case EV_QUIT:
-			if (s->state == ST_TRANSACTION) {
-				session_set_state(s, ST_UPDATE);
-				update(s);
-			} else {
-				kp_pop3_ok(&s->io, "kpopd signing off");
-				s->end_rc = 0;
-			}
-			session_set_state(s, ST_CLOSED);
-			break;
-		case EV_DROP:
-			session_set_state(s, ST_CLOSED);
-			break;
-		}
+	if (p->verdict != NULL) {
+		/* the back: the front ran AUTHORIZATION */
+		dispatch(s, login(s, p->verdict));
+	} else {
+		kp_pop3_ok(&s->io, "%s", p->conf->greeting);
 	}
+	while (s->state == ST_AUTHORIZATION || s->state == ST_TRANSACTION)
+		dispatch(s, one_command(s));
 	kp_io_set_deadline(0);
 	kp_io_flush(&s->io);
-	if (s->user[0] != '\0')
+	/* (a front's session is logged by the session parent) */
+	if (s->back == NULL && s->user[0] != '\0')
 		kp_log(KP_LOG_INFO,
 		       "logout user=%s retr=%lu/%llu top=%lu dele=%lu removed=%lu in=%llu out=%llu%s",
 		       s->user, s->retr, s->retr_octets, s->top, s->dele, s->removed,
 		       s->io.bytes_in, s->io.bytes_out,
 		       s->end_rc == 0 ? "" : " (no QUIT: nothing removed)");
-	else
+	else if (s->back == NULL)
 		kp_log(KP_LOG_INFO, "disconnect before login in=%llu out=%llu", s->io.bytes_in,
 		       s->io.bytes_out);
 	rc = s->end_rc;
 	kp_maildrop_close(s->md);
 	kp_gsslayer_free(s->layer);
 	kp_tls_free(s->tls);
+	free(s->back);
 	kp_authc_end(s->auth);
 	explicit_bzero(s->raw, sizeof(s->raw));
 	free(s);

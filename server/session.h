@@ -27,6 +27,13 @@ struct kp_session_params {
 	 * may be NULL. */
 	void (*logged_in)(void *arg, const char *user);
 	void *logged_in_arg;
+	/* System-user mode (server/split.c).  handover_fd >= 0: this is the front; at
+	 * login the session parent answers on handover_fd and serves TRANSACTION there,
+	 * and this process relays.  verdict != NULL: this is the back; rfd/wfd are the
+	 * data socket: log in with the verdict (its login reply is the first line) and
+	 * serve TRANSACTION. */
+	int handover_fd;
+	const struct kp_ipc_verdict *verdict;
 };
 
 /* Greet, serve commands until QUIT, EOF, timeout or too many errors, apply

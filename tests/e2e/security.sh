@@ -37,6 +37,11 @@ SEC_CASES=(
 	"a system account (uid < min_uid) is refused"
 	"a system account: the refusal is logged"
 	"a non-root kpopd serves its own uid's Maildir, not one owned by another uid"
+	"system-user mode: the session's front (TLS, AUTHORIZATION) runs as worker_user"
+	"system-user mode: the front cannot open the keytab"
+	"system-user mode: the session parent logs the session, the front says nothing"
+	"system-user mode: AUTH GSSAPI with a privacy layer fetches and deletes byte-exact"
+	"system-user mode: KPOP fetches and deletes byte-exact"
 )
 SEC_RACE_TRIES=300
 SEC_SECRET="ROOT-ONLY-SECRET-f00d1e"
@@ -125,7 +130,8 @@ sec_start_kpopd() { # LOG PORT [as USER]: a root (or USER's) kpopd; sets SEC_KPI
 		rcache=$KPOP_TEST_DIR/rcache
 		"$KPOPD" -F -o log=stderr -o log_level=debug -o keytab="$keytab" \
 			-o rcache_dir="$rcache" -o pidfile="$pidfile" -o maildir=%h/Maildir \
-			-o auth_failure_delay_ms=0 -L "127.0.0.1:$port pop3" >>"$log" 2>&1 &
+			-o auth_failure_delay_ms=0 -L "127.0.0.1:$port pop3" \
+			${SEC_KPORT:+-L "127.0.0.1:$SEC_KPORT kpop"} >>"$log" 2>&1 &
 	else
 		pidfile=/home/$user/kpopd.pid keytab=/home/$user/kpopd.keytab
 		rcache=/home/$user/rcache
@@ -168,6 +174,7 @@ sec_tests() {
 	reset_secret
 
 	SEC_PORT=$(free_port)
+	SEC_KPORT=$(free_port)
 	if ! sec_start_kpopd "$SEC_LOG" "$SEC_PORT"; then
 		local c
 		for c in "${SEC_CASES[@]}"; do t_fail "$c" "the root kpopd did not start: $(tail -n 3 "$SEC_LOG")"; done
@@ -207,8 +214,68 @@ EOS
 		t_expect_eq "${SEC_CASES[1]}" "2001 2100" \
 			"$(printf '%s\n' "$st" | awk '/^Groups:/ {for (i = 2; i <= NF; i++) print $i}' | sort -n | tr '\n' ' ' | sed 's/ $//')"
 	fi
+	# 1b. Its front: the session parent's one child, which read every byte alice
+	# sent before login; worker_user is the built-in default, absent here: nobody.
+	local front="" fst="" nobody
+	nobody=$(id -u nobody)
+	[ -n "$child" ] && front=$(sec_children "$child" | head -n 1)
+	[ -n "$front" ] && fst=$(cat "/proc/$front/status" 2>/dev/null)
+	if [ -z "$fst" ]; then
+		t_fail "${SEC_CASES[17]}" "no front process under the session parent ${child:-?}"
+		t_fail "${SEC_CASES[18]}" "no front process"
+	else
+		t_expect_eq "${SEC_CASES[17]}" "$nobody $nobody $nobody $nobody" \
+			"$(printf '%s\n' "$fst" | awk '/^Uid:/ {print $2" "$3" "$4" "$5}')"
+		local held
+		held=$(ls -l "/proc/$front/fd" 2>/dev/null | grep -c "kpopd.keytab")
+		if [ "$held" -ne 0 ]; then
+			t_fail "${SEC_CASES[18]}" "the front holds the keytab open"
+		elif setpriv --reuid="$nobody" --regid="$(id -g nobody)" --clear-groups \
+			cat "$KPOP_TEST_DIR/kpopd.keytab" >/dev/null 2>&1; then
+			t_fail "${SEC_CASES[18]}" "worker_user read $KPOP_TEST_DIR/kpopd.keytab"
+		else
+			t_pass "${SEC_CASES[18]}"
+		fi
+	fi
 	stop_pid "$holder"
 	rm -f /home/alice/holding
+	local n_login n_logout
+	for i in $(seq 50); do
+		grep -q "logout user=alice" "$SEC_LOG" && break
+		sleep 0.1
+	done
+	n_login=$(grep -c "login user=alice .* pid=$child" "$SEC_LOG")
+	n_logout=$(grep -c "logout user=alice" "$SEC_LOG")
+	t_expect_eq "${SEC_CASES[19]}" "1 1" "$n_login $n_logout"
+
+	# 1c. Whole sessions through the two processes: the layer is the front's, the
+	# maildrop the parent's.
+	local md mech port want got
+	for mech in gssapi kpop; do
+		rm -rf /home/alice/Maildir
+		md=$(mk_user_maildir alice)
+		printf 'Subject: split %s one\n\nbody one\n' "$mech" >"$md/new/1000000010.M1.x"
+		printf 'Subject: split %s two\n\n%s\n' "$mech" "$(head -c 30000 /dev/zero | tr '\0' 'z')" \
+			>"$md/new/1000000011.M2.x"
+		chown alice:alice "$md"/new/*
+		want=$(cat "$md"/new/* | md5sum)
+		reset_got alice
+		if [ "$mech" = gssapi ]; then
+			port=$SEC_PORT
+			kpop_as alice --maildir /home/alice/got --delete --sasl-layer privacy fetch
+		else
+			port=$SEC_KPORT
+			OUT=$(as_user alice timeout 20 "$KPOP" -H localhost -p "$port" -t 10 -a kpop -u alice \
+				--maildir /home/alice/got --delete fetch 2>&1)
+		fi
+		rc=$?
+		got=$(cat /home/alice/got/new/* 2>/dev/null | md5sum)
+		t_expect_eq "${SEC_CASES[$([ "$mech" = gssapi ] && echo 20 || echo 21)]}" \
+			"0 2 $want 0" "$rc $(find /home/alice/got/new -type f | wc -l) $got \
+$(find "$md/new" "$md/cur" -type f | wc -l)"
+		[ $rc -eq 0 ] || printf '    %s\n' "$OUT"
+	done
+	rm -rf /home/alice/Maildir
 
 	# 2. The race: ~/Maildir absent, toggled to a link to ~/evil whose cur is a link to
 	# a root-only directory, while alice logs in and fetches with --delete.
