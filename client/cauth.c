@@ -61,6 +61,16 @@ server_said_no(struct pop3c *c, const char *what)
 	return EXIT_REFUSED;
 }
 
+/* Our own Kerberos token is over what kpop sends at all (KP_CLIENT_TOKEN_MAX). */
+static int
+token_too_large(const char *host, size_t octets)
+{
+	fprintf(stderr, "kpop: your Kerberos ticket for %s is %zu octets, more than kpop "
+		"sends (%d): the account is in too many groups for any POP3 server\n", host,
+		octets, KP_CLIENT_TOKEN_MAX);
+	return EXIT_KRB;
+}
+
 /* The server said +OK before the SASL exchange completed: it never proved that it
  * holds the service key (its AP-REP and the wrapped security-layer offer are what
  * prove it), so it may be anyone.  Nothing it says from here on is trusted. */
@@ -86,7 +96,7 @@ cauth_gssapi(struct pop3c *c, const char *service, const char *host, const char 
 	unsigned outlen = 0;
 	char *b64 = NULL, *line = NULL;
 	unsigned char *in = NULL;
-	size_t inlen;
+	size_t inlen, sent = 0; /* the size of the last token we sent */
 	int r, rc, ex = EXIT_PROTO;
 	/* set only when sasl_client_step returned SASL_OK: the server's AP-REP verified
 	 * and its wrapped security-layer offer unwrapped with the session key.  A +OK
@@ -112,7 +122,7 @@ cauth_gssapi(struct pop3c *c, const char *service, const char *host, const char 
 	cbs[3].id = SASL_CB_LIST_END;
 	cbs[3].proc = NULL;
 	cbs[3].context = NULL;
-	b64 = malloc(KP_AUTH_LINE_MAX + 1);
+	b64 = malloc(KP_B64_ENCLEN(KP_CLIENT_TOKEN_MAX));
 	line = malloc(KP_AUTH_LINE_MAX + 1);
 	in = malloc(KP_AUTH_TOKEN_MAX);
 	if (b64 == NULL || line == NULL || in == NULL) {
@@ -137,10 +147,11 @@ cauth_gssapi(struct pop3c *c, const char *service, const char *host, const char 
 		ex = explain_krb_failure(service, host, sasl_errdetail(conn));
 		goto done;
 	}
-	if (kp_b64_encode(out, outlen, b64, KP_AUTH_LINE_MAX + 1, NULL) != 0) {
-		fprintf(stderr, "kpop: Kerberos token too large\n");
+	if (kp_b64_encode(out, outlen, b64, KP_B64_ENCLEN(KP_CLIENT_TOKEN_MAX), NULL) != 0) {
+		ex = token_too_large(host, outlen);
 		goto done;
 	}
+	sent = outlen;
 	/* RFC 5034: the initial response only if the line stays within 255 octets. */
 	if (strlen("AUTH GSSAPI ") + strlen(b64) + 2 <= KP_CMD_LINE_MAX) {
 		pop3c_send(c, "AUTH GSSAPI %s", outlen > 0 ? b64 : "=");
@@ -176,7 +187,10 @@ cauth_gssapi(struct pop3c *c, const char *service, const char *host, const char 
 			/* copy: c->reply points into line */
 			snprintf(c->line, sizeof(c->line), "%s", c->reply.text);
 			c->reply.text = c->line;
-			ex = server_said_no(c, "authentication");
+			if (sent > KP_CMD_LINE_MAX && explain_is_too_large(c->reply.text))
+				ex = explain_too_large(host, sent);
+			else
+				ex = server_said_no(c, "authentication");
 			goto done;
 		}
 		if (sasl_complete) {
@@ -215,8 +229,12 @@ cauth_gssapi(struct pop3c *c, const char *service, const char *host, const char 
 			goto done;
 		}
 		sasl_complete = r == SASL_OK;
-		if (kp_b64_encode(out, outlen, b64, KP_AUTH_LINE_MAX + 1, NULL) != 0)
+		if (kp_b64_encode(out, outlen, b64, KP_B64_ENCLEN(KP_CLIENT_TOKEN_MAX), NULL) != 0) {
+			pop3c_send(c, "*");
+			ex = token_too_large(host, outlen);
 			goto done;
+		}
+		sent = outlen;
 		pop3c_send(c, "%s", b64);
 	}
 	kp_log(KP_LOG_DEBUG, "AUTH GSSAPI succeeded");
@@ -259,6 +277,28 @@ done:
 	return ex;
 }
 
+/* The size of our cached ticket for server (what made the AP-REQ we sent that
+ * large), 0 if it cannot be told. */
+static size_t
+ticket_octets(krb5_context ctx, krb5_ccache cc, krb5_principal server)
+{
+	krb5_creds mc, *got = NULL;
+	krb5_principal me = NULL;
+	size_t n = 0;
+
+	memset(&mc, 0, sizeof(mc));
+	if (krb5_cc_get_principal(ctx, cc, &me) != 0)
+		return 0;
+	mc.client = me;
+	mc.server = server;
+	if (krb5_get_credentials(ctx, KRB5_GC_CACHED, cc, &mc, &got) == 0) {
+		n = got->ticket.length;
+		krb5_free_creds(ctx, got);
+	}
+	krb5_free_principal(ctx, me);
+	return n;
+}
+
 int
 cauth_kpop_handshake(struct pop3c *c, const char *service, const char *host)
 {
@@ -294,7 +334,13 @@ cauth_kpop_handshake(struct pop3c *c, const char *service, const char *host)
 	} else if (err != NULL) {
 		/* the server's KRB-ERROR: what it found wrong with our ticket */
 		long code = (long)err->error + ERROR_TABLE_BASE_krb5;
+		size_t octets;
 
+		if (code == KRB5KRB_ERR_FIELD_TOOLONG &&
+		    (octets = ticket_octets(ctx, cc, server)) > 0) {
+			ex = explain_too_large(host, octets);
+			goto cleanup;
+		}
 		ex = explain_krb5_code("KPOP authentication (refused by the server)", code,
 				       krb5_get_error_message(ctx, (krb5_error_code)code));
 		if (ex == EXIT_KRB || ex == EXIT_CREDS)
@@ -336,6 +382,7 @@ cauth_kpop_handshake(struct pop3c *c, const char *service, const char *host)
 		}
 		krb5_free_error_message(ctx, m);
 	}
+cleanup:
 	if (err != NULL)
 		krb5_free_error(ctx, err);
 	if (rep != NULL)

@@ -110,6 +110,45 @@ explain_krb_failure(const char *service, const char *host, const char *detail)
 	return explain_exit_for(why);
 }
 
+/* n with thousands separators ("70,000"), as people read sizes. */
+static const char *
+grouped(size_t n, char *out, size_t cap)
+{
+	char digits[32];
+	size_t len, i, o = 0;
+
+	len = (size_t)snprintf(digits, sizeof(digits), "%zu", n);
+	for (i = 0; i < len && o + 2 < cap; i++) {
+		if (i > 0 && (len - i) % 3 == 0)
+			out[o++] = ',';
+		out[o++] = digits[i];
+	}
+	out[o] = '\0';
+	return out;
+}
+
+int
+explain_is_too_large(const char *text)
+{
+	return text != NULL && (strcasestr(text, "too large") != NULL ||
+				strcasestr(text, "too long") != NULL ||
+				strcasestr(text, "too big") != NULL);
+}
+
+int
+explain_too_large(const char *host, size_t octets)
+{
+	char a[32], b[32];
+
+	fprintf(stderr, "kpop: authentication failed: the server %s refused a %s-octet ticket "
+		"as too large\n", host, grouped(octets, a, sizeof(a)));
+	fprintf(stderr, "  (a ticket grows with the groups your account is in, as Active "
+		"Directory's PAC does; kpopd accepts up to %s octets, Windows' largest "
+		"MaxTokenSize: ask the admin to raise the server's limit or to trim the "
+		"account's groups)\n", grouped(KP_AUTH_TOKEN_MAX, b, sizeof(b)));
+	return EXIT_REFUSED;
+}
+
 int
 explain_krb5_code(const char *what, long code, const char *message)
 {

@@ -41,6 +41,15 @@ int explain_exit_for(enum kp_krb_why why);
  * codes, prints the explanation and the detail, and returns the exit status. */
 int explain_krb_failure(const char *service, const char *host, const char *detail);
 
+/* The server refused our Kerberos ticket (octets: the token or AP-REQ we sent)
+ * as too large: says so in a sentence with the size and what to do.  Returns
+ * EXIT_REFUSED. */
+int explain_too_large(const char *host, size_t octets);
+
+/* Does a -ERR text say that what we sent was too large (kpopd: "Kerberos token too
+ * large"; other servers: "line too long" and the like)? */
+int explain_is_too_large(const char *text);
+
 /* A krb5 error code from the KPOP handshake (or the server's KRB-ERROR). */
 int explain_krb5_code(const char *what, long code, const char *message);
 

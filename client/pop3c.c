@@ -161,9 +161,9 @@ pop3c_send(struct pop3c *c, const char *fmt, ...)
 	va_list ap;
 	int rc;
 
-	/* a command, or an AUTH response of up to KP_AUTH_LINE_MAX; zeroed when freed
-	 * since it may carry a token or a password */
-	kp_buf_init(&b, KP_AUTH_LINE_MAX, 1);
+	/* a command, or an AUTH response of up to KP_CLIENT_SEND_MAX; zeroed when
+	 * freed since it may carry a token or a password */
+	kp_buf_init(&b, KP_CLIENT_SEND_MAX, 1);
 	va_start(ap, fmt);
 	kp_buf_vaddf(&b, fmt, ap);
 	va_end(ap);

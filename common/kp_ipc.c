@@ -430,6 +430,7 @@ static const struct field f_begin[] = {
 };
 static const struct field f_kpop_apreq[] = {
 	BYTES(kp_ipc_kpop_apreq, apreq, KP_AUTH_TOKEN_MAX),
+	U32(kp_ipc_kpop_apreq, toolong, UINT32_MAX),
 };
 static const struct field f_kpop_user[] = {
 	STR(kp_ipc_kpop_user, user),

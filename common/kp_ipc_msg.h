@@ -83,9 +83,12 @@ struct kp_ipc_begin {
 	char local[KP_IPC_ADDR_MAX];
 };
 
-/* KPOP_APREQ: bytes AP-REQ (as read from the KPOP client) */
+/* KPOP_APREQ: bytes AP-REQ (as read from the KPOP client), u32 toolong (0, or the
+ * length the client announced for an AP-REQ over KP_AUTH_TOKEN_MAX, which was not
+ * kept: the AP-REQ is then empty, and the answer a KRB-ERROR saying so) */
 struct kp_ipc_kpop_apreq {
 	struct kp_ipc_bytes apreq; /* <= KP_AUTH_TOKEN_MAX */
+	uint32_t toolong;
 };
 
 /* KPOP_USER: str user (the maildrop the KPOP client named with USER) */

@@ -5,14 +5,31 @@
 /* RFC 2449 section 4: a command line is at most 255 octets including CRLF. */
 #define KP_CMD_LINE_MAX 255
 
-/* AUTH continuation lines carry base64 Kerberos tickets; tickets with PAC or other
- * authorization data reach several KB (Active Directory: up to ~12 KB of ticket,
- * 16 KB base64).  RFC 5034 sets no limit; 32 KiB covers the worst real tickets with
- * room, while still bounding memory per session. */
-#define KP_AUTH_LINE_MAX 32768
+/* The largest GSS token (AUTH GSSAPI) and KPOP AP-REQ we accept, decoded.  Active
+ * Directory tickets carry a PAC that grows by about 8 octets per group of the user:
+ * Windows' default MaxTokenSize is 48,000 octets and admins raise it to 65,535, the
+ * largest value Microsoft supports, so that is our cap.  Memory per session stays
+ * bounded: cmd_auth holds a token and its base64 once each (about 150 KiB during
+ * AUTH, freed after), the session's line buffer is one AUTH line. */
+#define KP_AUTH_TOKEN_MAX 65535
 
-/* Largest decoded GSS token we accept: 3/4 of the line cap. */
-#define KP_AUTH_TOKEN_MAX ((KP_AUTH_LINE_MAX / 4) * 3)
+/* base64 of a KP_AUTH_TOKEN_MAX token (87,380 octets), without the NUL. */
+#define KP_AUTH_TOKEN_B64 (((KP_AUTH_TOKEN_MAX + 2) / 3) * 4)
+
+/* An AUTH line: a continuation line is one base64 token and CRLF; some clients
+ * (Perl's Net::POP3) put the initial response on the AUTH line itself, against
+ * RFC 5034, as Dovecot allows, so the cap is "AUTH GSSAPI " + token + CRLF: 87,394
+ * octets.  RFC 5034 sets no limit. */
+#define KP_AUTH_LINE_MAX (12 + KP_AUTH_TOKEN_B64 + 2)
+
+/* Client: the largest GSS token kpop sends.  A server may accept more than we do,
+ * so kpop does not refuse its own ticket at our cap: it sends it, and a server that
+ * refuses it says so (kpop then says how large the ticket was).  4 times the
+ * server cap bounds the buffer. */
+#define KP_CLIENT_TOKEN_MAX (4 * (KP_AUTH_TOKEN_MAX + 1))
+
+/* Client: the longest line kpop sends, one such token in base64 and CRLF. */
+#define KP_CLIENT_SEND_MAX (((KP_CLIENT_TOKEN_MAX + 2) / 3) * 4 + 2)
 
 /* RFC 2449 section 4: a response line is at most 512 octets including CRLF. */
 #define KP_REPLY_LINE_MAX 512
@@ -135,6 +152,12 @@
  * that stalls mid-handshake is dropped (fetchmail completes it in milliseconds). */
 #define KP_KPOP_HANDSHAKE_SEC 30
 
+/* KPOP: an AP-REQ announced longer than KP_AUTH_TOKEN_MAX is read and thrown away
+ * up to this many octets, so that the KRB-ERROR we answer reaches the client (a
+ * socket closed with unread input sends a reset, and the client sees "connection
+ * reset" instead of the reason); a longer one is answered without waiting for it. */
+#define KP_KPOP_DRAIN_MAX KP_LINE_DRAIN_MAX
+
 /* SASL security layer: the largest packet we accept from the peer (RFC 4752's
  * maxbufsize); 64 KiB keeps wrap/unwrap cheap and memory per session bounded. */
 #define KP_SASL_MAXBUF 65536
@@ -167,12 +190,13 @@
 /* One IPC message (one SOCK_SEQPACKET packet), header included.  The largest is a
  * VERDICT with every field at its cap: 8 bytes of header, principal and user
  * (KP_NAME_MAX each), a maildrop path (PATH_MAX), four u32 and an exported context
- * of KP_IPC_GSSCTX_MAX, 37,413 bytes (a full GSS_STEP: 24,592); kp_ipc.c checks
- * the largest at compile time, test-ipc every message.  64 KiB leaves room for
- * a new field and stays well under the AF_UNIX send buffer (net.core.wmem_default,
- * 208 KiB on Linux), so one send() of a valid message never fails with EMSGSIZE.
+ * of KP_IPC_GSSCTX_MAX, 78,372 bytes (a full GSS_STEP: 65,551); kp_ipc.c checks
+ * the largest at compile time, test-ipc every message.  128 KiB leaves room for
+ * a new field and stays under the AF_UNIX send buffer (net.core.wmem_default,
+ * 208 KiB on Linux: a SEQPACKET message must fit it whole), so one send() of a
+ * valid message never fails with EMSGSIZE.
  * A receiver reads into KP_IPC_MSG_MAX + 1 bytes: a longer packet is refused. */
-#define KP_IPC_MSG_MAX 65536
+#define KP_IPC_MSG_MAX 131072
 
 /* PROXY protocol headers (HAProxy's spec, server/proxyproto.c).  A v1 line is at
  * most 107 octets by the spec ("PROXY TCP6" with two full IPv6 addresses and

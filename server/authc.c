@@ -213,8 +213,8 @@ kp_authc_password(struct kp_authc *a, const char *user, const char *password)
 }
 
 int
-kp_authc_kpop_apreq(struct kp_authc *a, const void *apreq, size_t len, const void **out,
-		    size_t *outlen)
+kp_authc_kpop_apreq(struct kp_authc *a, const void *apreq, size_t len, uint32_t toolong,
+		    const void **out, size_t *outlen)
 {
 	struct kp_ipc_kpop_apreq m;
 	struct kp_buf b;
@@ -225,6 +225,7 @@ kp_authc_kpop_apreq(struct kp_authc *a, const void *apreq, size_t len, const voi
 		return KP_E_IO;
 	m.apreq.data = apreq;
 	m.apreq.len = len;
+	m.toolong = toolong;
 	if (send_msg(a, &b, kp_ipc_enc_kpop_apreq(&b, a->sid, &m)) != 0 || recv_answer(a) != 0)
 		return KP_E_IO;
 	if (a->ans.type == KP_IPC_KPOP_OK) {

@@ -51,8 +51,10 @@ int kp_authc_gss_step(struct kp_authc *a, const void *in, size_t inlen, int has_
 void kp_authc_gss_cancel(struct kp_authc *a);
 int kp_authc_password(struct kp_authc *a, const char *user, const char *password);
 /* KPOP: 0 with the AP-REP in *out (empty: no mutual auth asked), or KP_E_AUTH with a
- * KRB-ERROR in *out for the client (may be empty), or KP_E_IO. */
-int kp_authc_kpop_apreq(struct kp_authc *a, const void *apreq, size_t len,
+ * KRB-ERROR in *out for the client (may be empty), or KP_E_IO.  toolong: 0, or the
+ * length the client announced for an AP-REQ over KP_AUTH_TOKEN_MAX (apreq empty):
+ * the answer is then the KRB-ERROR that says so. */
+int kp_authc_kpop_apreq(struct kp_authc *a, const void *apreq, size_t len, uint32_t toolong,
 			const void **out, size_t *outlen);
 int kp_authc_kpop_user(struct kp_authc *a, const char *user);
 

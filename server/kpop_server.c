@@ -77,12 +77,11 @@ write_all(struct hs *h, const void *buf, size_t n)
 	return kp_write_all(h->wfd, buf, n);
 }
 
-/* One length-prefixed message of at most max bytes (and at least 1). */
+/* The length prefix of the next message. */
 static int
-read_msg(struct hs *h, unsigned char *buf, size_t max, size_t *len_out, const char *what)
+read_len(struct hs *h, size_t *len_out, const char *what)
 {
 	uint32_t be;
-	size_t len;
 	int rc;
 
 	rc = read_exact(h, &be, 4);
@@ -90,7 +89,36 @@ read_msg(struct hs *h, unsigned char *buf, size_t max, size_t *len_out, const ch
 		kp_log(KP_LOG_INFO, "KPOP: %s: %s", what, kp_strerror(rc));
 		return rc;
 	}
-	len = ntohl(be);
+	*len_out = ntohl(be);
+	return 0;
+}
+
+/* Read and throw away the n bytes of a message we will not keep (before the
+ * deadline), so that what we answer is not lost to a reset when we close.  Past
+ * KP_KPOP_DRAIN_MAX nothing is read: no real ticket is that large. */
+static void
+drain(struct hs *h, size_t n, unsigned char *buf, size_t cap)
+{
+	if (n > KP_KPOP_DRAIN_MAX)
+		return;
+	while (n > 0) {
+		size_t k = n < cap ? n : cap;
+
+		if (read_exact(h, buf, k) != 0)
+			return;
+		n -= k;
+	}
+}
+
+/* One length-prefixed message of at most max bytes (and at least 1). */
+static int
+read_msg(struct hs *h, unsigned char *buf, size_t max, size_t *len_out, const char *what)
+{
+	size_t len;
+	int rc;
+
+	if ((rc = read_len(h, &len, what)) != 0)
+		return rc;
 	if (len == 0 || len > max) {
 		kp_log(KP_LOG_INFO, "KPOP: %s: bad length %zu (1-%zu allowed)", what, len, max);
 		return KP_E_PROTO;
@@ -230,10 +258,22 @@ kp_kpop_accept(const struct kp_conf *c, struct kp_authc *authc, int rfd, int wfd
 	if ((rc = write_all(&h, &verdict, 1)) != 0)
 		goto cleanup;
 
-	/* 2. the AP-REQ, checked by the auth service against the keytab. */
-	if ((rc = read_msg(&h, buf, KP_AUTH_TOKEN_MAX, &len, "AP-REQ")) != 0)
+	/* 2. the AP-REQ, checked by the auth service against the keytab.  One too
+	 * large to hold (an AD ticket past MaxTokenSize), or of length 0, is answered
+	 * with a KRB-ERROR too (krb5_recvauth would only close): the client can then
+	 * say why, instead of "connection reset". */
+	if ((rc = read_len(&h, &len, "AP-REQ")) != 0)
 		goto cleanup;
-	rc = kp_authc_kpop_apreq(authc, buf, len, &reply, &rlen);
+	if (len > KP_AUTH_TOKEN_MAX) {
+		drain(&h, len, buf, KP_AUTH_TOKEN_MAX);
+		rc = kp_authc_kpop_apreq(authc, NULL, 0, (uint32_t)len, &reply, &rlen);
+	} else {
+		if (len > 0 && (rc = read_exact(&h, buf, len)) != 0) {
+			kp_log(KP_LOG_INFO, "KPOP: AP-REQ: truncated (%s)", kp_strerror(rc));
+			goto cleanup;
+		}
+		rc = kp_authc_kpop_apreq(authc, buf, len, 0, &reply, &rlen);
+	}
 	if (rc == KP_E_IO)
 		goto cleanup;
 	if (rc != 0) {

@@ -313,22 +313,42 @@ auth_failed(struct session *s, const char *why_log, const char *why_peer)
 	return EV_DONE;
 }
 
-/* Read one AUTH continuation line into buf (decoded).  Returns 0, 1 for "*" (cancel),
- * or a KP_E_*: KP_E_SYNTAX bad base64, KP_E_TOOLONG / KP_E_NUL bad line, others fatal. */
+/* Read one AUTH continuation line into buf (decoded), through the session's line
+ * buffer (the AUTH command's own arguments are used up by then).  Returns 0, 1 for
+ * "*" (cancel), or a KP_E_*: KP_E_SYNTAX bad base64, KP_E_TOOBIG a token over
+ * KP_AUTH_TOKEN_MAX (the line itself may be too long for that reason too:
+ * KP_E_TOOLONG), KP_E_NUL, others fatal. */
 static int
-read_auth_response(struct session *s, char *line, unsigned char *buf, size_t *len)
+read_auth_response(struct session *s, unsigned char *buf, size_t *len)
 {
 	size_t n;
 	int rc;
 
 	*len = 0;
-	rc = kp_io_read_line(&s->io, line, KP_AUTH_LINE_MAX, &n);
+	rc = kp_io_read_line(&s->io, s->line, KP_AUTH_LINE_MAX, &n);
 	if (rc != 0)
 		return rc;
-	kp_log_proto("C:", line, n, 1);
-	if (n == 1 && line[0] == '*')
+	kp_log_proto("C:", s->line, n, 1);
+	if (n == 1 && s->line[0] == '*')
 		return 1;
-	return kp_b64_decode(line, n, buf, KP_AUTH_TOKEN_MAX, len);
+	return kp_b64_decode(s->line, n, buf, KP_AUTH_TOKEN_MAX, len);
+}
+
+/* A token over KP_AUTH_TOKEN_MAX: base64 of its first part says how large it is
+ * only roughly (the line was drained), so the log gives the line's limit. */
+static enum ev
+token_too_large(struct session *s, size_t b64len)
+{
+	char why[200];
+
+	if (b64len > 0)
+		snprintf(why, sizeof(why), "Kerberos token of about %zu octets is over the "
+			 "limit of %d (AD MaxTokenSize)", b64len / 4 * 3, KP_AUTH_TOKEN_MAX);
+	else
+		snprintf(why, sizeof(why), "AUTH response line over %d octets: a Kerberos token "
+			 "over the limit of %d (AD MaxTokenSize)", KP_AUTH_LINE_MAX,
+			 KP_AUTH_TOKEN_MAX);
+	return auth_failed(s, why, "Kerberos token too large");
 }
 
 static enum ev
@@ -337,7 +357,7 @@ cmd_auth(struct session *s, int argc, char **argv)
 	const void *out;
 	size_t outlen, inlen = 0;
 	unsigned char *in = NULL;
-	char *line = NULL, *b64 = NULL;
+	char *b64 = NULL;
 	enum ev ev = EV_DONE;
 	int has_in = 0, done, rc, started = 0;
 
@@ -352,17 +372,21 @@ cmd_auth(struct session *s, int argc, char **argv)
 		return EV_BAD;
 	}
 	in = malloc(KP_AUTH_TOKEN_MAX);
-	line = malloc(KP_AUTH_LINE_MAX + 1);
 	b64 = malloc(KP_B64_ENCLEN(KP_AUTH_TOKEN_MAX));
-	if (in == NULL || line == NULL || b64 == NULL) {
+	if (in == NULL || b64 == NULL) {
 		kp_pop3_err(&s->io, "SYS/TEMP", "Out of memory");
 		ev = EV_DROP;
 		goto cleanup;
 	}
 	if (argc == 3) {
 		has_in = 1;
-		if (strcmp(argv[2], "=") != 0 &&
-		    kp_b64_decode(argv[2], strlen(argv[2]), in, KP_AUTH_TOKEN_MAX, &inlen) != 0) {
+		rc = strcmp(argv[2], "=") == 0 ? 0 :
+		     kp_b64_decode(argv[2], strlen(argv[2]), in, KP_AUTH_TOKEN_MAX, &inlen);
+		if (rc == KP_E_TOOBIG) {
+			ev = token_too_large(s, strlen(argv[2]));
+			goto cleanup;
+		}
+		if (rc != 0) {
 			ev = auth_failed(s, "bad base64 in the initial response",
 					 "Invalid base64 in initial response");
 			goto cleanup;
@@ -390,20 +414,23 @@ cmd_auth(struct session *s, int argc, char **argv)
 			goto cleanup;
 		}
 		kp_pop3_cont(&s->io, b64);
-		rc = read_auth_response(s, line, in, &inlen);
+		rc = read_auth_response(s, in, &inlen);
 		has_in = 1;
 		if (rc == 1) {
 			kp_log(KP_LOG_INFO, "AUTH cancelled by the client");
 			kp_pop3_err(&s->io, NULL, "Authentication cancelled");
 			goto cleanup;
 		}
-		if (rc == KP_E_SYNTAX || rc == KP_E_TOOBIG) {
+		if (rc == KP_E_TOOBIG || rc == KP_E_TOOLONG) {
+			ev = token_too_large(s, rc == KP_E_TOOBIG ? strlen(s->line) : 0);
+			goto cleanup;
+		}
+		if (rc == KP_E_SYNTAX) {
 			ev = auth_failed(s, "bad base64 in an AUTH response", "Invalid base64 data");
 			goto cleanup;
 		}
-		if (rc == KP_E_TOOLONG || rc == KP_E_NUL) {
-			ev = auth_failed(s, rc == KP_E_NUL ? "NUL in an AUTH response" :
-					 "AUTH response line too long", "Invalid AUTH response line");
+		if (rc == KP_E_NUL) {
+			ev = auth_failed(s, "NUL in an AUTH response", "Invalid AUTH response line");
 			goto cleanup;
 		}
 		if (rc != 0) {
@@ -428,7 +455,6 @@ cleanup:
 	if (started)
 		kp_authc_gss_cancel(s->auth);
 	free(in);
-	free(line);
 	free(b64);
 	return ev;
 }

@@ -291,10 +291,18 @@ do_kpop_apreq(struct peer *p, const struct kp_ipc_kpop_apreq *m)
 	char why[512];
 	int mutual, rc;
 
+	if (m->toolong != 0 && (m->apreq.len != 0 || m->toolong <= KP_AUTH_TOKEN_MAX)) {
+		drop(p, "a malformed request (an AP-REQ both kept and too large)");
+		return -1;
+	}
 	kp_buf_init(&rep, KP_AUTH_TOKEN_MAX, 0);
 	kp_buf_init(&err, KP_AUTH_TOKEN_MAX, 0);
-	rc = kp_kpop_verify(conf, m->apreq.data, m->apreq.len, p->kpop_principal,
-			    sizeof(p->kpop_principal), &mutual, &rep, &err, why, sizeof(why));
+	if (m->toolong != 0)
+		rc = kp_kpop_too_large(m->toolong, &err, why, sizeof(why));
+	else
+		rc = kp_kpop_verify(conf, m->apreq.data, m->apreq.len, p->kpop_principal,
+				    sizeof(p->kpop_principal), &mutual, &rep, &err, why,
+				    sizeof(why));
 	if (rc == 0) {
 		struct kp_ipc_kpop_ok ok;
 

@@ -9,6 +9,7 @@
 
 #include "kp_err.h"
 #include "kp_krb.h"
+#include "kp_limits.h"
 #include "kp_log.h"
 
 /* A KRB-ERROR for code, as krb5_recvauth sends one. */
@@ -33,6 +34,21 @@ make_krb_error(krb5_context ctx, krb5_error_code code, struct kp_buf *out)
 		krb5_free_data_contents(ctx, &d);
 	}
 	krb5_free_principal(ctx, placeholder);
+}
+
+int
+kp_kpop_too_large(size_t len, struct kp_buf *err_out, char *why, size_t whycap)
+{
+	krb5_context ctx = NULL;
+
+	snprintf(why, whycap, "AP-REQ of %zu octets is over the limit of %d (Active "
+		 "Directory's largest MaxTokenSize): refused with KRB_ERR_FIELD_TOOLONG", len,
+		 KP_AUTH_TOKEN_MAX);
+	if (krb5_init_context(&ctx) != 0)
+		return KP_E_AUTH;
+	make_krb_error(ctx, KRB5KRB_ERR_FIELD_TOOLONG, err_out);
+	krb5_free_context(ctx);
+	return KP_E_AUTH;
 }
 
 /* The ticket's service must be ours ("pop", or "pop3" when kpop_pop3 is set), or the

@@ -17,4 +17,9 @@ int kp_kpop_verify(const struct kp_conf *c, const void *apreq, size_t len,
 		   char *principal_out, size_t cap, int *mutual_out, struct kp_buf *rep_out,
 		   struct kp_buf *err_out, char *why, size_t whycap);
 
+/* An AP-REQ announced as len octets, over KP_AUTH_TOKEN_MAX and so never read:
+ * err_out gets the KRB-ERROR KRB_ERR_FIELD_TOOLONG for the client, why the reason
+ * for the log.  Returns KP_E_AUTH. */
+int kp_kpop_too_large(size_t len, struct kp_buf *err_out, char *why, size_t whycap);
+
 #endif

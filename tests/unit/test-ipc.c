@@ -221,11 +221,20 @@ test_roundtrips(void)
 
 	ap.apreq.data = blob;
 	ap.apreq.len = sizeof(blob);
-	w_reset(); w_hdr(KP_IPC_KPOP_APREQ, 2); w_data(blob, sizeof(blob));
+	ap.toolong = 0;
+	w_reset(); w_hdr(KP_IPC_KPOP_APREQ, 2); w_data(blob, sizeof(blob)); w_u32(0);
 	rc = kp_ipc_enc_kpop_apreq(&b, 2, &ap);
 	check_wire(rc, &b, "KPOP_APREQ round trip");
 	T_EQ_INT(kp_ipc_dec_kpop_apreq(b.data, b.len, &sid, &ap), 0, "KPOP_APREQ decodes");
 	T_EQ_MEM(ap.apreq.data, ap.apreq.len, blob, sizeof(blob), "AP-REQ with a 0 byte");
+	kp_buf_free(&b);
+	ap.apreq.len = 0;
+	ap.toolong = 70000;
+	w_reset(); w_hdr(KP_IPC_KPOP_APREQ, 2); w_data(blob, 0); w_u32(70000);
+	rc = kp_ipc_enc_kpop_apreq(&b, 2, &ap);
+	check_wire(rc, &b, "KPOP_APREQ for an AP-REQ too large to read");
+	T_EQ_INT(kp_ipc_dec_kpop_apreq(b.data, b.len, &sid, &ap), 0, "it decodes");
+	T_EQ_INT(ap.toolong, 70000, "the announced length arrives");
 	kp_buf_free(&b);
 
 	memset(&ku, 0, sizeof(ku));
@@ -421,7 +430,7 @@ struct tm {
 static const struct tm spec[] = {
 	{ KP_IPC_BEGIN, KP_IPC_TO_AUTH, 4,
 	  { U(3), U(1), S(KP_IPC_ADDR_MAX - 1), S(KP_IPC_ADDR_MAX - 1) } },
-	{ KP_IPC_KPOP_APREQ, KP_IPC_TO_AUTH, 1, { B(KP_AUTH_TOKEN_MAX) } },
+	{ KP_IPC_KPOP_APREQ, KP_IPC_TO_AUTH, 2, { B(KP_AUTH_TOKEN_MAX), U(0xffffffffu) } },
 	{ KP_IPC_KPOP_USER, KP_IPC_TO_AUTH, 1, { S(KP_NAME_MAX - 1) } },
 	{ KP_IPC_GSS_STEP, KP_IPC_TO_AUTH, 2, { B(KP_AUTH_TOKEN_MAX), U(1) } },
 	{ KP_IPC_GSS_CANCEL, KP_IPC_TO_AUTH, 0, { { 0, 0, 0 } } },
@@ -565,7 +574,7 @@ test_encoder_refusals(void)
 	struct kp_ipc_verdict *vd = calloc(1, sizeof(*vd));
 	struct kp_ipc_begin bg;
 	struct kp_ipc_gss_step gs;
-	struct kp_ipc_kpop_apreq ap;
+	struct kp_ipc_kpop_apreq ap = { { NULL, 0 }, 0 };
 	struct kp_ipc_kpop_user ku;
 	struct kp_ipc_fail fl;
 	struct kp_buf b;
