@@ -5,10 +5,12 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 
-# Build dependencies, the KDC for the tests, and the real peers for interop tests.
+# Build dependencies, the KDC for the tests, the real peers for interop tests, and
+# clang with libFuzzer (make fuzz) and valgrind (make check-valgrind).
 PKGS="autoconf automake make gcc pkg-config libkrb5-dev libsasl2-dev
       libsasl2-modules-gssapi-mit libssl-dev krb5-kdc krb5-admin-server krb5-user
-      openssl socat curl fetchmail mpop cyrus-clients python3 python3-gssapi bc faketime"
+      openssl socat curl fetchmail mpop cyrus-clients python3 python3-gssapi bc faketime
+      clang libclang-rt-14-dev valgrind"
 
 missing=""
 for p in $PKGS; do
