@@ -530,11 +530,20 @@ kp_conf_check(const struct kp_conf *c)
 	if (c->plaintext_login && c->tls_cert == NULL)
 		rc = bad("config", "plaintext_login", "needs TLS (tls_cert, tls_key): passwords "
 			 "never travel in clear");
-	if (c->usermap == KP_USERMAP_FILE &&
-	    (c->usermap_file == NULL || access(c->usermap_file, R_OK) != 0))
-		rc = bad("config", "usermap_file", "usermap = file needs a readable usermap_file");
+	if (c->usermap == KP_USERMAP_FILE && c->usermap_file == NULL)
+		rc = bad("config", "usermap_file", "usermap = file needs a usermap_file");
 	if (c->sasl_min_ssf > c->sasl_max_ssf)
 		rc = bad("config", "sasl_min_ssf", "larger than sasl_max_ssf");
+	return rc;
+}
+
+int
+kp_conf_check_paths(const struct kp_conf *c)
+{
+	int rc = 0;
+
+	if (c->usermap == KP_USERMAP_FILE && access(c->usermap_file, R_OK) != 0)
+		rc = bad("config", "usermap_file", "usermap = file needs a readable usermap_file");
 	if (c->keytab != NULL) {
 		/* a krb5 keytab name: "FILE:/path", or a plain path */
 		const char *path = c->keytab;

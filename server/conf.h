@@ -98,6 +98,11 @@ int kp_conf_load(struct kp_conf *c, const char *path);
 /* Consistency checks after all settings are in; prints problems. 0 or KP_E_CONFIG. */
 int kp_conf_check(const struct kp_conf *c);
 
+/* The files a starting (or reloading) daemon needs: keytab and usermap_file
+ * readable, rcache_dir writable; prints problems.  0 or KP_E_CONFIG.  (kpopd -t
+ * checks them in depth instead: keytab_check.h.) */
+int kp_conf_check_paths(const struct kp_conf *c);
+
 /* Print the effective configuration in config-file syntax (kpopd -t -v). */
 void kp_conf_dump(const struct kp_conf *c);
 

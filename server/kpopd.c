@@ -68,13 +68,33 @@ usage(FILE *f)
 		SYSCONFDIR);
 }
 
+/* The mode a socket-activated listener's name asks for: "pop3s" or "pop3s-v6"
+ * (FileDescriptorName= in the socket unit) is pop3s, and so on; -1 for any other
+ * name (systemd's default is the unit's name). */
+static int
+mode_of_fdname(const char *name, size_t len)
+{
+	int m;
+
+	for (m = KP_MODE_AUTO; m <= KP_MODE_POP3S; m++) {
+		const char *mn = kp_listen_mode_name((enum kp_listen_mode)m);
+		size_t ml = strlen(mn);
+
+		if (len >= ml && memcmp(name, mn, ml) == 0 && (len == ml || name[ml] == '-'))
+			return m;
+	}
+	return -1;
+}
+
 /* systemd socket activation: LISTEN_PID is us and LISTEN_FDS sockets start at fd 3.
- * The i-th socket takes the mode of the i-th listen setting (auto beyond them).
+ * A socket named by LISTEN_FDNAMES after a mode (mode_of_fdname) takes that mode;
+ * an unnamed one the mode of the listen setting in its place (auto beyond them).
  * Returns the number taken (0: not socket-activated), or KP_E_CONFIG. */
 static int
 activated_listeners(const struct kp_conf *c, struct kp_listener *ls)
 {
 	const char *pid_s = getenv("LISTEN_PID"), *fds_s = getenv("LISTEN_FDS");
+	const char *names = getenv("LISTEN_FDNAMES");
 	unsigned long pid, nfds, i;
 
 	if (pid_s == NULL || fds_s == NULL)
@@ -88,8 +108,9 @@ activated_listeners(const struct kp_conf *c, struct kp_listener *ls)
 	for (i = 0; i < nfds; i++) {
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof(ss);
-		int fd = 3 + (int)i, on = 0, type = 0;
+		int fd = 3 + (int)i, on = 0, type = 0, mode = -1;
 		socklen_t ol = sizeof(on), tl = sizeof(type);
+		size_t nl = 0;
 
 		/* a stream socket that listens (SO_ACCEPTCONN is not known everywhere) */
 		if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) != 0 || type != SOCK_STREAM ||
@@ -97,14 +118,28 @@ activated_listeners(const struct kp_conf *c, struct kp_listener *ls)
 			kp_log(KP_LOG_ERR, "socket activation: fd %d is not a listening socket", fd);
 			return KP_E_CONFIG;
 		}
+		if (names != NULL) {
+			nl = strcspn(names, ":");
+			mode = mode_of_fdname(names, nl);
+		}
+		if (mode < 0)
+			mode = (int)i < c->nlisten ? (int)c->listen[i].mode : KP_MODE_AUTO;
+		if (mode == KP_MODE_POP3S && c->tls_cert == NULL) {
+			kp_log(KP_LOG_ERR, "socket activation: fd %d is a pop3s listener, and "
+			       "pop3s needs tls_cert and tls_key", fd);
+			return KP_E_CONFIG;
+		}
 		fcntl(fd, F_SETFD, FD_CLOEXEC);
 		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 		ls[i].fd = fd;
-		ls[i].mode = (int)i < c->nlisten ? c->listen[i].mode : KP_MODE_AUTO;
+		ls[i].mode = (enum kp_listen_mode)mode;
 		getsockname(fd, (struct sockaddr *)&ss, &sl);
 		kp_addr_names((struct sockaddr *)&ss, sl, NULL, 0, ls[i].name, sizeof(ls[i].name));
-		kp_log(KP_LOG_INFO, "listening on %s (%s, socket activation)", ls[i].name,
-		       kp_listen_mode_name(ls[i].mode));
+		kp_log(KP_LOG_INFO, "listening on %s (%s, socket activation%s%.*s)", ls[i].name,
+		       kp_listen_mode_name(ls[i].mode), names != NULL ? ", name " : "",
+		       (int)nl, names != NULL ? names : "");
+		if (names != NULL)
+			names = names[nl] == ':' ? names + nl + 1 : names + nl;
 	}
 	unsetenv("LISTEN_PID");
 	unsetenv("LISTEN_FDS");
@@ -237,9 +272,11 @@ warm_up(void)
 	endgrent();
 }
 
-/* Defaults, the file, the -o overrides, -d; printed errors.  0 or KP_E_CONFIG. */
+/* Defaults, the file, the -o overrides, -d; printed errors.  paths: also check the
+ * files a running daemon needs (kpopd -t checks them in depth itself).  0 or
+ * KP_E_CONFIG. */
 static int
-load_conf(struct kp_conf *c)
+load_conf(struct kp_conf *c, int paths)
 {
 	int rc, i;
 
@@ -268,7 +305,7 @@ load_conf(struct kp_conf *c)
 		c->log_syslog = 0;
 		c->log_level = 3;
 	}
-	if (kp_conf_check(c) != 0)
+	if (kp_conf_check(c) != 0 || (paths && kp_conf_check_paths(c) != 0))
 		goto fail;
 	return 0;
 fail:
@@ -297,7 +334,7 @@ reload(struct kp_conf *out)
 {
 	SSL_CTX *ctx = NULL;
 
-	if (load_conf(out) != 0)
+	if (load_conf(out, 1) != 0)
 		return KP_E_CONFIG;
 	if (out->tls_cert != NULL && (ctx = make_tls(out)) == NULL) {
 		kp_conf_free(out);
@@ -451,7 +488,7 @@ main(int argc, char **argv)
 	if ((given.path = strdup(given.path)) == NULL)
 		return 2;
 	kp_proctitle_init(argc, argv);
-	if (load_conf(&conf) != 0)
+	if (load_conf(&conf, !test) != 0)
 		return 2;
 	if (test) {
 		int problems;

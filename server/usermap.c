@@ -2,6 +2,7 @@
 #include "config.h"
 #include "server/usermap.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <krb5.h>
@@ -48,23 +49,56 @@ realm_allowed(const struct kp_conf *c, krb5_context ctx, const krb5_data *realm)
 	return 0;
 }
 
-/* The map file: "principal user" per line, '#' comments; the first match wins. */
+/* The map file: "principal user" per line, '#' comments.  The next entry of f into
+ * line (KP_CONF_LINE_MAX + 2 bytes), *princ and *user pointing into it (*user is
+ * "" on a line with one field; *extra is whatever follows the user).  1, 0 at
+ * the end, or -1 for a line longer than KP_CONF_LINE_MAX (read in pieces, its tail
+ * would be a line of its own). */
+static int
+next_entry(FILE *f, char *line, int *lineno, char **princ, char **user, char **extra)
+{
+	while (fgets(line, KP_CONF_LINE_MAX + 2, f) != NULL) {
+		char *p = line;
+
+		(*lineno)++;
+		if (strchr(line, '\n') == NULL && !feof(f))
+			return -1;
+		p[strcspn(p, "\r\n")] = '\0';
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '#' || *p == '\0')
+			continue;
+		*princ = p;
+		p += strcspn(p, " \t");
+		if (*p != '\0')
+			*p++ = '\0';
+		while (*p == ' ' || *p == '\t')
+			p++;
+		*user = p;
+		p += strcspn(p, " \t");
+		if (*p != '\0')
+			*p++ = '\0';
+		while (*p == ' ' || *p == '\t')
+			p++;
+		*extra = p;
+		return 1;
+	}
+	return 0;
+}
+
+/* Look principal up in the map file; the first match wins. */
 static int
 map_file(const char *path, const char *principal, char *user, size_t cap)
 {
-	char line[KP_CONF_LINE_MAX + 2];
+	char line[KP_CONF_LINE_MAX + 2], *princ, *u, *extra;
 	FILE *f = fopen(path, "r");
-	int rc = -1, lineno = 0;
+	int rc = -1, lineno = 0, n;
 
 	if (f == NULL)
 		return -1;
-	while (fgets(line, sizeof(line), f) != NULL) {
-		char *p = line, *princ, *u;
-
-		lineno++;
-		if (strchr(line, '\n') == NULL && !feof(f)) {
-			/* read in pieces, the tail of a long line would be a line of its
-			 * own: a broken map grants nothing */
+	while ((n = next_entry(f, line, &lineno, &princ, &u, &extra)) != 0) {
+		if (n < 0) {
+			/* a broken map grants nothing */
 			kp_log(KP_LOG_ERR, "usermap_file %s:%d: line longer than %d characters: "
 			       "no principal is mapped until it is fixed", path, lineno,
 			       KP_CONF_LINE_MAX);
@@ -73,26 +107,62 @@ map_file(const char *path, const char *principal, char *user, size_t cap)
 			rc = -1;
 			break;
 		}
-		p[strcspn(p, "\r\n")] = '\0';
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p == '#' || *p == '\0')
+		if (*u == '\0')
 			continue;
-		princ = p;
-		p += strcspn(p, " \t");
-		if (*p == '\0')
-			continue;
-		*p++ = '\0';
-		while (*p == ' ' || *p == '\t')
-			p++;
-		u = p;
-		u[strcspn(u, " \t")] = '\0';
 		if (rc != 0 && strcmp(princ, principal) == 0 && strlen(u) < cap) {
 			memcpy(user, u, strlen(u) + 1);
 			rc = 0; /* the first match wins; the rest is still checked */
 		}
 	}
 	fclose(f);
+	return rc;
+}
+
+int
+kp_usermap_check_file(const char *path, int *entries_out, char *why, size_t cap)
+{
+	char line[KP_CONF_LINE_MAX + 2], *princ, *u, *extra;
+	krb5_context ctx = NULL;
+	FILE *f;
+	int lineno = 0, n, rc = 0;
+
+	*entries_out = 0;
+	if ((f = fopen(path, "r")) == NULL) {
+		snprintf(why, cap, "%s: %s", path, strerror(errno));
+		return KP_E_CONFIG;
+	}
+	if (krb5_init_context(&ctx) != 0) {
+		fclose(f);
+		snprintf(why, cap, "libkrb5 cannot start");
+		return KP_E_CONFIG;
+	}
+	while (rc == 0 && (n = next_entry(f, line, &lineno, &princ, &u, &extra)) != 0) {
+		krb5_principal p = NULL;
+
+		if (n < 0) {
+			snprintf(why, cap, "%s:%d: line longer than %d characters", path, lineno,
+				 KP_CONF_LINE_MAX);
+			rc = KP_E_CONFIG;
+		} else if (*u == '\0' || *extra != '\0') {
+			snprintf(why, cap, "%s:%d: expected \"principal user\"", path, lineno);
+			rc = KP_E_CONFIG;
+		} else if (krb5_parse_name_flags(ctx, princ, KRB5_PRINCIPAL_PARSE_REQUIRE_REALM,
+						 &p) != 0) {
+			snprintf(why, cap, "%s:%d: %s is not a principal with its realm", path,
+				 lineno, princ);
+			rc = KP_E_CONFIG;
+		} else if (!kp_usermap_valid_user(u)) {
+			snprintf(why, cap, "%s:%d: %s is not a valid local user name", path, lineno,
+				 u);
+			rc = KP_E_CONFIG;
+		} else {
+			(*entries_out)++;
+		}
+		if (p != NULL)
+			krb5_free_principal(ctx, p);
+	}
+	fclose(f);
+	krb5_free_context(ctx);
 	return rc;
 }
 

@@ -17,6 +17,11 @@
 int kp_usermap_map(const struct kp_conf *c, const char *principal, char *user_out,
 		   size_t cap, char *why, size_t whycap);
 
+/* kpopd -t: does the map file parse (every entry "principal@REALM user" with a
+ * valid user name)?  0 and the number of entries, or KP_E_CONFIG with the first
+ * bad line (path:line: reason) in why. */
+int kp_usermap_check_file(const char *path, int *entries_out, char *why, size_t cap);
+
 /* Is name a safe local user name (see above)? */
 int kp_usermap_valid_user(const char *name);
 

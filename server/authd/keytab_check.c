@@ -10,7 +10,12 @@
 #include <unistd.h>
 #include <krb5.h>
 
+#include <profile.h>
+
+#include <openssl/x509v3.h>
+
 #include "kp_tls.h"
+#include "server/usermap.h"
 
 static int
 problem(const char *what, const char *fix)
@@ -114,6 +119,134 @@ check_keytab(krb5_context ctx, const struct kp_conf *c, int verbose)
 	return bad;
 }
 
+/* rcache_dir exists and root can write it (the auth service makes its own
+ * subdirectory when the directory is not its user's: authd.c prepare_rcache). */
+static int
+check_rcache(const struct kp_conf *c)
+{
+	char msg[1200], fix[1200];
+	struct stat st;
+
+	if (c->rcache_dir == NULL) {
+		const char *env = getenv("KRB5RCACHEDIR");
+
+		if (env == NULL || access(env, W_OK) != 0)
+			warning("no rcache_dir: the Kerberos replay cache goes to libkrb5's default "
+				"(/var/tmp)", "set rcache_dir to a directory only kpopd writes");
+		return 0;
+	}
+	snprintf(fix, sizeof(fix), "mkdir -m 700 %s and chown it to auth_user %s (the Debian "
+		 "package makes /var/cache/kpopd)", c->rcache_dir, c->auth_user);
+	if (stat(c->rcache_dir, &st) != 0) {
+		snprintf(msg, sizeof(msg), "rcache_dir %s: %s", c->rcache_dir, strerror(errno));
+		return problem(msg, fix);
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(msg, sizeof(msg), "rcache_dir %s is not a directory", c->rcache_dir);
+		return problem(msg, fix);
+	}
+	if (access(c->rcache_dir, W_OK) != 0) {
+		snprintf(msg, sizeof(msg), "rcache_dir %s is not writable: %s", c->rcache_dir,
+			 strerror(errno));
+		return problem(msg, fix);
+	}
+	return 0;
+}
+
+/* The realms whose principals may log in: a default realm when none is listed,
+ * and a [realms] entry in krb5.conf for each listed one (without it a typo goes
+ * unnoticed; plaintext_login asks that KDC for tickets, so there it is needed). */
+static int
+check_realms(krb5_context ctx, const struct kp_conf *c, int verbose)
+{
+	const char *sect[] = { "realms", NULL };
+	char **known = NULL, *def = NULL, msg[1200];
+	profile_t prof = NULL;
+	int i, bad = 0;
+
+	if (krb5_get_default_realm(ctx, &def) != 0)
+		def = NULL;
+	if (c->nrealms == 0 && def == NULL)
+		bad += problem("no realm may log in: realms is not set and krb5.conf has no "
+			       "default_realm", "set realms = YOUR.REALM, or default_realm in "
+			       "krb5.conf [libdefaults]");
+	if (verbose && c->nrealms == 0)
+		printf("realms allowed: the default realm %s\n", def != NULL ? def : "(none)");
+	if (krb5_get_profile(ctx, &prof) != 0 ||
+	    profile_get_subsection_names(prof, sect, &known) != 0)
+		known = NULL;
+	for (i = 0; i < c->nrealms; i++) {
+		int j, found = 0;
+
+		for (j = 0; known != NULL && known[j] != NULL; j++)
+			found |= strcmp(known[j], c->realms[i]) == 0;
+		if (verbose)
+			printf("realms allowed: %s%s\n", c->realms[i],
+			       found ? "" : " (not in krb5.conf)");
+		if (found)
+			continue;
+		snprintf(msg, sizeof(msg), "realm %s (realms) has no [realms] entry in krb5.conf",
+			 c->realms[i]);
+		if (c->plaintext_login)
+			bad += problem(msg, "add it with its kdc, or correct the name: "
+				       "plaintext_login asks its KDC for tickets");
+		else
+			warning(msg, "tickets from it are still accepted; check the name "
+				"(realm names are case-sensitive)");
+	}
+	if (known != NULL)
+		profile_free_list(known);
+	if (prof != NULL)
+		profile_release(prof);
+	if (def != NULL)
+		krb5_free_default_realm(ctx, def);
+	return bad;
+}
+
+/* The certificate and key load and match (kp_tls_server_ctx), the certificate is
+ * valid now and for the next 30 days, and it names our host name. */
+static int
+check_tls(const struct kp_conf *c, int verbose)
+{
+	char err[512], msg[1200];
+	SSL_CTX *t;
+	X509 *x;
+	int days = 0, secs = 0, bad = 0;
+
+	t = kp_tls_server_ctx(c->tls_cert, c->tls_key, c->tls_chain, c->tls_min_protocol, err,
+			      sizeof(err));
+	if (t == NULL) {
+		snprintf(msg, sizeof(msg), "TLS: %s", err);
+		return problem(msg, "tls_cert must be a PEM chain (leaf first) and tls_key its "
+			       "PEM private key");
+	}
+	x = SSL_CTX_get0_certificate(t);
+	if (x != NULL && ASN1_TIME_diff(&days, &secs, NULL, X509_get0_notAfter(x)) == 1) {
+		if (days < 0 || secs < 0) {
+			snprintf(msg, sizeof(msg), "TLS: the certificate %s has expired", c->tls_cert);
+			bad += problem(msg, "renew it; clients refuse an expired certificate");
+		} else if (days < 30) {
+			snprintf(msg, sizeof(msg), "TLS: the certificate %s expires in %d days",
+				 c->tls_cert, days);
+			warning(msg, "renew it soon");
+		} else if (verbose) {
+			printf("tls_cert: %s, valid for %d more days\n", c->tls_cert, days);
+		}
+	}
+	if (x != NULL && X509_cmp_time(X509_get0_notBefore(x), NULL) > 0) {
+		snprintf(msg, sizeof(msg), "TLS: the certificate %s is not valid yet", c->tls_cert);
+		bad += problem(msg, "check the clock, or the certificate's notBefore date");
+	}
+	if (x != NULL && X509_check_host(x, c->hostname, 0, 0, NULL) != 1) {
+		snprintf(msg, sizeof(msg), "TLS: the certificate %s does not name this host (%s)",
+			 c->tls_cert, c->hostname);
+		warning(msg, "clients that verify the name will refuse it: set hostname, or "
+			"use a certificate for the name clients connect to");
+	}
+	SSL_CTX_free(t);
+	return bad;
+}
+
 int
 kp_selfcheck(const struct kp_conf *c, int verbose)
 {
@@ -125,26 +258,19 @@ kp_selfcheck(const struct kp_conf *c, int verbose)
 		return problem("libkrb5 cannot start (krb5.conf broken?)",
 			       "check KRB5_CONFIG / /etc/krb5.conf");
 	bad += check_keytab(ctx, c, verbose);
+	bad += check_realms(ctx, c, verbose);
 	krb5_free_context(ctx);
-	if (c->tls_cert != NULL) {
-		char err[512];
-		SSL_CTX *t = kp_tls_server_ctx(c->tls_cert, c->tls_key, c->tls_chain,
-					      c->tls_min_protocol, err, sizeof(err));
+	if (c->tls_cert != NULL)
+		bad += check_tls(c, verbose);
+	bad += check_rcache(c);
+	if (c->usermap == KP_USERMAP_FILE) {
+		int n = 0;
 
-		if (t == NULL) {
-			snprintf(msg, sizeof(msg), "TLS: %s", err);
-			bad += problem(msg, "tls_cert must be a PEM chain (leaf first) and tls_key "
-				       "its PEM private key");
-		} else {
-			SSL_CTX_free(t);
-		}
-	}
-	if (c->rcache_dir == NULL) {
-		const char *env = getenv("KRB5RCACHEDIR");
-
-		if (env == NULL || access(env, W_OK) != 0)
-			warning("no rcache_dir: the Kerberos replay cache goes to libkrb5's default "
-				"(/var/tmp)", "set rcache_dir to a directory only kpopd writes");
+		if (kp_usermap_check_file(c->usermap_file, &n, msg, sizeof(msg)) != 0)
+			bad += problem(msg, "one \"principal@REALM user\" per line, # for comments");
+		else if (verbose)
+			printf("usermap_file: %s, %d entr%s\n", c->usermap_file, n,
+			       n == 1 ? "y" : "ies");
 	}
 	return bad;
 }

@@ -1,6 +1,7 @@
 /* keytab_check.h - kpopd -t's checks of what authentication will need: the keytab
  * (readable, not readable by others, keys for the service, the pinned principal),
- * the TLS certificate and key, the rcache directory. */
+ * the realms, the TLS certificate and key (load, match, dates, host name), the
+ * rcache directory, the usermap file. */
 #ifndef KP_SERVER_KEYTAB_CHECK_H
 #define KP_SERVER_KEYTAB_CHECK_H
 

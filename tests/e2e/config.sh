@@ -44,6 +44,54 @@ t_expect_match "a world-readable keytab is named with the fix" "warning: keytab 
 out=$("$KPOPD" -t -v 2>&1)
 t_expect_match "-t -v lists the keytab's keys with kvno and enctype" "keytab: pop/localhost@$KPOP_TEST_REALM kvno [0-9]+ aes256-cts" "$out"
 
+# usermap_file parses; rcache_dir exists and is a directory; listed realms exist in
+# krb5.conf (a warning, a problem with plaintext_login); TLS expiry and host name.
+printf '# map\nalice@%s alice\nbob@%s\n' "$KPOP_TEST_REALM" "$KPOP_TEST_REALM" >"$E2E_DIR/users.bad"
+check_bad "a usermap_file line without a user refused, with file and line" \
+	"problem: .*users.bad:3: expected \"principal user\"" -o usermap=file -o usermap_file="$E2E_DIR/users.bad"
+printf 'alice alice\n' >"$E2E_DIR/users.norealm"
+check_bad "a usermap_file principal without its realm refused" \
+	"users.norealm:1: alice is not a principal with its realm" -o usermap=file -o usermap_file="$E2E_DIR/users.norealm"
+printf 'alice@%s ../root\n' "$KPOP_TEST_REALM" >"$E2E_DIR/users.baduser"
+check_bad "a usermap_file user name that is not a safe name refused" \
+	"users.baduser:1: ../root is not a valid local user name" -o usermap=file -o usermap_file="$E2E_DIR/users.baduser"
+printf 'alice@%s alice\n' "$KPOP_TEST_REALM" >"$E2E_DIR/users.good"
+out=$("$KPOPD" -t -v -o usermap=file -o usermap_file="$E2E_DIR/users.good" 2>&1)
+t_expect_eq "a good usermap_file passes -t" 0 "$?"
+t_expect_match "-t -v counts the usermap_file's entries" "usermap_file: .*users.good, 1 entry" "$out"
+check_bad "a missing rcache_dir refused with the fix" "problem: rcache_dir $E2E_DIR/norc: No such file.*fix: mkdir -m 700" \
+	-o rcache_dir="$E2E_DIR/norc"
+check_bad "an rcache_dir that is a file refused" "rcache_dir .* is not a directory" -o rcache_dir="$E2E_DIR/users.good"
+out=$("$KPOPD" -t -o realms="$KPOP_TEST_REALM NOSUCH.TEST" 2>&1)
+t_expect_eq "a listed realm missing from krb5.conf is only a warning" 0 "$?"
+t_expect_match "the missing realm is named" "warning: realm NOSUCH.TEST \(realms\) has no \[realms\] entry in krb5.conf" "$out"
+if printf '%s' "$out" | grep -q "realm $KPOP_TEST_REALM "; then
+	t_fail "a realm krb5.conf knows is not reported" "$out"
+else
+	t_pass "a realm krb5.conf knows is not reported"
+fi
+certs=$E2E_DIR/certs
+bash "$KP_TOP_SRCDIR/tests/lib/mkcerts.sh" "$certs" >/dev/null 2>&1
+check_bad "with plaintext_login a realm missing from krb5.conf is a problem" \
+	"problem: realm NOSUCH.TEST .*plaintext_login asks its KDC" -o realms=NOSUCH.TEST \
+	-o plaintext_login=yes -o tls_cert="$certs/server.pem" -o tls_key="$certs/server.key"
+out=$("$KPOPD" -t -o tls_cert="$certs/server.pem" -o tls_key="$certs/server.key" -o hostname=localhost 2>&1)
+t_expect_match "a certificate that expires within 30 days is a warning" \
+	"warning: TLS: the certificate .*server.pem expires in [0-9]+ days" "$out"
+out=$("$KPOPD" -t -o tls_cert="$certs/server.pem" -o tls_key="$certs/server.key" -o hostname=mail.elsewhere.test 2>&1)
+t_expect_match "a certificate that does not name hostname is a warning" \
+	"warning: TLS: the certificate .*server.pem does not name this host \(mail.elsewhere.test\)" "$out"
+check_bad "a key that does not match the certificate refused" "problem: TLS: .*wrong.key" \
+	-o tls_cert="$certs/server.pem" -o tls_key="$certs/wrong.key"
+if command -v faketime >/dev/null; then
+	out=$(faketime -f +400d "$KPOPD" -t -o tls_cert="$certs/server.pem" -o tls_key="$certs/server.key" \
+		-o hostname=localhost 2>&1)
+	t_expect_match "an expired certificate is a problem (400 days on, faketime)" \
+		"problem: TLS: the certificate .*server.pem has expired" "$out"
+else
+	t_skip "an expired certificate is a problem" "faketime is not installed"
+fi
+
 cat >"$E2E_DIR/kpopd.conf" <<EOC
 # a comment
 listen = 127.0.0.1:1109 kpop

@@ -20,6 +20,7 @@ base_opts=(-o keytab="$KPOP_TEST_DIR/kpopd.keytab" -o rcache_dir="$KPOP_TEST_DIR
 iso='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}[+-][0-9]{2}:[0-9]{2}'
 
 # --- log = syslog, with and without a syslog daemon ------------------------------
+# (the namespace part; its host part is at the end)
 ns_cases=("log = syslog without /dev/log: exactly one warning"
 	"log = syslog without /dev/log: the messages go to stderr"
 	"log = syslog with a listener on /dev/log: nothing on stderr"
@@ -138,15 +139,63 @@ elif ! command -v unshare >/dev/null; then
 elif ! err=$(unshare -m --propagation private true 2>&1); then
 	ns_skip "unshare -m failed: $err"
 else
-	# the namespace's results come back as ok/FAIL lines: count them here
-	while IFS= read -r line; do
-		case "$line" in
-		"ok - "*) t_pass "${line#ok - }" ;;
-		"FAIL - "*) T_FAIL=$((T_FAIL + 1)); echo "$line" ;;
-		"SKIP - "*) T_SKIP=$((T_SKIP + 1)); echo "$line" ;;
-		esac
-	done < <(timeout -k 5 60 unshare -m --propagation private -- \
+	t_collect < <(timeout -k 5 60 unshare -m --propagation private -- \
 		bash "$KP_TOP_SRCDIR/tests/e2e/ops.sh" --ns "$E2E_DIR" 2>&1)
+fi
+
+# --- socket activation: LISTEN_FDNAMES names the modes ----------------------------
+# systemd-socket-activate passes its sockets as systemd does (LISTEN_FDS, LISTEN_PID,
+# LISTEN_FDNAMES) and execs kpopd at the first connection.
+activate() { # port1 port2 fdnames [kpopd options...]: sets KPOPD_PID
+	local p1=$1 p2=$2 names=$3 pidfile=$E2E_DIR/act-$1.pid
+	shift 3
+	systemd-socket-activate -l "127.0.0.1:$p1" -l "127.0.0.1:$p2" ${names:+--fdname="$names"} \
+		"$KPOPD" -F -o log=stderr -o pidfile="$pidfile" "${base_opts[@]}" \
+		-o tls_cert="$certs/server.pem" -o tls_key="$certs/server.key" "$@" \
+		>>"$KPOPD_LOG" 2>&1 &
+	KPOPD_PID=$!
+	wait_port "$p1" 5
+	for _ in $(seq 100); do [ -s "$pidfile" ] && break; sleep 0.05; done
+}
+greets() { # port: the first line a client that waits gets
+	"$PYTHON" - "$1" <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+try:
+    print(s.makefile("rb").readline().decode("latin-1").strip())
+except OSError as e:
+    print("no greeting: %s" % e)
+PY
+}
+tls_greets() { # port: the greeting over implicit TLS, or nothing
+	printf 'QUIT\r\n' | timeout 10 openssl s_client -connect "127.0.0.1:$1" -quiet \
+		-CAfile "$certs/ca.pem" 2>/dev/null | head -n 1 | tr -d '\r'
+}
+if ! command -v systemd-socket-activate >/dev/null; then
+	t_skip "socket activation with LISTEN_FDNAMES" "systemd-socket-activate is not installed"
+else
+	p1=$(free_port) p2=$(free_port)
+	# names reverse the order of the listen settings: the names win
+	activate "$p1" "$p2" "pop3s:pop3" -o listen="127.0.0.1:1 pop3" -o listen="127.0.0.1:2 pop3s"
+	t_expect_match "LISTEN_FDNAMES pop3: that socket greets at once" "^\+OK" "$(greets "$p2")"
+	t_expect_match "LISTEN_FDNAMES pop3s: that socket speaks TLS first" "^\+OK" "$(tls_greets "$p1")"
+	t_expect_match "the log names the socket's name and mode" \
+		"listening on 127\.0\.0\.1:$p1 \(pop3s, socket activation, name pop3s\)" "$(cat "$KPOPD_LOG")"
+	kpopd_stop
+	p1=$(free_port) p2=$(free_port)
+	activate "$p1" "$p2" "kpopd.socket:pop3-v6" -o listen="127.0.0.1:1 pop3s"
+	t_expect_match "an unnamed socket (the unit's name) takes the listen setting's mode" \
+		"^\+OK" "$(tls_greets "$p1")"
+	t_expect_match "a NAME-suffix name (pop3-v6) takes the mode before the dash" \
+		"^\+OK" "$(greets "$p2")"
+	kpopd_stop
+	: >"$KPOPD_LOG"
+	p1=$(free_port) p2=$(free_port)
+	activate "$p1" "$p2" "pop3:pop3s" -o tls_cert= -o tls_key=
+	for _ in $(seq 100); do kill -0 "$KPOPD_PID" 2>/dev/null || break; sleep 0.05; done
+	t_expect_match "a pop3s socket without tls_cert is refused at start" \
+		"fd 4 is a pop3s listener, and pop3s needs tls_cert" "$(cat "$KPOPD_LOG")"
+	kpopd_stop
 fi
 
 t_summary

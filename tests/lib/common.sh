@@ -51,6 +51,19 @@ t_expect_match() { # name regex actual
 	fi
 }
 
+# t_collect: count the ok/FAIL/SKIP lines of a sub-run (a namespace's part of a
+# test) read from stdin as our own.
+t_collect() {
+	local line
+	while IFS= read -r line; do
+		case "$line" in
+		"ok - "*) t_pass "${line#ok - }" ;;
+		"FAIL - "*) T_FAIL=$((T_FAIL + 1)); echo "$line" ;;
+		"SKIP - "*) T_SKIP=$((T_SKIP + 1)); echo "$line" ;;
+		esac
+	done
+}
+
 t_summary() {
 	if [ "$T_SKIP" -gt 0 ]; then
 		echo "$T_PASS passed, $T_FAIL failed, $T_SKIP skipped"
