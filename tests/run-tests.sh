@@ -67,6 +67,7 @@ part() {
 }
 
 want unit && part "banned libc calls" bash "$src/tests/check-banned.sh" "$src"
+want unit && part "privilege boundary" bash "$src/tests/check-privsep.sh" "$src"
 
 for t in "$build"/tests/unit/test-*; do
 	case "$t" in *.c|*.o) continue ;; esac
