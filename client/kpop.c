@@ -48,6 +48,7 @@ struct fetch {
 	struct state state;
 	int have_state;            /* the state file is open */
 	int have_uidl;             /* the server gave unique ids */
+	unsigned long refused;     /* DELEs the server answered -ERR */
 	struct msg *msgs;
 	struct msg **by_uidl;      /* the messages with a usable unique id, sorted */
 	unsigned long n, nby;
@@ -515,8 +516,11 @@ do_fetch(struct fetch *f, const struct account *a, const struct run *r)
 					m->deleted = 1;
 					f->deleted++;
 				} else {
-					fprintf(stderr, "kpop: DELE %lu refused: %s\n", m->num,
-						explain_safe(f->c->reply.text, safe, sizeof(safe)));
+					fprintf(stderr, "kpop: DELE %lu refused: %s (the message "
+						"stays on the server; it is not fetched again)\n",
+						m->num, explain_safe(f->c->reply.text, safe,
+								     sizeof(safe)));
+					f->refused++;
 				}
 				continue;
 			}
@@ -578,7 +582,9 @@ out:
 	free(q.ready);
 	free(q.unsynced);
 	progress(f, 1);
-	return ex;
+	/* a refused DELE stops nothing (the message is safe and recorded), but the
+	 * run did not do what was asked */
+	return ex == 0 && f->refused > 0 ? EXIT_PROTO : ex;
 }
 
 /* The local user, for an MDA's %u. */

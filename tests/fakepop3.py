@@ -32,6 +32,13 @@ MODES
                   CAPA IMPLEMENTATION) carry ESC sequences, CR, BS, BEL and DEL
   escapes-auth    AUTH GSSAPI is refused with a -ERR text full of control characters
   escapes-greeting  the greeting is -ERR with control characters
+  quirks          real AUTH GSSAPI; two messages ("quirk 1", "quirk 2"); --variant
+                  (comma-separated): no-capa (CAPA is an unknown command, RFC 1939
+                  only), capa-err-after (CAPA -ERR once logged in), dele-refused
+                  (every DELE -ERR), no-uidl (no UIDL capability, UIDL -ERR),
+                  hang-retr2 (RETR 2 is never answered), hang-quit (QUIT is never
+                  answered), on the first connection only: "E: hanging at ..." is
+                  logged, for a test to kill kpop
   kpop-no-aprep   legacy KPOP (krb5_sendauth "KPOPV1.0"): the AP-REQ is answered
                   "no error" but without a valid AP-REP (--variant: close the
                   connection, a zero-length AP-REP, random bytes, the client's own
@@ -151,9 +158,20 @@ def wire(data):
     return b"".join((b"." if l.startswith(b".") else b"") + l + b"\r\n" for l in lines), size
 
 
+def quirk_message(n):
+    return (b"From: quirk@kpop.test\r\nReturn-Path: <quirk@kpop.test>\r\n"
+            b"Subject: quirk %d\r\n\r\nmessage %d of a quirky server\r\n" % (n, n))
+
+
+def variant(args, v):
+    return v in args.variant.split(",")
+
+
 def transaction(c, mode, args):
     served = IMPOSTOR
-    if mode == "serve":
+    if mode == "quirks":
+        msgs = [len(quirk_message(1)), len(quirk_message(2))]
+    elif mode == "serve":
         with open(args.message, "rb") as f:
             served, size = wire(f.read())
         msgs = [size]
@@ -166,10 +184,27 @@ def transaction(c, mode, args):
     while True:
         words = c.line().split(" ")
         verb = words[0].upper()
-        if verb == "CAPA":
+        if verb == "CAPA" and mode == "quirks" and (variant(args, "no-capa") or
+                                                   variant(args, "capa-err-after")):
+            c.send("-ERR unknown command")
+        elif verb == "UIDL" and mode == "quirks" and variant(args, "no-uidl"):
+            c.send("-ERR unknown command")
+        elif mode == "quirks" and args.conn_no == 1 and ((verb == "RETR" and words[1:] == ["2"] and
+                                    variant(args, "hang-retr2")) or
+                                   (verb == "QUIT" and variant(args, "hang-quit"))):
+            c.event("hanging at %s" % verb)
+            while c.rf.readline(65536):
+                pass
+            raise EOFError("client closed while we hung")
+        elif verb == "DELE" and mode == "quirks" and variant(args, "dele-refused"):
+            c.send("-ERR [SYS/PERM] this server does not delete")
+        elif verb == "RETR" and mode == "quirks" and words[1:] in (["1"], ["2"]):
+            c.send("+OK message follows")
+            c.send_raw(quirk_message(int(words[1])) + b".\r\n")
+        elif verb == "CAPA":
             c.send("+OK capabilities")
             for cap in ["SASL GSSAPI", "RESP-CODES"] + \
-                    ([] if mode == "endless-list" else ["UIDL"]) + \
+                    ([] if mode == "endless-list" or variant(args, "no-uidl") else ["UIDL"]) + \
                     (["IMPLEMENTATION " + HOSTILE] if mode == "escapes" else []):
                 c.send(cap)
             c.send(".")
@@ -227,10 +262,13 @@ def pop3(c, mode, args):
     while True:
         words = c.line().split(" ")
         verb = words[0].upper()
-        if verb == "CAPA":
+        if verb == "CAPA" and variant(args, "no-capa"):
+            c.send("-ERR unknown command")
+        elif verb == "CAPA":
             c.send("+OK capabilities")
             c.send("SASL GSSAPI")
-            c.send("UIDL")
+            if not variant(args, "no-uidl"):
+                c.send("UIDL")
             c.send("RESP-CODES")
             c.send(".")
         elif verb == "AUTH" and len(words) > 1 and words[1].upper() == "GSSAPI":
@@ -301,7 +339,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("mode", choices=["serve", "ok-early", "ok-late", "endless-retr", "endless-list",
                                      "escapes", "escapes-auth", "escapes-greeting",
-                                     "kpop-no-aprep"])
+                                     "quirks", "kpop-no-aprep"])
     ap.add_argument("--port-file")
     ap.add_argument("--log", default=os.devnull)
     ap.add_argument("--connections", type=int, default=1)
@@ -325,7 +363,7 @@ def main():
     else:
         print(port, flush=True)
     log = open(args.log, "a")
-    for _ in range(args.connections):
+    for args.conn_no in range(1, args.connections + 1):
         sock, peer = srv.accept()
         sock.settimeout(30)
         c = Conn(sock, log)
