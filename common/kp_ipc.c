@@ -442,6 +442,8 @@ static const struct field f_gss_step[] = {
 static const struct field f_password[] = {
 	STR(kp_ipc_password, user),
 	STR(kp_ipc_password, password),
+	U32(kp_ipc_password, sasl_plain, 1),
+	STR(kp_ipc_password, authzid),
 };
 static const struct field f_continue[] = {
 	BYTES(kp_ipc_continue, token, KP_AUTH_TOKEN_MAX),
@@ -462,6 +464,8 @@ static const struct field f_verdict[] = {
 	U32(kp_ipc_verdict, ssf, UINT32_MAX),
 	U32(kp_ipc_verdict, maxbuf, 0xffffff),
 	BYTES(kp_ipc_verdict, gss_ctx, KP_IPC_GSSCTX_MAX),
+	U32(kp_ipc_verdict, login_delay, KP_LOGIN_DELAY_MAX),
+	U32(kp_ipc_verdict, expire_days, UINT32_MAX),
 };
 static const struct field f_fail[] = {
 	STR(kp_ipc_fail, reason),
@@ -481,7 +485,7 @@ static const struct field f_refuse[] = {
 /* The largest messages fit one packet (kp_limits.h); test-ipc checks them all. */
 #define STRW(S, m) (4 + sizeof(MEMBER(S, m)) - 1)
 _Static_assert(KP_IPC_HDR_LEN + STRW(kp_ipc_verdict, principal) +
-	       STRW(kp_ipc_verdict, user) + STRW(kp_ipc_verdict, maildrop) + 4 * 4 +
+	       STRW(kp_ipc_verdict, user) + STRW(kp_ipc_verdict, maildrop) + 6 * 4 +
 	       4 + KP_IPC_GSSCTX_MAX <= KP_IPC_MSG_MAX, "a full VERDICT fits");
 _Static_assert(KP_IPC_HDR_LEN + 4 + KP_AUTH_TOKEN_MAX + STRW(kp_ipc_kpop_fail, reason)
 	       <= KP_IPC_MSG_MAX, "a full KPOP_FAIL fits");
@@ -495,6 +499,23 @@ check_gss_step(const void *body)
 	const struct kp_ipc_gss_step *m = body;
 
 	return m->has_token == 0 && m->token.len != 0 ? KP_E_PROTO : 0;
+}
+
+static int
+check_password(const void *body)
+{
+	const struct kp_ipc_password *m = body;
+
+	return m->sasl_plain == 0 && m->authzid[0] != '\0' ? KP_E_PROTO : 0;
+}
+
+static int
+check_verdict(const void *body)
+{
+	const struct kp_ipc_verdict *m = body;
+
+	return m->expire_days > KP_EXPIRE_DAYS_MAX && m->expire_days != KP_IPC_EXPIRE_NEVER ?
+	       KP_E_RANGE : 0;
 }
 
 struct mdesc {
@@ -522,7 +543,7 @@ static const struct mdesc msgs[] = {
 	  check_gss_step),
 	M0(KP_IPC_GSS_CANCEL, "GSS_CANCEL", KP_IPC_TO_AUTH),
 	M(KP_IPC_PASSWORD, "PASSWORD", KP_IPC_TO_AUTH, 1, kp_ipc_password, f_password,
-	  NULL),
+	  check_password),
 	M0(KP_IPC_END, "END", KP_IPC_TO_AUTH),
 	M(KP_IPC_CONTINUE, "CONTINUE", KP_IPC_FROM_AUTH, 0, kp_ipc_continue,
 	  f_continue, NULL),
@@ -531,7 +552,7 @@ static const struct mdesc msgs[] = {
 	M(KP_IPC_KPOP_FAIL, "KPOP_FAIL", KP_IPC_FROM_AUTH, 0, kp_ipc_kpop_fail,
 	  f_kpop_fail, NULL),
 	M(KP_IPC_VERDICT, "VERDICT", KP_IPC_FROM_AUTH, 1, kp_ipc_verdict, f_verdict,
-	  NULL),
+	  check_verdict),
 	M(KP_IPC_FAIL, "FAIL", KP_IPC_FROM_AUTH, 0, kp_ipc_fail, f_fail, NULL),
 	M0(KP_IPC_IDLE, "IDLE", KP_IPC_TO_MASTER),
 	M(KP_IPC_BUSY, "BUSY", KP_IPC_TO_MASTER, 0, kp_ipc_busy, f_busy, NULL),

@@ -105,10 +105,14 @@ struct kp_ipc_gss_step {
 
 /* GSS_CANCEL: no fields (the client answered "*") */
 
-/* PASSWORD (secret): str user, str password */
+/* PASSWORD (secret): str user, str password, u32 sasl_plain (0: USER/PASS, 1: AUTH
+ * PLAIN), str authzid (AUTH PLAIN's authorization identity; empty for USER/PASS,
+ * and when the client sent none) */
 struct kp_ipc_password {
 	char user[KP_NAME_MAX];
 	char password[KP_IPC_PASSWORD_MAX];
+	uint32_t sasl_plain;
+	char authzid[KP_NAME_MAX];
 };
 
 /* END: no fields (the session is over; the permits go back to BEGIN only) */
@@ -132,7 +136,10 @@ struct kp_ipc_kpop_fail {
 /* VERDICT (secret): str principal, str user, str maildrop, u32 uid, u32 gid (both
  * below 0xffffffff, which setresuid reads as "unchanged"), u32 ssf, u32 maxbuf
  * (the peer's max buffer, <= 0xffffff as RFC 4752's three octets), bytes gss_ctx
- * (the exported GSS context; empty without a security layer) */
+ * (the exported GSS context; empty without a security layer), u32 login_delay
+ * (the user's RFC 2449 LOGIN-DELAY in seconds, <= KP_LOGIN_DELAY_MAX), u32
+ * expire_days (the user's EXPIRE: <= KP_EXPIRE_DAYS_MAX, or KP_IPC_EXPIRE_NEVER) */
+#define KP_IPC_EXPIRE_NEVER UINT32_MAX
 struct kp_ipc_verdict {
 	char principal[KP_NAME_MAX];
 	char user[KP_NAME_MAX];
@@ -142,6 +149,8 @@ struct kp_ipc_verdict {
 	uint32_t ssf;
 	uint32_t maxbuf;
 	struct kp_ipc_bytes gss_ctx; /* <= KP_IPC_GSSCTX_MAX */
+	uint32_t login_delay;
+	uint32_t expire_days;
 };
 
 /* FAIL: str reason (for the log), u32 tries_left (0..KP_AUTH_FAIL_MAX; 0: only END
@@ -202,8 +211,10 @@ struct kp_ipc_msg {
  * Decoders: msg/len is one received message.  out is zeroed on entry and filled on
  * success; on failure it is wiped again.  Returns 0; KP_E_PROTO (short, leftover
  * bytes, unknown type, a type other than the function's or outside dirs,
- * has_token 0 with a token); KP_E_TOOBIG (a field over its cap); KP_E_NUL (a NUL in
- * a string); KP_E_RANGE (a u32 outside its range). */
+ * has_token 0 with a token, an authzid in a USER/PASS PASSWORD, expire_days between
+ * its cap and KP_IPC_EXPIRE_NEVER); KP_E_TOOBIG (a
+ * field over its cap); KP_E_NUL (a NUL in a string); KP_E_RANGE (a u32 outside its
+ * range). */
 
 /* Any message: the type is m->type, the session id m->sid. */
 int kp_ipc_encode(struct kp_buf *out, const struct kp_ipc_msg *m);

@@ -64,6 +64,17 @@
 /* Failed AUTH attempts per session before disconnecting. */
 #define KP_AUTH_FAIL_MAX 3
 
+/* RFC 2449 LOGIN-DELAY and EXPIRE (login_delay, expire_days): a week between
+ * logins and a century of retention are beyond any policy a site sets, and keep the
+ * arithmetic on times far from overflow. */
+#define KP_LOGIN_DELAY_MAX 604800
+#define KP_EXPIRE_DAYS_MAX 36500
+
+/* The maildrop state file (.kpopd.state, server/mdstate.c): one line per message
+ * retrieved, "retr SECONDS UIDL", at most 20 + KP_UIDL_MAX + 7 bytes; a bigger
+ * file is not ours to trust. */
+#define KP_MDSTATE_LINE_MAX 128
+
 /* RFC 1939 section 7: a unique-id is 1 to 70 characters in 0x21-0x7E. */
 #define KP_UIDL_MAX 70
 
@@ -189,8 +200,8 @@
 
 /* One IPC message (one SOCK_SEQPACKET packet), header included.  The largest is a
  * VERDICT with every field at its cap: 8 bytes of header, principal and user
- * (KP_NAME_MAX each), a maildrop path (PATH_MAX), four u32 and an exported context
- * of KP_IPC_GSSCTX_MAX, 78,372 bytes (a full GSS_STEP: 65,551); kp_ipc.c checks
+ * (KP_NAME_MAX each), a maildrop path (PATH_MAX), six u32 and an exported context
+ * of KP_IPC_GSSCTX_MAX, 78,380 bytes (a full GSS_STEP: 65,551); kp_ipc.c checks
  * the largest at compile time, test-ipc every message.  128 KiB leaves room for
  * a new field and stays under the AF_UNIX send buffer (net.core.wmem_default,
  * 208 KiB on Linux: a SEQPACKET message must fit it whole), so one send() of a

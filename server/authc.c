@@ -190,7 +190,8 @@ kp_authc_gss_cancel(struct kp_authc *a)
 }
 
 int
-kp_authc_password(struct kp_authc *a, const char *user, const char *password)
+kp_authc_password(struct kp_authc *a, const char *authzid, const char *user,
+		  const char *password)
 {
 	struct kp_ipc_password m;
 	struct kp_buf b;
@@ -205,6 +206,8 @@ kp_authc_password(struct kp_authc *a, const char *user, const char *password)
 		return KP_E_AUTH;
 	}
 	memcpy(m.password, password, strlen(password) + 1);
+	m.sasl_plain = authzid != NULL;
+	snprintf(m.authzid, sizeof(m.authzid), "%s", authzid != NULL ? authzid : "");
 	rc = kp_ipc_enc_password(&b, a->sid, &m);
 	kp_ipc_wipe(&m, sizeof(m));
 	if (send_msg(a, &b, rc) != 0 || recv_answer(a) != 0)

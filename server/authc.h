@@ -49,7 +49,10 @@ void kp_authc_set_tls(struct kp_authc *a, int on);
 int kp_authc_gss_step(struct kp_authc *a, const void *in, size_t inlen, int has_in,
 		      const void **out, size_t *outlen);
 void kp_authc_gss_cancel(struct kp_authc *a);
-int kp_authc_password(struct kp_authc *a, const char *user, const char *password);
+/* A password for user (USER/PASS), or AUTH PLAIN's when authzid is not NULL (""
+ * if the client sent none): the auth service checks both the same way. */
+int kp_authc_password(struct kp_authc *a, const char *authzid, const char *user,
+		      const char *password);
 /* KPOP: 0 with the AP-REP in *out (empty: no mutual auth asked), or KP_E_AUTH with a
  * KRB-ERROR in *out for the client (may be empty), or KP_E_IO.  toolong: 0, or the
  * length the client announced for an AP-REQ over KP_AUTH_TOKEN_MAX (apreq empty):

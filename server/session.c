@@ -18,6 +18,7 @@
 #include "kp_io.h"
 #include "kp_limits.h"
 #include "kp_log.h"
+#include "kp_plain.h"
 #include "kp_pop3.h"
 #include "kp_tls.h"
 #include "kp_ipc_msg.h"
@@ -26,7 +27,8 @@
 #include "server/maildrop.h"
 #include "server/usermap.h"
 
-/* The SASL mechanisms offered (the auth service runs them). */
+/* The SASL mechanisms offered (the auth service runs them); PLAIN as well where a
+ * password may be sent (plain_offered). */
 #define SASL_MECHS "GSSAPI"
 
 enum state { ST_AUTHORIZATION, ST_TRANSACTION, ST_UPDATE, ST_CLOSED };
@@ -78,6 +80,13 @@ struct session {
 static const struct cmd *table_for(enum state st);
 static enum ev start_layer(struct session *s, const struct kp_ipc_verdict *v);
 
+/* AUTH PLAIN, like USER/PASS: only inside TLS, with plaintext_login on. */
+static int
+plain_offered(const struct session *s)
+{
+	return !s->p->kpop && s->tls != NULL && s->conf->plaintext_login;
+}
+
 static void
 session_set_state(struct session *s, enum state next)
 {
@@ -106,7 +115,8 @@ capa(struct session *s)
 	/* the same list after AUTH: clients such as Cyrus pop3test compare it to
 	 * detect a downgrade */
 	if (!s->p->kpop)
-		kp_io_puts(io, "SASL " SASL_MECHS "\r\n");
+		kp_io_puts(io, plain_offered(s) ? "SASL " SASL_MECHS " PLAIN\r\n" :
+			   "SASL " SASL_MECHS "\r\n");
 	kp_io_puts(io, "EXPIRE NEVER\r\nLOGIN-DELAY 0\r\n");
 	kp_io_puts(io, "IMPLEMENTATION kpopd-" PACKAGE_VERSION "\r\n.\r\n");
 }
@@ -351,6 +361,113 @@ token_too_large(struct session *s, size_t b64len)
 	return auth_failed(s, why, "Kerberos token too large");
 }
 
+/* Refuse a password login where none is offered (replies itself): 1 if refused. */
+static int
+password_refused(struct session *s)
+{
+	if (!s->conf->plaintext_login)
+		kp_pop3_err(&s->io, "AUTH", "Plaintext login is not offered: use AUTH GSSAPI");
+	else if (s->tls == NULL)
+		kp_pop3_err(&s->io, "AUTH", "Plaintext login needs TLS: use STLS first");
+	else
+		return 0;
+	return 1;
+}
+
+/* The auth service's answer to a password (USER/PASS or AUTH PLAIN). */
+static enum ev
+password_verdict(struct session *s, int rc)
+{
+	if (rc == KP_E_IO) {
+		kp_pop3_err(&s->io, "SYS/TEMP", "Authentication service unavailable");
+		return EV_DROP;
+	}
+	if (rc != 0)
+		return auth_failed(s, NULL, "Authentication failed");
+	return logged_in(s);
+}
+
+/* The PLAIN message, decoded into in (KP_AUTH_TOKEN_MAX): from the AUTH line, or
+ * from the answer to an empty challenge.  Returns 0, or 1 when the exchange ends
+ * here (cancelled, a bad line, connection lost) with *ev_out replied. */
+static int
+plain_message(struct session *s, int argc, char **argv, unsigned char *in, size_t *inlen,
+	      enum ev *ev_out)
+{
+	int rc;
+
+	if (argc == 3) {
+		rc = strcmp(argv[2], "=") == 0 ? 0 :
+		     kp_b64_decode(argv[2], strlen(argv[2]), in, KP_AUTH_TOKEN_MAX, inlen);
+	} else {
+		kp_pop3_cont(&s->io, "");
+		rc = read_auth_response(s, in, inlen);
+	}
+	if (rc == 0)
+		return 0;
+	if (rc == 1) {
+		kp_log(KP_LOG_INFO, "AUTH cancelled by the client");
+		kp_pop3_err(&s->io, NULL, "Authentication cancelled");
+		*ev_out = EV_DONE;
+	} else if (rc == KP_E_SYNTAX || rc == KP_E_TOOBIG) {
+		*ev_out = auth_failed(s, "PLAIN: bad base64", argc == 3 ?
+				      "Invalid base64 in initial response" : "Invalid base64 data");
+	} else if (rc == KP_E_TOOLONG || rc == KP_E_NUL) {
+		*ev_out = auth_failed(s, rc == KP_E_NUL ? "NUL in an AUTH response" :
+				      "AUTH response line too long", "Invalid AUTH response line");
+	} else {
+		kp_log(KP_LOG_INFO, "connection lost during AUTH: %s", kp_strerror(rc));
+		s->end_rc = rc;
+		*ev_out = EV_DROP;
+	}
+	return 1;
+}
+
+/* AUTH PLAIN (RFC 4616) inside TLS: the message goes to the auth service as the
+ * PASSWORD request USER/PASS makes, so the same permit rule and the same check
+ * against the KDC and our key decide.  Every copy of the password is wiped. */
+static enum ev
+auth_plain(struct session *s, int argc, char **argv)
+{
+	unsigned char *in = NULL;
+	struct kp_plain *m = NULL;
+	size_t inlen = 0;
+	enum ev ev = EV_BAD;
+	int rc;
+
+	if (password_refused(s))
+		goto cleanup;
+	in = malloc(KP_AUTH_TOKEN_MAX);
+	m = malloc(sizeof(*m));
+	if (in == NULL || m == NULL) {
+		kp_pop3_err(&s->io, "SYS/TEMP", "Out of memory");
+		ev = EV_DROP;
+		goto cleanup;
+	}
+	if (plain_message(s, argc, argv, in, &inlen, &ev))
+		goto cleanup;
+	rc = kp_plain_parse(in, inlen, m);
+	if (rc != 0) {
+		ev = auth_failed(s, rc == KP_E_NUL ? "PLAIN: a NUL inside the password" :
+				 rc == KP_E_TOOBIG ? "PLAIN: a field over its cap" :
+				 "PLAIN: not authzid NUL authcid NUL password",
+				 "Invalid PLAIN message");
+		goto cleanup;
+	}
+	ev = password_verdict(s, kp_authc_password(s->auth, m->authzid, m->authcid,
+						   m->password));
+cleanup:
+	if (in != NULL)
+		explicit_bzero(in, KP_AUTH_TOKEN_MAX);
+	if (m != NULL)
+		explicit_bzero(m, sizeof(*m));
+	explicit_bzero(s->line, sizeof(s->line));
+	explicit_bzero(s->raw, sizeof(s->raw));
+	free(in);
+	free(m);
+	return ev;
+}
+
 static enum ev
 cmd_auth(struct session *s, int argc, char **argv)
 {
@@ -364,9 +481,12 @@ cmd_auth(struct session *s, int argc, char **argv)
 	if (argc == 1) {
 		/* Bare AUTH (pre-RFC 5034 clients): list the mechanisms. */
 		kp_pop3_ok(&s->io, "Methods supported:");
-		kp_io_puts(&s->io, SASL_MECHS "\r\n.\r\n");
+		kp_io_puts(&s->io, plain_offered(s) ? SASL_MECHS "\r\nPLAIN\r\n.\r\n" :
+			   SASL_MECHS "\r\n.\r\n");
 		return EV_DONE;
 	}
+	if (kp_pop3_is(argv[1], "PLAIN") && !s->p->kpop)
+		return auth_plain(s, argc, argv);
 	if (!kp_pop3_is(argv[1], "GSSAPI")) {
 		kp_pop3_err(&s->io, NULL, "Unrecognized authentication type");
 		return EV_BAD;
@@ -530,14 +650,8 @@ static enum ev
 cmd_user(struct session *s, int argc, char **argv)
 {
 	(void)argc;
-	if (!s->p->kpop && !s->conf->plaintext_login) {
-		kp_pop3_err(&s->io, "AUTH", "Plaintext login is not offered: use AUTH GSSAPI");
+	if (!s->p->kpop && password_refused(s))
 		return EV_BAD;
-	}
-	if (!s->p->kpop && s->tls == NULL) {
-		kp_pop3_err(&s->io, "AUTH", "Plaintext login needs TLS: use STLS first");
-		return EV_BAD;
-	}
 	if (!kp_usermap_valid_user(argv[1])) {
 		kp_pop3_err(&s->io, "AUTH", "Invalid user name");
 		return EV_BAD;
@@ -557,17 +671,11 @@ plain_pass(struct session *s)
 	const char *pw = s->raw + 5;
 	int rc;
 
-	rc = kp_authc_password(s->auth, s->kpop_user, pw);
+	rc = kp_authc_password(s->auth, NULL, s->kpop_user, pw);
 	explicit_bzero(s->raw, sizeof(s->raw));
 	explicit_bzero(s->line, sizeof(s->line));
 	s->kpop_user[0] = '\0';
-	if (rc == KP_E_IO) {
-		kp_pop3_err(&s->io, "SYS/TEMP", "Authentication service unavailable");
-		return EV_DROP;
-	}
-	if (rc != 0)
-		return auth_failed(s, NULL, "Authentication failed");
-	return logged_in(s);
+	return password_verdict(s, rc);
 }
 
 static enum ev

@@ -12,6 +12,12 @@ Script syntax:
   % kpopd-option ...           extra kpopd arguments (e.g. % -o allow_instances=yes)
   % fixture NAME               maildir fixture (standard | empty), default standard
   % ccache PATH-IN-KDC-DIR     KRB5CCNAME for AUTH (default alice.ccache)
+  % tls [pop3s]                kpopd gets the test CA's certificate (tests/lib/
+                               mkcerts.sh) and plaintext_login = yes; pop3s: implicit
+                               TLS, the client handshakes before the greeting
+  STARTTLS                     TLS handshake now (after C: STLS and its +OK)
+  B64: bytes-expression        send the base64 of those bytes + CRLF (AUTH PLAIN);
+                               literals, + and * only (b"\\0alice\\0" + b"p" * 300)
   C: text                      send text + CRLF
   R: b'raw bytes'              send a Python bytes literal as is
   S: text                      expect exactly this line
@@ -57,13 +63,21 @@ def make_fixture(root, name):
 
 
 class Session:
-    def __init__(self, kpopd, args, env):
+    def __init__(self, kpopd, args, env, cafile=None):
         self.sock, other = socket.socketpair()
         self.proc = subprocess.Popen([kpopd, "-i"] + args, stdin=other, stdout=other,
                                      stderr=open(env["KP_TRANSCRIPT_LOG"], "ab"), env=env)
         other.close()
         self.sock.settimeout(TIMEOUT)
         self.buf = b""
+        self.cafile = cafile
+
+    def starttls(self):
+        import ssl
+        if self.buf:
+            raise AssertionError("data before the TLS handshake: %r" % self.buf[:80])
+        ctx = ssl.create_default_context(cafile=self.cafile)
+        self.sock = ctx.wrap_socket(self.sock, server_hostname="localhost")
 
     def send(self, data):
         self.sock.sendall(data)
@@ -145,15 +159,26 @@ def gssapi_auth(s, authzid, initial=True, host="localhost", layer=1, longline=Fa
         s.gss_ctx = ctx
 
 
+def test_certs(workroot):
+    """The test CA and server certificate, made once per run."""
+    d = os.path.join(workroot, "certs")
+    if not os.path.exists(os.path.join(d, "server.pem")):
+        here = os.path.dirname(os.path.abspath(__file__))
+        subprocess.check_call(["bash", os.path.join(here, "lib", "mkcerts.sh"), d])
+    return d
+
+
 def run_script(path, kpopd, kdcdir, workroot):
     name = os.path.basename(path)
     lines = open(path, encoding="utf-8").read().splitlines()
-    args, fixture, ccache = [], "standard", "alice.ccache"
+    args, fixture, ccache, tls = [], "standard", "alice.ccache", None
     for ln in lines:
         if ln.startswith("% fixture "):
             fixture = ln.split()[2]
         elif ln.startswith("% ccache "):
             ccache = ln.split()[2]
+        elif ln.startswith("% tls"):
+            tls = ln.split()[2] if len(ln.split()) > 2 else "stls"
         elif ln.startswith("% "):
             args += ln[2:].split()
     root = tempfile.mkdtemp(dir=workroot)
@@ -171,13 +196,23 @@ def run_script(path, kpopd, kdcdir, workroot):
         env["KRB5CCNAME"] = "FILE:" + os.path.join(kdcdir, ccache)
     base = ["-o", "log=stderr", "-o", "log_level=debug", "-o", "maildir=%s/%%u/Maildir" % root,
             "-o", "mail_uid=%d" % mail_uid,
-            "-o", "listen=127.0.0.1:0 pop3", "-o", "idle_timeout=5",
+            "-o", "listen=127.0.0.1:0 " + ("pop3s" if tls == "pop3s" else "pop3"),
+            "-o", "idle_timeout=5",
             "-o", "auth_failure_delay_ms=0"]
     if kdcdir:
         base += ["-o", "keytab=" + os.path.join(kdcdir, "kpopd.keytab")]
+    cafile = None
+    if tls:
+        certs = test_certs(workroot)
+        cafile = os.path.join(certs, "ca.pem")
+        base += ["-o", "tls_cert=" + os.path.join(certs, "server.pem"),
+                 "-o", "tls_key=" + os.path.join(certs, "server.key"),
+                 "-o", "plaintext_login=yes"]
     with open(env["KP_TRANSCRIPT_LOG"], "ab") as f:
         f.write(("=== %s\n" % name).encode())
-    s = Session(kpopd, base + args, env)
+    s = Session(kpopd, base + args, env, cafile)
+    if tls == "pop3s":
+        s.starttls()
 
     def maildir_count(ln, lineno):
         if not ln.startswith("MAILDIR-COUNT "):
@@ -241,6 +276,10 @@ def run_lines(s, lines, extra=None):
             s.buf = (got + "\r\n").encode("latin-1") + s.buf  # next S: checks it
         elif ln.startswith("LONG: "):
             s.send(b"A" * int(ln[6:]) + b"\r\n")
+        elif ln == "STARTTLS":
+            s.starttls()
+        elif ln.startswith("B64: "):
+            s.send(base64.b64encode(eval(ln[5:], {"__builtins__": {}})) + b"\r\n")
         elif ln == "EOF":
             s.expect_eof()
         elif ln.startswith("SLEEP "):

@@ -119,6 +119,13 @@ is_bare_principal(const char *authz, const char *principal)
 	return same;
 }
 
+int
+kp_auth_authzid_ok(const char *authz, const char *principal, const char *user)
+{
+	return authz[0] == '\0' || strcmp(authz, principal) == 0 || strcmp(authz, user) == 0 ||
+	       is_bare_principal(authz, principal);
+}
+
 /* Authorization, the rules of the SASL proxy policy kpopd used with libsasl2: the
  * authenticated principal must map to a local user; an authzid, if the client sent
  * one, must name that same user, or the principal (with or, in the default realm,
@@ -149,8 +156,7 @@ authorize(struct kp_auth *a, const char *principal, const char *authzid, size_t 
 			 why);
 		return KP_E_AUTH;
 	}
-	if (rlen != 0 && strcmp(authz, principal) != 0 && strcmp(authz, a->user) != 0 &&
-	    !is_bare_principal(authz, principal)) {
+	if (!kp_auth_authzid_ok(authz, principal, a->user)) {
 		char esc[KP_NAME_MAX * 4];
 
 		kp_log_escape(authz, rlen, esc, sizeof(esc));

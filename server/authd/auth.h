@@ -72,6 +72,12 @@ int kp_auth_password(const struct kp_conf *c, const char *user, const char *pass
 		     char *principal_out, size_t pcap, char *user_out, size_t ucap,
 		     char *why, size_t whycap);
 
+/* The SASL proxy policy for an authzid (GSSAPI and PLAIN alike): empty, or the
+ * same user as the one authenticated: the principal, the local user it maps to,
+ * or the principal without its realm when that is the default realm.  1 if
+ * allowed, else 0. */
+int kp_auth_authzid_ok(const char *authz, const char *principal, const char *user);
+
 /* Why the last step failed, with Kerberos/GSS detail: for the log, never the wire. */
 const char *kp_auth_error(const struct kp_auth *a);
 

@@ -269,6 +269,7 @@ static int
 do_password(struct peer *p, struct kp_ipc_password *m)
 {
 	char principal[KP_NAME_MAX], user[KP_NAME_MAX], why[512];
+	const char *mech = m->sasl_plain ? "PLAIN" : "USER/PASS";
 	int rc;
 
 	if (!kp_usermap_valid_user(m->user)) {
@@ -280,7 +281,16 @@ do_password(struct peer *p, struct kp_ipc_password *m)
 	kp_ipc_wipe(m->password, sizeof(m->password));
 	if (rc != 0)
 		return answer_fail(p, why);
-	kp_log(KP_LOG_INFO, "auth ok mech=USER/PASS principal=%s user=%s", principal, user);
+	/* AUTH PLAIN's authzid: the same rule as GSSAPI's */
+	if (!kp_auth_authzid_ok(m->authzid, principal, user)) {
+		char esc[KP_NAME_MAX * 4];
+
+		kp_log_escape(m->authzid, strlen(m->authzid), esc, sizeof(esc));
+		snprintf(why, sizeof(why), "PLAIN: principal %s may not act as \"%s\"", principal,
+			 esc);
+		return answer_fail(p, why);
+	}
+	kp_log(KP_LOG_INFO, "auth ok mech=%s principal=%s user=%s", mech, principal, user);
 	return answer_verdict(p, principal, user, 0, 0, NULL, 0);
 }
 

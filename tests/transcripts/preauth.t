@@ -27,6 +27,8 @@ S: +OK Methods supported:
 S: GSSAPI
 S: .
 C: AUTH PLAIN dGVzdAB0ZXN0AHRlc3Q=
+S: -ERR [AUTH] Plaintext login is not offered: use AUTH GSSAPI
+C: AUTH CRAM-MD5
 S: -ERR Unrecognized authentication type
 C: USER alice
 S: -ERR [AUTH] Plaintext login is not offered: use AUTH GSSAPI

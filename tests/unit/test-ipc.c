@@ -264,7 +264,8 @@ test_roundtrips(void)
 	memset(&pw, 0, sizeof(pw));
 	memcpy(pw.user, "bob", 4);
 	memcpy(pw.password, "s3cret pass", 12);
-	w_reset(); w_hdr(KP_IPC_PASSWORD, 6); w_str("bob"); w_str("s3cret pass");
+	w_reset(); w_hdr(KP_IPC_PASSWORD, 6); w_str("bob"); w_str("s3cret pass"); w_u32(0);
+	w_str("");
 	rc = kp_ipc_enc_password(&b, 6, &pw);
 	check_wire(rc, &b, "PASSWORD round trip");
 	T_EQ_INT(b.secret, 1, "PASSWORD is built in a zeroing buffer");
@@ -285,6 +286,33 @@ test_roundtrips(void)
 	}
 	T_EQ_INT(kp_ipc_type_secret(KP_IPC_PASSWORD), 1, "PASSWORD secret");
 	kp_buf_free(&b);
+	/* AUTH PLAIN: the same request, with its authzid */
+	memset(&pw, 0, sizeof(pw));
+	memcpy(pw.user, "bob", 4);
+	memcpy(pw.password, "pw", 3);
+	pw.sasl_plain = 1;
+	memcpy(pw.authzid, "bob@KPOP.TEST", 14);
+	w_reset(); w_hdr(KP_IPC_PASSWORD, 6); w_str("bob"); w_str("pw"); w_u32(1);
+	w_str("bob@KPOP.TEST");
+	rc = kp_ipc_enc_password(&b, 6, &pw);
+	check_wire(rc, &b, "PASSWORD (AUTH PLAIN) round trip");
+	T_EQ_INT(kp_ipc_dec_password(b.data, b.len, &sid, &pw), 0, "PLAIN PASSWORD decodes");
+	T_OK(pw.sasl_plain == 1 && strcmp(pw.authzid, "bob@KPOP.TEST") == 0,
+	     "PLAIN PASSWORD fields");
+	kp_buf_free(&b);
+	/* an authzid belongs to AUTH PLAIN only; sasl_plain is 0 or 1 */
+	w_reset(); w_hdr(KP_IPC_PASSWORD, 6); w_str("bob"); w_str("pw"); w_u32(0);
+	w_str("carol");
+	T_EQ_INT(kp_ipc_dec_password(w.b, w.n, &sid, &pw), KP_E_PROTO,
+		 "USER/PASS PASSWORD with an authzid refused");
+	pw.sasl_plain = 0;
+	memcpy(pw.authzid, "carol", 6);
+	T_EQ_INT(kp_ipc_enc_password(&b, 6, &pw), KP_E_PROTO,
+		 "USER/PASS PASSWORD with an authzid not encoded");
+	w_reset(); w_hdr(KP_IPC_PASSWORD, 6); w_str("bob"); w_str("pw"); w_u32(2);
+	w_str("");
+	T_EQ_INT(kp_ipc_dec_password(w.b, w.n, &sid, &pw), KP_E_RANGE,
+		 "sasl_plain 2 refused");
 
 	w_reset(); w_hdr(KP_IPC_END, 7);
 	rc = kp_ipc_enc_end(&b, 7);
@@ -329,7 +357,7 @@ test_roundtrips(void)
 	vd->gss_ctx.len = sizeof(ctx);
 	w_reset(); w_hdr(KP_IPC_VERDICT, 11); w_str("alice@EXAMPLE.ORG"); w_str("alice");
 	w_str("/var/mail/alice"); w_u32(1001); w_u32(100); w_u32(256); w_u32(65536);
-	w_data(ctx, sizeof(ctx));
+	w_data(ctx, sizeof(ctx)); w_u32(0); w_u32(0);
 	rc = kp_ipc_enc_verdict(&b, 11, vd);
 	check_wire(rc, &b, "VERDICT round trip");
 	T_EQ_INT(b.secret, 1, "VERDICT is built in a zeroing buffer");
@@ -349,6 +377,26 @@ test_roundtrips(void)
 		 "typed decoder of another type");
 	T_EQ_INT(sid, 0, "sid cleared on failure");
 	kp_buf_free(&b);
+	/* the policies: EXPIRE is a number of days up to its cap, or NEVER */
+	vd->login_delay = 900;
+	vd->expire_days = KP_IPC_EXPIRE_NEVER;
+	T_EQ_INT(kp_ipc_enc_verdict(&b, 11, vd), 0, "VERDICT with EXPIRE NEVER");
+	T_EQ_INT(kp_ipc_dec_verdict(b.data, b.len, &sid, vd2), 0, "decodes");
+	T_OK(vd2->login_delay == 900 && vd2->expire_days == KP_IPC_EXPIRE_NEVER,
+	     "VERDICT policies");
+	kp_buf_free(&b);
+	vd->expire_days = KP_EXPIRE_DAYS_MAX;
+	T_EQ_INT(kp_ipc_enc_verdict(&b, 11, vd), 0, "VERDICT with EXPIRE at its cap");
+	kp_buf_free(&b);
+	vd->expire_days = KP_EXPIRE_DAYS_MAX + 1;
+	T_EQ_INT(kp_ipc_enc_verdict(&b, 11, vd), KP_E_RANGE, "EXPIRE past its cap");
+	w_reset(); w_hdr(KP_IPC_VERDICT, 11); w_str("a@B"); w_str("a"); w_str("/m");
+	w_u32(1); w_u32(1); w_u32(0); w_u32(0); w_data("", 0); w_u32(0);
+	w_u32(KP_EXPIRE_DAYS_MAX + 1);
+	T_EQ_INT(kp_ipc_dec_verdict(w.b, w.n, &sid, vd2), KP_E_RANGE,
+		 "EXPIRE past its cap refused");
+	vd->expire_days = 0;
+	vd->login_delay = 0;
 
 	memset(&fl, 0, sizeof(fl));
 	memcpy(fl.reason, "bad password", 13);
@@ -419,7 +467,7 @@ struct tm {
 	uint32_t type;
 	unsigned int dir;
 	int nf;
-	struct tf f[8];
+	struct tf f[10];
 };
 
 #define S(n) { 's', (n), 0 }
@@ -434,16 +482,17 @@ static const struct tm spec[] = {
 	{ KP_IPC_KPOP_USER, KP_IPC_TO_AUTH, 1, { S(KP_NAME_MAX - 1) } },
 	{ KP_IPC_GSS_STEP, KP_IPC_TO_AUTH, 2, { B(KP_AUTH_TOKEN_MAX), U(1) } },
 	{ KP_IPC_GSS_CANCEL, KP_IPC_TO_AUTH, 0, { { 0, 0, 0 } } },
-	{ KP_IPC_PASSWORD, KP_IPC_TO_AUTH, 2,
-	  { S(KP_NAME_MAX - 1), S(KP_IPC_PASSWORD_MAX - 1) } },
+	{ KP_IPC_PASSWORD, KP_IPC_TO_AUTH, 4,
+	  { S(KP_NAME_MAX - 1), S(KP_IPC_PASSWORD_MAX - 1), U(1), S(KP_NAME_MAX - 1) } },
 	{ KP_IPC_END, KP_IPC_TO_AUTH, 0, { { 0, 0, 0 } } },
 	{ KP_IPC_CONTINUE, KP_IPC_FROM_AUTH, 1, { B(KP_AUTH_TOKEN_MAX) } },
 	{ KP_IPC_KPOP_OK, KP_IPC_FROM_AUTH, 1, { B(KP_AUTH_TOKEN_MAX) } },
 	{ KP_IPC_KPOP_FAIL, KP_IPC_FROM_AUTH, 2,
 	  { B(KP_AUTH_TOKEN_MAX), S(KP_IPC_REASON_MAX - 1) } },
-	{ KP_IPC_VERDICT, KP_IPC_FROM_AUTH, 8,
+	{ KP_IPC_VERDICT, KP_IPC_FROM_AUTH, 10,
 	  { S(KP_NAME_MAX - 1), S(KP_NAME_MAX - 1), S(PATH_MAX - 1), U(0xfffffffeu),
-	    U(0xfffffffeu), U(0xffffffffu), U(0xffffff), B(KP_IPC_GSSCTX_MAX) } },
+	    U(0xfffffffeu), U(0xffffffffu), U(0xffffff), B(KP_IPC_GSSCTX_MAX),
+	    U(KP_LOGIN_DELAY_MAX), U(0xffffffffu) } },
 	{ KP_IPC_FAIL, KP_IPC_FROM_AUTH, 2, { S(KP_IPC_REASON_MAX - 1), U(KP_AUTH_FAIL_MAX) } },
 	{ KP_IPC_IDLE, KP_IPC_TO_MASTER, 0, { { 0, 0, 0 } } },
 	{ KP_IPC_BUSY, KP_IPC_TO_MASTER, 1, { S(KP_IPC_ADDR_MAX - 1) } },
@@ -534,11 +583,11 @@ test_caps(void)
 			}
 		}
 	}
-	T_EQ_INT(nfield, 18, "string and bytes fields in the spec");
+	T_EQ_INT(nfield, 19, "string and bytes fields in the spec");
 	T_EQ_INT(ok_cap, nfield, "each string/bytes field at its cap accepted");
 	T_EQ_INT(bad_over, nfield, "each string/bytes field one over its cap refused");
 	T_EQ_INT(bad_nul, nstr, "NUL inside each string field refused");
-	T_EQ_INT(nrange, 7, "u32 fields with a range");
+	T_EQ_INT(nrange, 9, "u32 fields with a range");
 	T_EQ_INT(bad_range, nrange, "each u32 one past its range refused");
 	T_EQ_INT(bad_dir, 0, "every message refused from the wrong direction");
 	T_EQ_INT(nmax, kp_ipc_type_maxlen(KP_IPC_VERDICT), "VERDICT is the largest");
