@@ -6,9 +6,10 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 
 # Build dependencies, the KDC for the tests, the real peers for interop tests, and
-# clang with libFuzzer (make fuzz) and valgrind (make check-valgrind).
+# clang with libFuzzer (make fuzz) and valgrind (make check-valgrind);
+# libsasl2-modules: PLAIN for Cyrus pop3test -m PLAIN.
 PKGS="autoconf automake make gcc pkg-config libkrb5-dev libsasl2-dev
-      libsasl2-modules-gssapi-mit libssl-dev krb5-kdc krb5-admin-server krb5-user
+      libsasl2-modules-gssapi-mit libsasl2-modules libssl-dev krb5-kdc krb5-admin-server krb5-user
       openssl socat curl fetchmail mpop cyrus-clients python3 python3-gssapi bc faketime
       clang libclang-rt-14-dev valgrind"
 
