@@ -227,4 +227,10 @@
 /* Trusted networks of one proxy_trusted list. */
 #define KP_PROXY_TRUSTED_MAX 16
 
+/* kpopd -t -k: principals of the service checked from one keytab, and keys listed
+ * for each.  A host with more pop/ names than this is unusual; a key per kvno and
+ * enctype, a few kvnos kept during a rekey. */
+#define KP_SELFCHECK_PRINCIPALS_MAX 64
+#define KP_SELFCHECK_KEYS_MAX 32
+
 #endif

@@ -55,7 +55,7 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-		"usage: kpopd [-FdivVth] [-f FILE] [-o KEY=VALUE]... [-L ADDR:PORT[ MODE]]...\n"
+		"usage: kpopd [-FdivVthk] [-f FILE] [-o KEY=VALUE]... [-L ADDR:PORT[ MODE]]...\n"
 		"  -f FILE        configuration file (default %s/kpopd.conf)\n"
 		"  -o KEY=VALUE   set any configuration key (overrides the file)\n"
 		"  -L SPEC        listen on ADDR:PORT with MODE auto|kpop|pop3 (repeatable)\n"
@@ -63,6 +63,7 @@ usage(FILE *f)
 		"  -F             stay in the foreground\n"
 		"  -d             debug: foreground, log to stderr at debug level\n"
 		"  -t             check the configuration and exit (-t -v prints it)\n"
+		"  -k             with -t: a live round trip with the KDC from the keytab\n"
 		"  -v             verbose (with -t)\n"
 		"  -V             print the version\n",
 		SYSCONFDIR);
@@ -425,11 +426,11 @@ int
 main(int argc, char **argv)
 {
 	struct kp_conf conf;
-	int inetd = 0, foreground = 0, test = 0, verbose = 0, opt, rc;
+	int inetd = 0, foreground = 0, test = 0, live = 0, verbose = 0, opt, rc;
 
 	signal(SIGPIPE, SIG_IGN);
 	given.path = SYSCONFDIR "/kpopd.conf";
-	while ((opt = getopt(argc, argv, "f:o:L:iFdtvVh")) != -1) {
+	while ((opt = getopt(argc, argv, "f:o:L:iFdtkvVh")) != -1) {
 		switch (opt) {
 		case 'f':
 			given.path = optarg;
@@ -466,6 +467,9 @@ main(int argc, char **argv)
 		case 't':
 			test = 1;
 			break;
+		case 'k':
+			live = 1;
+			break;
 		case 'v':
 			verbose = 1;
 			break;
@@ -480,7 +484,7 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind != argc) {
+	if (optind != argc || (live && !test)) {
 		usage(stderr);
 		return 2;
 	}
@@ -496,11 +500,14 @@ main(int argc, char **argv)
 		if (verbose)
 			kp_conf_dump(&conf);
 		problems = kp_selfcheck(&conf, verbose);
+		if (live)
+			problems += kp_selfcheck_live(&conf, verbose);
 		if (problems > 0) {
 			fprintf(stderr, "kpopd: %d problem%s found\n", problems,
 				problems == 1 ? "" : "s");
 			return 2;
 		}
+		fflush(stdout);
 		fprintf(stderr, "kpopd: configuration OK\n");
 		return 0;
 	}

@@ -1,4 +1,5 @@
-/* keytab_check.c - kpopd -t's checks of the keytab, the TLS files and rcache_dir. */
+/* keytab_check.c - kpopd -t's checks of the keytab, the realms, the TLS files,
+ * rcache_dir and the usermap file. */
 #include "config.h"
 #include "server/authd/keytab_check.h"
 
@@ -17,22 +18,24 @@
 #include "kp_tls.h"
 #include "server/usermap.h"
 
-static int
-problem(const char *what, const char *fix)
+int
+kp_check_problem(const char *what, const char *fix)
 {
 	fprintf(stderr, "kpopd: problem: %s; fix: %s\n", what, fix);
 	return 1;
 }
 
-static void
-warning(const char *what, const char *fix)
+void
+kp_check_warning(const char *what, const char *fix)
 {
 	fprintf(stderr, "kpopd: warning: %s; %s\n", what, fix);
 }
 
-/* The keytab file name: the setting, KRB5_KTNAME, or libkrb5's default. */
-static void
-keytab_name(krb5_context ctx, const struct kp_conf *c, char *out, size_t cap)
+#define problem kp_check_problem
+#define warning kp_check_warning
+
+void
+kp_check_keytab_name(krb5_context ctx, const struct kp_conf *c, char *out, size_t cap)
 {
 	const char *env = getenv("KRB5_KTNAME");
 
@@ -55,7 +58,7 @@ check_keytab(krb5_context ctx, const struct kp_conf *c, int verbose)
 	struct stat st;
 	int bad = 0, service_keys = 0, pinned_found = 0, entries = 0;
 
-	keytab_name(ctx, c, name, sizeof(name));
+	kp_check_keytab_name(ctx, c, name, sizeof(name));
 	path = strncmp(name, "FILE:", 5) == 0 ? name + 5 : strchr(name, ':') == NULL ? name : NULL;
 	if (path != NULL) {
 		if (stat(path, &st) != 0) {
