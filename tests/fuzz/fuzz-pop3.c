@@ -12,46 +12,25 @@
 #include "kp_limits.h"
 #include "kp_pop3.h"
 
-static unsigned char out[2 * KP_IO_WBUF];
-static size_t outlen;
-
-static ssize_t
-cap_write(void *ctx, const void *buf, size_t n)
-{
-	(void)ctx;
-	if (n > sizeof(out) - outlen)
-		n = sizeof(out) - outlen;
-	memcpy(out + outlen, buf, n);
-	outlen += n;
-	return (ssize_t)(n > 0 ? n : 1);
-}
-
-static ssize_t
-no_read(void *ctx, void *buf, size_t n)
-{
-	(void)ctx;
-	(void)buf;
-	(void)n;
-	return 0;
-}
+static struct fuzz_out fo;
 
 static void
 check_reply(const char *text, const char *code, int ok)
 {
 	static struct kp_io io;
-	struct kp_io_layer layer = { no_read, cap_write, NULL, NULL };
 	struct kp_pop3_reply r;
 	char line[KP_REPLY_LINE_MAX + 1];
-	size_t n;
+	unsigned char *out;
+	size_t n, outlen;
 
-	outlen = 0;
-	kp_io_init(&io, -1, -1, 1000);
-	kp_io_set_layer(&io, &layer);
+	fuzz_capture(&io, &fo);
 	if (ok)
 		kp_pop3_ok(&io, "%s", text);
 	else
 		kp_pop3_err(&io, code, "%s", text);
 	kp_io_flush(&io);
+	out = fo.p;
+	outlen = fo.len;
 	FUZZ_CHECK(outlen >= 5 && outlen <= KP_REPLY_LINE_MAX, "kp_pop3_ok/err",
 		   "reply longer than 512 octets");
 	FUZZ_CHECK(out[outlen - 2] == '\r' && out[outlen - 1] == '\n', "kp_pop3_ok/err",

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "kp_io.h"
 #include "kp_log.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -168,6 +169,51 @@ fuzz_write_file(const char *path, const void *data, size_t n)
 		abort();
 	}
 	close(fd);
+}
+
+/* Output of a kp_io kept in memory (fuzz_capture): what a peer would receive. */
+struct fuzz_out {
+	unsigned char *p;
+	size_t len, cap;
+};
+
+static ssize_t
+fuzz_out_write(void *ctx, const void *buf, size_t n)
+{
+	struct fuzz_out *o = ctx;
+
+	if (o->len + n > o->cap) {
+		size_t cap = (o->len + n) * 2;
+		unsigned char *p = realloc(o->p, cap);
+
+		if (p == NULL)
+			abort();
+		o->p = p;
+		o->cap = cap;
+	}
+	memcpy(o->p + o->len, buf, n);
+	o->len += n;
+	return (ssize_t)n;
+}
+
+static ssize_t
+fuzz_out_read(void *ctx, void *buf, size_t n)
+{
+	(void)ctx;
+	(void)buf;
+	(void)n;
+	return 0; /* nothing to read: end of stream */
+}
+
+/* io writes into o (emptied first); reads see end of stream. */
+static inline void
+fuzz_capture(struct kp_io *io, struct fuzz_out *o)
+{
+	struct kp_io_layer layer = { fuzz_out_read, fuzz_out_write, NULL, o };
+
+	o->len = 0;
+	kp_io_init(io, -1, -1, 1000);
+	kp_io_set_layer(io, &layer);
 }
 
 /* A NUL-terminated copy of the input (the caller frees it). */
