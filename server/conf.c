@@ -132,6 +132,17 @@ kp_conf_free(struct kp_conf *c)
 	memset(c, 0, sizeof(*c));
 }
 
+const struct kp_cidr *
+kp_conf_proxy_trusted(const struct kp_conf *c, const struct kp_listen *l, int *n_out)
+{
+	if (l->ntrusted > 0) {
+		*n_out = l->ntrusted;
+		return l->trusted;
+	}
+	*n_out = c->nproxy_trusted;
+	return c->proxy_trusted;
+}
+
 static int
 bad(const char *where, const char *key, const char *why)
 {
@@ -162,30 +173,52 @@ parse_int(const char *v, unsigned long min, unsigned long max, int *out)
 	return rc;
 }
 
-/* "ADDR:PORT [MODE]", "[V6]:PORT [MODE]", "*:PORT", "PORT". */
+/* One listener option after the address: a mode, "proxy" or "proxy=NET,NET". */
+static int
+parse_listen_word(const char *w, struct kp_listen *l)
+{
+	char why[128];
+	size_t i;
+	int n;
+
+	for (i = 0; i < 4; i++)
+		if (strcmp(w, mode_names[i]) == 0) {
+			l->mode = (enum kp_listen_mode)i;
+			return 0;
+		}
+	if (strcmp(w, "proxy") == 0) {
+		l->proxy = 1;
+		return 0;
+	}
+	if (strncmp(w, "proxy=", 6) == 0) {
+		n = kp_cidr_parse_list(w + 6, l->trusted, KP_PROXY_TRUSTED_MAX, why, sizeof(why));
+		if (n <= 0)
+			return KP_E_SYNTAX;
+		l->proxy = 1;
+		l->ntrusted = n;
+		return 0;
+	}
+	return KP_E_SYNTAX;
+}
+
+/* "ADDR:PORT [MODE] [proxy[=NET,...]]", "[V6]:PORT ...", "*:PORT ...", "PORT ...". */
 static int
 parse_listen(const char *v, struct kp_listen *l)
 {
-	char spec[128], *mode, *colon, *addr = NULL, *port;
+	char spec[KP_CONF_LINE_MAX], *opts, *w, *save = NULL, *colon, *addr = NULL, *port;
 	unsigned long n;
-	size_t i;
 
 	if (strlen(v) >= sizeof(spec))
 		return KP_E_SYNTAX;
 	memcpy(spec, v, strlen(v) + 1);
 	memset(l, 0, sizeof(*l));
 	l->mode = KP_MODE_AUTO;
-	mode = strpbrk(spec, " \t");
-	if (mode != NULL) {
-		*mode++ = '\0';
-		while (*mode == ' ' || *mode == '\t')
-			mode++;
-		for (i = 0; i < 4; i++)
-			if (strcmp(mode, mode_names[i]) == 0)
-				break;
-		if (i == 4)
-			return KP_E_SYNTAX;
-		l->mode = (enum kp_listen_mode)i;
+	opts = strpbrk(spec, " \t");
+	if (opts != NULL) {
+		*opts++ = '\0';
+		for (w = strtok_r(opts, " \t", &save); w != NULL; w = strtok_r(NULL, " \t", &save))
+			if (parse_listen_word(w, l) != 0)
+				return KP_E_SYNTAX;
 	}
 	if (spec[0] == '[') {
 		char *end = strchr(spec, ']');
@@ -269,7 +302,8 @@ kp_conf_set(struct kp_conf *c, const char *key, const char *value, const char *w
 		struct kp_listen l;
 
 		if (parse_listen(value, &l) != 0)
-			return bad(where, key, "expected ADDR:PORT [auto|kpop|pop3|pop3s]");
+			return bad(where, key, "expected ADDR:PORT [auto|kpop|pop3|pop3s] "
+				   "[proxy[=NETWORK,...]]");
 		/* The first listen setting replaces the built-in default. */
 		if (!c->listen_set)
 			c->nlisten = 0;
@@ -436,6 +470,14 @@ kp_conf_set(struct kp_conf *c, const char *key, const char *value, const char *w
 	} else if (strcmp(key, "preauth_idle_timeout") == 0) {
 		if (parse_int(value, 1, 3600, &c->preauth_idle_timeout) != 0)
 			return bad(where, key, "expected seconds (1-3600)");
+	} else if (strcmp(key, "proxy_trusted") == 0) {
+		char why[128];
+		int n = kp_cidr_parse_list(value, c->proxy_trusted, KP_PROXY_TRUSTED_MAX, why,
+					   sizeof(why));
+
+		if (n < 0)
+			return bad(where, key, why);
+		c->nproxy_trusted = n;
 	} else if (strcmp(key, "pool_spare") == 0) {
 		if (parse_int(value, 0, 1000, &c->pool_spare) != 0)
 			return bad(where, key, "expected 0-1000");
@@ -522,9 +564,15 @@ kp_conf_check(const struct kp_conf *c)
 
 	if (c->nlisten == 0)
 		rc = bad("config", "listen", "no listener");
-	for (i = 0; i < c->nlisten; i++)
+	for (i = 0; i < c->nlisten; i++) {
+		int nt;
+
 		if (c->listen[i].mode == KP_MODE_POP3S && c->tls_cert == NULL)
 			rc = bad("config", "listen", "a pop3s listener needs tls_cert and tls_key");
+		if (c->listen[i].proxy && (kp_conf_proxy_trusted(c, &c->listen[i], &nt), nt == 0))
+			rc = bad("config", "listen", "a proxy listener needs proxy_trusted (or "
+				 "proxy=NETWORK,...): the load balancers it accepts headers from");
+	}
 	if ((c->tls_cert == NULL) != (c->tls_key == NULL))
 		rc = bad("config", "tls_cert", "tls_cert and tls_key go together");
 	if (c->plaintext_login && c->tls_cert == NULL)
@@ -562,12 +610,21 @@ kp_conf_dump(const struct kp_conf *c)
 	static const char *levels[] = { "err", "warn", "info", "debug" };
 	int i;
 
-	for (i = 0; i < c->nlisten; i++) {
-		int v6 = strchr(c->listen[i].addr, ':') != NULL;
+	char nets[KP_PROXY_TRUSTED_MAX * 48];
 
-		printf("listen = %s%s%s:%s %s\n", v6 ? "[" : "", c->listen[i].addr, v6 ? "]" : "",
-		       c->listen[i].port, kp_listen_mode_name(c->listen[i].mode));
+	for (i = 0; i < c->nlisten; i++) {
+		const struct kp_listen *l = &c->listen[i];
+		int v6 = strchr(l->addr, ':') != NULL;
+
+		kp_cidr_format_list(l->trusted, l->ntrusted, nets, sizeof(nets));
+		for (char *sp = nets; (sp = strchr(sp, ' ')) != NULL;)
+			*sp = ',';
+		printf("listen = %s%s%s:%s %s%s%s%s\n", v6 ? "[" : "", l->addr, v6 ? "]" : "",
+		       l->port, kp_listen_mode_name(l->mode), l->proxy ? " proxy" : "",
+		       l->ntrusted > 0 ? "=" : "", nets);
 	}
+	kp_cidr_format_list(c->proxy_trusted, c->nproxy_trusted, nets, sizeof(nets));
+	printf("proxy_trusted = %s\n", nets);
 	printf("keytab = %s\n", c->keytab != NULL ? c->keytab : "");
 	printf("service = %s\n", c->service);
 	printf("server_principal = %s\n", c->server_principal != NULL ? c->server_principal : "");

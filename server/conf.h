@@ -4,6 +4,9 @@
 
 #include <stddef.h>
 
+#include "kp_limits.h"
+#include "server/proxyproto.h"
+
 #define KP_CONF_MAX_LISTEN 16
 #define KP_CONF_MAX_REALMS 16
 
@@ -19,6 +22,10 @@ struct kp_listen {
 	char addr[64];     /* numeric address or "*" for all */
 	char port[16];
 	enum kp_listen_mode mode;
+	int proxy;         /* "proxy": every connection starts with a PROXY header */
+	/* "proxy=NET,NET": this listener's trusted proxies (0: proxy_trusted's) */
+	struct kp_cidr trusted[KP_PROXY_TRUSTED_MAX];
+	int ntrusted;
 };
 
 struct kp_conf {
@@ -74,6 +81,9 @@ struct kp_conf {
 	int max_conn_per_ip;   /* all connections per address */
 	int login_timeout;     /* seconds from connect to login; commands do not extend it */
 	int preauth_idle_timeout; /* idle seconds allowed before login */
+	/* load balancers that may send PROXY headers to "proxy" listeners */
+	struct kp_cidr proxy_trusted[KP_PROXY_TRUSTED_MAX];
+	int nproxy_trusted;
 	int pool_spare;        /* idle pre-started session workers */
 	/* The process model (README "Processes"): */
 	char *auth_user;       /* the auth service runs as this user */
@@ -109,6 +119,11 @@ void kp_conf_dump(const struct kp_conf *c);
 void kp_conf_free(struct kp_conf *c);
 
 const char *kp_listen_mode_name(enum kp_listen_mode m);
+
+/* The networks a listener accepts PROXY headers from: its own list, else the
+ * global proxy_trusted.  *n_out gets the count. */
+const struct kp_cidr *kp_conf_proxy_trusted(const struct kp_conf *c,
+					    const struct kp_listen *l, int *n_out);
 
 /* The configuration's log flags for kp_log_open (KP_LOG_SYSLOG, KP_LOG_STAMP); also
  * sets the syslog facility. */

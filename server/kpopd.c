@@ -38,6 +38,7 @@
 #include "server/conf.h"
 #include "server/kpop_server.h"
 #include "server/master.h"
+#include "server/proxyadmit.h"
 #include "server/proctitle.h"
 #include "server/session.h"
 #include "server/split.h"
@@ -58,7 +59,8 @@ usage(FILE *f)
 		"usage: kpopd [-FdivVthk] [-f FILE] [-o KEY=VALUE]... [-L ADDR:PORT[ MODE]]...\n"
 		"  -f FILE        configuration file (default %s/kpopd.conf)\n"
 		"  -o KEY=VALUE   set any configuration key (overrides the file)\n"
-		"  -L SPEC        listen on ADDR:PORT with MODE auto|kpop|pop3 (repeatable)\n"
+		"  -L SPEC        listen on ADDR:PORT [MODE] [proxy[=NETS]]; MODE auto|kpop|pop3|pop3s\n"
+		"                 (repeatable)\n"
 		"  -i             inetd mode: one session on stdin/stdout\n"
 		"  -F             stay in the foreground\n"
 		"  -d             debug: foreground, log to stderr at debug level\n"
@@ -134,11 +136,13 @@ activated_listeners(const struct kp_conf *c, struct kp_listener *ls)
 		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 		ls[i].fd = fd;
 		ls[i].mode = (enum kp_listen_mode)mode;
+		ls[i].conf_index = (int)i < c->nlisten ? (int)i : -1;
 		getsockname(fd, (struct sockaddr *)&ss, &sl);
 		kp_addr_names((struct sockaddr *)&ss, sl, NULL, 0, ls[i].name, sizeof(ls[i].name));
-		kp_log(KP_LOG_INFO, "listening on %s (%s, socket activation%s%.*s)", ls[i].name,
+		kp_log(KP_LOG_INFO, "listening on %s (%s, socket activation%s%.*s%s)", ls[i].name,
 		       kp_listen_mode_name(ls[i].mode), names != NULL ? ", name " : "",
-		       (int)nl, names != NULL ? names : "");
+		       (int)nl, names != NULL ? names : "",
+		       ls[i].conf_index >= 0 && c->listen[i].proxy ? ", PROXY headers" : "");
 		if (names != NULL)
 			names = names[nl] == ':' ? names + nl + 1 : names + nl;
 	}
@@ -195,9 +199,10 @@ open_listeners(const struct kp_conf *c, struct kp_listener *ls, int *n_out)
 			getsockname(fd, (struct sockaddr *)&ss, &sl);
 			ls[n].fd = fd;
 			ls[n].mode = l->mode;
+			ls[n].conf_index = i;
 			kp_addr_names((struct sockaddr *)&ss, sl, NULL, 0, ls[n].name, sizeof(ls[n].name));
-			kp_log(KP_LOG_INFO, "listening on %s (%s)", ls[n].name,
-			       kp_listen_mode_name(l->mode));
+			kp_log(KP_LOG_INFO, "listening on %s (%s%s)", ls[n].name,
+			       kp_listen_mode_name(l->mode), l->proxy ? ", PROXY headers" : "");
 			n++;
 			bound++;
 		}
@@ -369,19 +374,24 @@ run_inetd(struct kp_conf *c)
 	char peer[NI_MAXHOST + 16] = "", local[NI_MAXHOST + 16] = "";
 	char peer_log[NI_MAXHOST + 16] = "inetd";
 	struct kp_serve_args a;
+	struct kp_proxy_names pnames;
 	int rc;
 
+	memset(&ss, 0, sizeof(ss));
+	memset(&ls_, 0, sizeof(ls_));
+	if (getpeername(0, (struct sockaddr *)&ss, &sl) != 0)
+		ss.ss_family = AF_UNSPEC; /* a pipe */
+	if (getsockname(0, (struct sockaddr *)&ls_, &ll) != 0)
+		ls_.ss_family = AF_UNSPEC;
 	/* Only a TCP peer has an address SASL can use; pipes and UNIX sockets do not. */
-	if (getpeername(0, (struct sockaddr *)&ss, &sl) == 0 &&
-	    (ss.ss_family == AF_INET || ss.ss_family == AF_INET6)) {
+	if (ss.ss_family == AF_INET || ss.ss_family == AF_INET6) {
 		int one = 1;
 
 		kp_addr_names((struct sockaddr *)&ss, sl, peer, sizeof(peer), peer_log,
 			   sizeof(peer_log));
 		(void)setsockopt(0, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	}
-	if (getsockname(0, (struct sockaddr *)&ls_, &ll) == 0 &&
-	    (ls_.ss_family == AF_INET || ls_.ss_family == AF_INET6))
+	if (ls_.ss_family == AF_INET || ls_.ss_family == AF_INET6)
 		kp_addr_names((struct sockaddr *)&ls_, ll, local, sizeof(local), NULL, 0);
 	/* The same processes as the daemon's: an auth service holds the keytab,
 	 * this process serves the session. */
@@ -413,9 +423,10 @@ run_inetd(struct kp_conf *c)
 	a.auth_fd = sv[0];
 	a.sid = 1;
 	a.handover_fd = -1;
+	a.listen = &c->listen[0];
 	if (kp_split_wanted(c))
 		rc = kp_split_prepare(c) != 0 ? KP_E_CONFIG : kp_split_serve(c, &a, serve, -1);
-	else
+	else if ((rc = kp_proxy_front(c, &a, -1, &pnames)) == 0)
 		rc = serve(c, &a);
 	close(sv[0]);
 	(void)waitpid(authd, NULL, 0);

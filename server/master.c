@@ -32,6 +32,8 @@
 #include "server/authd/authd.h"
 #include "server/ident.h"
 #include "server/proctitle.h"
+#include "server/proxyadmit.h"
+#include "server/proxyproto.h"
 #include "server/split.h"
 
 enum wstate { W_FREE = 0, W_IDLE, W_BUSY };
@@ -40,6 +42,8 @@ struct worker {
 	int ctl;                 /* master's end of the control socketpair */
 	enum wstate st;
 	int authed;              /* BUSY: the session has logged in */
+	int await_peer;          /* BUSY on a proxy listener: the client is not known
+				  * until the worker's BUSY names it */
 	unsigned char addr[16];  /* BUSY: client address (IPv4 as ::ffff:a.b.c.d) */
 };
 
@@ -101,19 +105,6 @@ set_signals(void (*handler)(int))
 	/* an admin's stray kill -USR1 must not stop the mail service */
 	signal(SIGUSR1, SIG_IGN);
 	signal(SIGUSR2, SIG_IGN);
-}
-
-/* The address a per-address limit counts by. */
-static void
-addr_key(const struct sockaddr_storage *ss, unsigned char key[16])
-{
-	memset(key, 0, 16);
-	if (ss->ss_family == AF_INET) {
-		key[10] = key[11] = 0xff;
-		memcpy(key + 12, &((const struct sockaddr_in *)ss)->sin_addr, 4);
-	} else if (ss->ss_family == AF_INET6) {
-		memcpy(key, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
-	}
 }
 
 /* Refusals are logged at most once a second, with a note when some were not. */
@@ -235,6 +226,7 @@ worker_main(const struct kp_conf *c, int ctl, const struct kp_listener *ls, int 
 	socklen_t pl, ll;
 	char peer[NI_MAXHOST + 16], local[NI_MAXHOST + 16], peer_log[NI_MAXHOST + 16];
 	struct kp_serve_args a;
+	struct kp_proxy_names pnames;
 	uint32_t li, sid;
 	long long start_ms;
 	int fd, n, max;
@@ -273,9 +265,15 @@ worker_main(const struct kp_conf *c, int ctl, const struct kp_listener *ls, int 
 		a.handover_fd = -1;
 		a.logged_in = worker_logged_in;
 		a.arg = peer_log;
+		a.listen = ls[li].conf_index >= 0 ? &c->listen[ls[li].conf_index] : NULL;
 		if (kp_split_wanted(c)) {
 			(void)kp_split_serve(c, &a, serve, ctl); /* closes fd */
 			break; /* this process became the user */
+		}
+		if (kp_proxy_front(c, &a, ctl, &pnames) != 0) {
+			close(fd);
+			send_done(ctl);
+			continue;
 		}
 		serve(c, &a);
 		close(fd);
@@ -413,16 +411,46 @@ refuse(int fd, const char *text)
 	close(fd);
 }
 
+/* The per-address limits for a new connection from sa: NULL if it is within them,
+ * else the text to refuse it with after "-ERR [SYS/TEMP] " (the reason is logged,
+ * at most once a second). */
+static const char *
+over_limits(const struct kp_conf *c, const struct sockaddr *sa, socklen_t len)
+{
+	char peer_log[NI_MAXHOST + 16], why[128];
+	unsigned char key[16];
+	int i, same = 0, preauth = 0;
+
+	kp_addr_key(sa, key);
+	for (i = 0; i < nworkers; i++) {
+		if (workers[i].st != W_BUSY || workers[i].await_peer ||
+		    memcmp(workers[i].addr, key, sizeof(key)) != 0)
+			continue;
+		same++;
+		preauth += !workers[i].authed;
+	}
+	if (same < c->max_conn_per_ip && preauth < c->max_preauth_per_ip)
+		return NULL;
+	kp_addr_names(sa, len, NULL, 0, peer_log, sizeof(peer_log));
+	if (same >= c->max_conn_per_ip)
+		snprintf(why, sizeof(why), "%d connections from this address "
+			 "(max_conn_per_ip)", same);
+	else
+		snprintf(why, sizeof(why), "%d connections from this address not logged "
+			 "in yet (max_preauth_per_ip)", preauth);
+	log_refusal(peer_log, why);
+	return "Too many connections from your address, try later";
+}
+
 static void
 accept_one(const struct kp_conf *c, struct kp_listener *ls, int nls, int li,
 	   kp_serve_fn serve)
 {
 	struct sockaddr_storage peer_ss;
 	socklen_t pl = sizeof(peer_ss);
-	char peer_log[NI_MAXHOST + 16], why[128];
-	unsigned char key[16];
+	const char *text;
 	long long start_ms;
-	int fd, i, w = -1, same = 0, preauth = 0, one = 1;
+	int fd, i, w = -1, one = 1, proxied;
 
 	fd = accept4(ls[li].fd, (struct sockaddr *)&peer_ss, &pl, SOCK_CLOEXEC);
 	if (fd < 0) {
@@ -440,23 +468,14 @@ accept_one(const struct kp_conf *c, struct kp_listener *ls, int nls, int li,
 		refuse(fd, "-ERR [SYS/TEMP] Too many connections, try later\r\n");
 		return;
 	}
-	addr_key(&peer_ss, key);
-	for (i = 0; i < nworkers; i++) {
-		if (workers[i].st != W_BUSY || memcmp(workers[i].addr, key, sizeof(key)) != 0)
-			continue;
-		same++;
-		preauth += !workers[i].authed;
-	}
-	if (same >= c->max_conn_per_ip || preauth >= c->max_preauth_per_ip) {
-		kp_addr_names((struct sockaddr *)&peer_ss, pl, NULL, 0, peer_log, sizeof(peer_log));
-		if (same >= c->max_conn_per_ip)
-			snprintf(why, sizeof(why), "%d connections from this address "
-				 "(max_conn_per_ip)", same);
-		else
-			snprintf(why, sizeof(why), "%d connections from this address not logged "
-				 "in yet (max_preauth_per_ip)", preauth);
-		log_refusal(peer_log, why);
-		refuse(fd, "-ERR [SYS/TEMP] Too many connections from your address, try later\r\n");
+	/* behind a proxy listener the peer is the load balancer: the limits wait for
+	 * the client its PROXY header names (admit_peer) */
+	proxied = ls[li].conf_index >= 0 && c->listen[ls[li].conf_index].proxy;
+	if (!proxied && (text = over_limits(c, (struct sockaddr *)&peer_ss, pl)) != NULL) {
+		char line[128];
+
+		snprintf(line, sizeof(line), "-ERR [SYS/TEMP] %s\r\n", text);
+		refuse(fd, line);
 		return;
 	}
 	for (i = 0; i < nworkers && w < 0; i++)
@@ -476,14 +495,56 @@ accept_one(const struct kp_conf *c, struct kp_listener *ls, int nls, int li,
 	close(fd);
 	workers[w].st = W_BUSY;
 	workers[w].authed = 0;
-	memcpy(workers[w].addr, key, sizeof(key));
+	workers[w].await_peer = proxied;
+	kp_addr_key((struct sockaddr *)&peer_ss, workers[w].addr);
+}
+
+/* A worker on a proxy listener names its client (BUSY, once a connection): the
+ * per-address limits apply to that client.  Answers ADMIT or REFUSE; -1 if the
+ * address is not one. */
+static int
+admit_peer(const struct kp_conf *c, int i, uint32_t sid, const char *peer)
+{
+	struct addrinfo hints, *ai = NULL;
+	struct kp_ipc_refuse rf;
+	struct kp_buf b;
+	const char *text;
+	char host[KP_IPC_ADDR_MAX], *semi;
+	int rc;
+
+	snprintf(host, sizeof(host), "%s", peer);
+	if ((semi = strrchr(host, ';')) == NULL)
+		return -1;
+	*semi = '\0';
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+	hints.ai_socktype = SOCK_STREAM;
+	if (getaddrinfo(host, semi + 1, &hints, &ai) != 0)
+		return -1;
+	text = over_limits(c, ai->ai_addr, ai->ai_addrlen);
+	workers[i].await_peer = 0;
+	if (text == NULL) {
+		kp_addr_key(ai->ai_addr, workers[i].addr);
+		rc = kp_ipc_enc_admit(&b, sid);
+	} else {
+		memset(&rf, 0, sizeof(rf));
+		snprintf(rf.reason, sizeof(rf.reason), "%s", text);
+		rc = kp_ipc_enc_refuse(&b, sid, &rf);
+	}
+	freeaddrinfo(ai);
+	if (rc == 0) {
+		(void)kp_ipc_send(workers[i].ctl, &b);
+		kp_buf_free(&b);
+	}
+	return 0;
 }
 
 /* A worker said something: LOGIN, or its end closed (it is exiting). */
 static void
-worker_said(int i)
+worker_said(const struct kp_conf *c, int i)
 {
-	unsigned char buf[64 + 1];
+	unsigned char buf[256 + 1];
+	struct kp_ipc_busy busy;
 	struct kp_ipc_rd r;
 	uint32_t type = 0, sid;
 	size_t len;
@@ -498,11 +559,16 @@ worker_said(int i)
 			workers[i].authed = 1;
 			return;
 		}
+		if (type == KP_IPC_BUSY && workers[i].st == W_BUSY && workers[i].await_peer &&
+		    kp_ipc_dec_busy(buf, len, &sid, &busy) == 0 &&
+		    admit_peer(c, i, sid, busy.peer) == 0)
+			return;
 		if (type == KP_IPC_DONE && workers[i].st == W_BUSY &&
 		    kp_ipc_dec_done(buf, len, &sid, &(struct kp_ipc_done){ 0 }) == 0) {
 			/* a reusable worker is free again */
 			workers[i].st = W_IDLE;
 			workers[i].authed = 0;
+			workers[i].await_peer = 0;
 			memset(workers[i].addr, 0, sizeof(workers[i].addr));
 			return;
 		}
@@ -747,7 +813,7 @@ kp_master_run(struct kp_conf *c, struct kp_listener *ls, int nls, int foreground
 					;
 			} else if (who[i] > 0) {
 				if (workers[who[i] - 1].ctl == pfd[i].fd)
-					worker_said(who[i] - 1);
+					worker_said(c, who[i] - 1);
 			}
 		}
 		if (got_chld) {

@@ -12,6 +12,7 @@ struct kp_listener {
 	int fd;
 	enum kp_listen_mode mode;
 	char name[80];
+	int conf_index;   /* its listen setting in the configuration, -1: none */
 };
 
 struct kp_ipc_verdict;
@@ -36,6 +37,9 @@ struct kp_serve_args {
 	 * not, per address; the process title names the user); may be NULL. */
 	void (*logged_in)(void *arg, const char *user);
 	void *arg;
+	/* the listen setting the connection came in on (its proxy options); may be
+	 * NULL */
+	const struct kp_listen *listen;
 };
 
 /* Serve one connection in a worker. */

@@ -375,9 +375,8 @@ kp_proxy_read(int fd, int timeout_ms, struct kp_proxy_hdr *out, char *why, size_
 
 /* --- trusted networks ------------------------------------------------------------ */
 
-/* The 16-byte key of an address (IPv4 as ::ffff:a.b.c.d); 0, or -1 if not IP. */
-static int
-addr_key(const struct sockaddr *sa, unsigned char key[16])
+int
+kp_addr_key(const struct sockaddr *sa, unsigned char key[16])
 {
 	memset(key, 0, 16);
 	if (sa->sa_family == AF_INET) {
@@ -478,7 +477,7 @@ int
 kp_cidr_match(const struct kp_cidr *nets, int n, const struct sockaddr *sa)
 {
 	unsigned char key[16];
-	int i, ip = addr_key(sa, key) == 0;
+	int i, ip = kp_addr_key(sa, key) == 0;
 
 	for (i = 0; i < n; i++)
 		if (ip ? !nets[i].local && in_net(&nets[i], key) : nets[i].local)

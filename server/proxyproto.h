@@ -53,6 +53,10 @@ int kp_cidr_parse_list(const char *s, struct kp_cidr *out, int cap, char *why,
  * peer) lies in one of the n networks, else 0. */
 int kp_cidr_match(const struct kp_cidr *nets, int n, const struct sockaddr *sa);
 
+/* The 16-byte key of an address, IPv4 as ::ffff:a.b.c.d (what networks and the
+ * per-address limits compare).  Returns 0, or -1 (key zeroed) for a non-IP address. */
+int kp_addr_key(const struct sockaddr *sa, unsigned char key[16]);
+
 /* The list back as text ("127.0.0.0/8 ::1/128 local"), for kpopd -t -v. */
 void kp_cidr_format_list(const struct kp_cidr *nets, int n, char *out, size_t cap);
 

@@ -21,6 +21,7 @@
 #include "kp_log.h"
 #include "server/ident.h"
 #include "server/proctitle.h"
+#include "server/proxyadmit.h"
 
 static uid_t front_uid;
 static gid_t front_gid;
@@ -194,6 +195,7 @@ kp_split_serve(const struct kp_conf *c, const struct kp_serve_args *a, kp_serve_
 	       int close_in_front)
 {
 	struct kp_serve_args half;
+	struct kp_proxy_names pnames;
 	struct kp_ipc_verdict v;
 	int ap[2], dp[2], got, kpop = 0, rc = KP_E_EOF, st;
 	pid_t self = getpid(), pid;
@@ -223,10 +225,14 @@ kp_split_serve(const struct kp_conf *c, const struct kp_serve_args *a, kp_serve_
 		close(dp[0]);
 		if (a->auth_fd >= 0)
 			close(a->auth_fd);
-		if (close_in_front >= 0)
-			close(close_in_front);
 		front_privileges(c, self);
 		half = *a;
+		/* the front reads the client's first bytes, a PROXY header too: the
+		 * root parent never does */
+		if (kp_proxy_front(c, &half, close_in_front, &pnames) != 0)
+			_exit(1);
+		if (close_in_front >= 0)
+			close(close_in_front);
 		half.auth_fd = ap[1];
 		half.handover_fd = dp[1];
 		half.logged_in = front_logged_in;

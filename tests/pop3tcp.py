@@ -5,6 +5,7 @@ same script language as transcript.py (transcript.run_lines) plus
   PAUSE-FOR file    wait until file exists (for a test to act mid-session)
   TOUCH file        create file (tells the test a point was reached)
 usage: pop3tcp.py HOST PORT SCRIPT-FILE   (prints nothing on success; exit 1 + why)
+POP3TCP_SOURCE=ADDR binds the client's end to ADDR (e.g. 127.0.0.9) first.
 """
 import os, socket, sys, time
 
@@ -14,7 +15,9 @@ import transcript  # noqa: E402
 
 class TcpSession(transcript.Session):
     def __init__(self, host, port):  # pylint: disable=super-init-not-called
-        self.sock = socket.create_connection((host, int(port)), timeout=transcript.TIMEOUT)
+        src = os.environ.get("POP3TCP_SOURCE")
+        self.sock = socket.create_connection((host, int(port)), timeout=transcript.TIMEOUT,
+                                             source_address=(src, 0) if src else None)
         self.buf = b""
         self.proc = None
 

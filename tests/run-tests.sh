@@ -25,7 +25,8 @@ cleanup() {
 	if [ -n "$kdc_dir" ]; then
 		bash "$src/kdc-test/kdc-test.sh" stop "$kdc_dir" >/dev/null 2>&1
 	fi
-	rm -rf "$KP_TMP"
+	# KP_KEEP_TMP=1: leave the logs for a developer to read
+	if [ -n "${KP_KEEP_TMP:-}" ]; then echo "kept $KP_TMP" >&2; else rm -rf "$KP_TMP"; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
