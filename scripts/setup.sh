@@ -11,7 +11,7 @@ cd "$top"
 PKGS="autoconf automake make gcc pkg-config libkrb5-dev libsasl2-dev
       libsasl2-modules-gssapi-mit libsasl2-modules libssl-dev krb5-kdc krb5-admin-server krb5-user
       openssl socat curl fetchmail mpop cyrus-clients python3 python3-gssapi bc faketime
-      clang libclang-rt-14-dev valgrind"
+      clang libclang-rt-14-dev valgrind debhelper dpkg-dev lintian git systemd"
 
 missing=""
 for p in $PKGS; do
