@@ -229,7 +229,8 @@ cauth_gssapi(struct pop3c *c, const char *service, const char *host, const char 
 			goto done;
 		}
 		sasl_complete = r == SASL_OK;
-		if (kp_b64_encode(out, outlen, b64, KP_B64_ENCLEN(KP_CLIENT_TOKEN_MAX), NULL) != 0) {
+		if (kp_b64_encode(out, outlen, b64, KP_B64_ENCLEN(KP_CLIENT_TOKEN_MAX),
+				  NULL) != 0) {
 			pop3c_send(c, "*");
 			ex = token_too_large(host, outlen);
 			goto done;

@@ -242,6 +242,8 @@ static const struct {
 	  "server's keytab" },
 	{ KP_KRB_BAD_PASSWORD, "bad password", "run kinit again" },
 	{ KP_KRB_REPLAY, "replay", "try again" },
+	{ KP_KRB_ENCTYPE, "enctype not permitted", "the admin must give the service account "
+	  "AES keys (AD: msDS-SupportedEncryptionTypes) and export its keytab again" },
 };
 
 static void

@@ -29,6 +29,8 @@ static const struct {
 	{ KRB5KRB_AP_ERR_BAD_INTEGRITY, KP_KRB_WRONG_KEY },
 	{ KRB5KRB_AP_ERR_REPEAT, KP_KRB_REPLAY },
 	{ KRB5KDC_ERR_PREAUTH_FAILED, KP_KRB_BAD_PASSWORD },
+	{ KRB5_NOPERM_ETYPE, KP_KRB_ENCTYPE },
+	{ KRB5KDC_ERR_ETYPE_NOSUPP, KP_KRB_ENCTYPE },
 };
 
 /* Texts GSS-API and libsasl2 print that carry no error code of the table. */
@@ -135,6 +137,10 @@ kp_krb_why_text(enum kp_krb_why why)
 		return "this Kerberos authenticator was already used (replay): try again";
 	case KP_KRB_BAD_PASSWORD:
 		return "wrong password";
+	case KP_KRB_ENCTYPE:
+		return "the server does not permit the encryption type of the ticket (the "
+		       "service's keys are of a type the server refuses, e.g. RC4 only): the "
+		       "admin must give the service account AES keys";
 	default:
 		return NULL;
 	}

@@ -49,6 +49,30 @@ realm_allowed(const struct kp_conf *c, krb5_context ctx, const krb5_data *realm)
 	return 0;
 }
 
+/* The realms realm_allowed accepts, for a message: "A, B", or the default realm. */
+static void
+allowed_realms(const struct kp_conf *c, krb5_context ctx, char *out, size_t cap)
+{
+	char *def = NULL;
+	size_t n = 0;
+	int i;
+
+	out[0] = '\0';
+	if (c->nrealms == 0) {
+		if (krb5_get_default_realm(ctx, &def) == 0) {
+			snprintf(out, cap, "%s, the default realm", def);
+			krb5_free_default_realm(ctx, def);
+		} else {
+			snprintf(out, cap, "none: there is no default realm");
+		}
+		return;
+	}
+	for (i = 0; i < c->nrealms && n + 1 < cap; i++) {
+		snprintf(out + n, cap - n, "%s%s", i > 0 ? ", " : "", c->realms[i]);
+		n += strlen(out + n);
+	}
+}
+
 /* The map file: "principal user" per line, '#' comments.  The next entry of f into
  * line (KP_CONF_LINE_MAX + 2 bytes), *princ and *user pointing into it (*user is
  * "" on a line with one field; *extra is whatever follows the user).  1, 0 at
@@ -198,7 +222,11 @@ kp_usermap_map(const struct kp_conf *c, const char *principal, char *user_out,
 		goto cleanup;
 	}
 	if (!realm_allowed(c, ctx, krb5_princ_realm(ctx, p))) {
-		snprintf(why, whycap, "realm of %s is not an allowed realm", principal);
+		char allowed[512];
+
+		allowed_realms(c, ctx, allowed, sizeof(allowed));
+		snprintf(why, whycap, "realm of %s is not an allowed realm (allowed: %s; list "
+			 "more with realms = ...)", principal, allowed);
 		goto cleanup;
 	}
 	if (krb5_princ_size(ctx, p) < 1) {

@@ -23,6 +23,11 @@ usage:
       one command split over two packets; prints the replies.
   gssclient.py PORT login AUTHZID
       AUTH GSSAPI with that authzid (no layer); prints the server's answer.
+  gssclient.py PORT truncated
+      AUTH GSSAPI whose first token is cut in half; prints the server's answer.
+  gssclient.py PORT replay
+      the same first token on two connections; prints "first: ..." and
+      "second: ..." (the server's answer to it on each).
 """
 import base64, socket, sys
 
@@ -272,8 +277,34 @@ def login(port, authzid):
     print(c.line())
 
 
+def first_token():
+    name = gssapi.Name("pop@" + HOST, gssapi.NameType.hostbased_service)
+    ctx = gssapi.SecurityContext(name=name, usage="initiate",
+                                 flags=[gssapi.RequirementFlag.mutual_authentication])
+    return ctx.step()
+
+
+def send_first(port, tok):
+    """Greeting, AUTH GSSAPI, tok; the server's answer to tok."""
+    c = Conn(port)
+    c.line()
+    c.send(b"AUTH GSSAPI\r\n")
+    c.line()
+    c.send(base64.b64encode(tok) + b"\r\n")
+    return c.line()
+
+
 def main():
     port, mode = int(sys.argv[1]), sys.argv[2]
+    if mode == "truncated":
+        tok = first_token()
+        print(send_first(port, tok[:len(tok) // 2]))
+        return
+    if mode == "replay":
+        tok = first_token()
+        print("first: " + send_first(port, tok).split(" ", 1)[0])
+        print("second: " + send_first(port, tok))
+        return
     if mode == "race":
         race(port, int(sys.argv[3]))
     elif mode == "plain-after-privacy":

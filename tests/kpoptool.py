@@ -11,6 +11,7 @@ MODE:
   raw HEX     send these bytes, print what comes back until the server closes
   stall HEX   send these bytes, then wait silently; print seconds until the server closed
   v4          send a Kerberos 4 "AUTHV0.1" header; print what comes back
+  half        a real AP-REQ cut in half (its length prefix says so); prints the verdict
 """
 import base64, socket, struct, sys, time
 
@@ -105,6 +106,9 @@ def main():
             print("second: " + handshake(s, req))
         except (EOFError, OSError) as e:
             print("second: closed (%s)" % e)
+    elif mode == "half":
+        req = apreq("localhost")
+        print(handshake(s, req[:len(req) // 2]))
     elif mode == "user":
         print(handshake(s, apreq("localhost")))
         s.sendall(("USER %s\r\nPASS x\r\n" % arg).encode())

@@ -25,7 +25,7 @@ struct kp_auth {
 	char local[128], remote[128];
 	char principal[KP_NAME_MAX];
 	char user[KP_NAME_MAX];
-	char error[768];
+	char error[1024];
 	int done;
 	int tls;                    /* TLS protects the session: no layer on top */
 	unsigned ssf, peer_maxbuf;  /* the negotiated security layer */

@@ -17,6 +17,7 @@
 #include "kp_krb.h"
 #include "kp_limits.h"
 #include "kp_log.h"
+#include "server/authd/ticket_diag.h"
 
 struct kp_gss_cred {
 	gss_cred_id_t cred;
@@ -46,7 +47,7 @@ struct kp_gss_accept {
 	char principal[KP_NAME_MAX];
 	unsigned char *out;     /* the last challenge (owned) */
 	size_t outlen;
-	char error[768];
+	char error[1024];
 };
 
 /* libsasl2's plugin when the mechanism cannot tell the strength (never with MIT). */
@@ -276,6 +277,7 @@ authneg(struct kp_gss_accept *g, const void *in, size_t inlen)
 	gss_buffer_desc itok, otok = GSS_C_EMPTY_BUFFER, name = GSS_C_EMPTY_BUFFER;
 	gss_name_t src = GSS_C_NO_NAME;
 	OM_uint32 maj, min, flags = 0;
+	int first = g->ctx == GSS_C_NO_CONTEXT; /* the token with the AP-REQ */
 	int rc;
 
 	itok.value = (void *)in;
@@ -285,7 +287,16 @@ authneg(struct kp_gss_accept *g, const void *in, size_t inlen)
 				     GSS_C_NO_CHANNEL_BINDINGS, &src, NULL, &otok, &flags, NULL,
 				     NULL);
 	if (GSS_ERROR(maj)) {
-		seterr(g, "gss_accept_sec_context", maj, min);
+		char text[512];
+
+		/* the first token carries the ticket: its cause, from the ticket and the
+		 * keytab, goes into the log at info (as Dovecot's auth_verbose says it) */
+		kp_gss_status_text(maj, min, text, sizeof(text));
+		if (first)
+			kp_ticket_why(g->conf, in, inlen, (long)(int32_t)min,
+				      "gss_accept_sec_context", text, g->error, sizeof(g->error));
+		else
+			seterr(g, "gss_accept_sec_context", maj, min);
 		gss_release_buffer(&min, &otok);
 		if (src != GSS_C_NO_NAME)
 			gss_release_name(&min, &src);

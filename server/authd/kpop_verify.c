@@ -11,6 +11,7 @@
 #include "kp_krb.h"
 #include "kp_limits.h"
 #include "kp_log.h"
+#include "server/authd/ticket_diag.h"
 
 /* A KRB-ERROR for code, as krb5_recvauth sends one. */
 static void
@@ -21,6 +22,10 @@ make_krb_error(krb5_context ctx, krb5_error_code code, struct kp_buf *out)
 	krb5_principal placeholder = NULL;
 
 	memset(&err, 0, sizeof(err));
+	/* an enctype we do not permit has no error number of its own on the wire:
+	 * the KDC's "encryption type not supported" says it to the client */
+	if (code == KRB5_NOPERM_ETYPE)
+		code = KRB5KDC_ERR_ETYPE_NOSUPP;
 	err.error = (krb5_ui_4)(code - ERROR_TABLE_BASE_krb5);
 	if (err.error > 127)
 		err.error = KRB5KRB_ERR_GENERIC - ERROR_TABLE_BASE_krb5;
@@ -66,8 +71,8 @@ service_ok(const struct kp_conf *c, krb5_context ctx, krb5_const_principal serve
 	if (c->server_principal != NULL) {
 		ok = strcmp(name, c->server_principal) == 0;
 		if (!ok)
-			snprintf(why, cap, "ticket is for %s, not for the pinned server_principal %s",
-				 name, c->server_principal);
+			snprintf(why, cap, "the ticket is for %s, not for the pinned "
+				 "server_principal %s", name, c->server_principal);
 	} else if (krb5_princ_size(ctx, server) == 2) {
 		svc = krb5_princ_component(ctx, server, 0);
 		ok = (svc->length == strlen(c->service) &&
@@ -75,7 +80,8 @@ service_ok(const struct kp_conf *c, krb5_context ctx, krb5_const_principal serve
 		     (c->kpop_pop3 && svc->length == 4 && memcmp(svc->data, "pop3", 4) == 0);
 	}
 	if (!ok && why[0] == '\0')
-		snprintf(why, cap, "ticket is for %s, not for a %s/HOST service", name, c->service);
+		snprintf(why, cap, "the ticket is for %s, not for a %s/HOST service", name,
+			 c->service);
 	krb5_free_unparsed_name(ctx, name);
 	return ok;
 }
@@ -120,8 +126,15 @@ kp_kpop_verify(const struct kp_conf *c, const void *apreq, size_t len,
 	req.length = (unsigned int)len;
 	kret = krb5_rd_req(ctx, &ac, &req, NULL, kt, &ap_opts, &ticket);
 	if (kret != 0) {
+		const char *m = krb5_get_error_message(ctx, kret);
+
+		/* the client hears the cause too, as far as a KRB-ERROR code can say it */
+		if (kp_ticket_why(c, apreq, len, kret, "krb5_rd_req", m, why, whycap) ==
+		    KP_TICKET_ENCTYPE)
+			kret = KRB5_NOPERM_ETYPE;
+		krb5_free_error_message(ctx, m);
 		make_krb_error(ctx, kret, err_out);
-		goto krb_fail;
+		goto cleanup;
 	}
 	if (!service_ok(c, ctx, ticket->server, why, whycap)) {
 		make_krb_error(ctx, KRB5KRB_AP_WRONG_PRINC, err_out);

@@ -15,7 +15,7 @@ main(void)
 		KRB5_FCC_NOFILE, KRB5_CC_NOTFOUND, KRB5KRB_AP_ERR_TKT_EXPIRED,
 		KRB5KDC_ERR_S_PRINCIPAL_UNKNOWN, KRB5KRB_AP_ERR_SKEW, KRB5_KDC_UNREACH,
 		KRB5_REALM_CANT_RESOLVE, KRB5KRB_AP_ERR_BADKEYVER, KRB5_KT_NOTFOUND,
-		KRB5KRB_AP_ERR_REPEAT, KRB5KDC_ERR_PREAUTH_FAILED
+		KRB5KRB_AP_ERR_REPEAT, KRB5KDC_ERR_PREAUTH_FAILED, KRB5_NOPERM_ETYPE
 	};
 	char text[512];
 	size_t i;
@@ -37,7 +37,7 @@ main(void)
 		 KP_KRB_NO_TICKET, "GSS no credentials text");
 	T_EQ_INT(kp_krb5_classify_text("something else"), KP_KRB_UNKNOWN, "unknown text");
 	T_EQ_INT(kp_krb5_classify_text(NULL), KP_KRB_UNKNOWN, "NULL text");
-	for (w = KP_KRB_NO_TICKET; w <= KP_KRB_BAD_PASSWORD; w++)
+	for (w = KP_KRB_NO_TICKET; w <= KP_KRB_ENCTYPE; w++)
 		T_OK(kp_krb_why_text((enum kp_krb_why)w) != NULL, "advice for every category");
 	T_OK(strstr(kp_krb_why_text(KP_KRB_NO_TICKET), "kinit") != NULL, "no ticket: kinit");
 	T_OK(kp_krb_why_text(KP_KRB_UNKNOWN) == NULL, "no advice for unknown");
