@@ -34,51 +34,6 @@ mkdir_p(const char *path)
 	return -1;
 }
 
-/* An NFS-safe dotlock (the liblockfile method): a unique file, link()ed to
- * FILE.lock; the link count says whether it worked even when link's answer was
- * lost.  A lock older than 5 minutes is stale and taken over.  Waits up to 30 s. */
-static int
-dotlock(const char *path)
-{
-	char lock[4200], uniq[4300], host[64];
-	int i, fd;
-
-	snprintf(lock, sizeof(lock), "%s.lock", path);
-	if (gethostname(host, sizeof(host)) != 0)
-		snprintf(host, sizeof(host), "localhost");
-	host[sizeof(host) - 1] = '\0';
-	snprintf(uniq, sizeof(uniq), "%s.lk%ld.%s", path, (long)getpid(), host);
-	fd = open(uniq, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return -1;
-	close(fd);
-	for (i = 0; i < 30; i++) {
-		struct stat st;
-
-		(void)link(uniq, lock);
-		if (stat(uniq, &st) == 0 && st.st_nlink == 2) {
-			unlink(uniq);
-			return 0;
-		}
-		if (lstat(lock, &st) == 0 && time(NULL) - st.st_mtime > 300)
-			unlink(lock);
-		else
-			sleep(1);
-	}
-	unlink(uniq);
-	errno = EWOULDBLOCK;
-	return -1;
-}
-
-static void
-dotunlock(const char *path)
-{
-	char lock[4200];
-
-	snprintf(lock, sizeof(lock), "%s.lock", path);
-	unlink(lock);
-}
-
 int
 sink_split_command(const char *cmd, char ***argv_out)
 {
@@ -387,9 +342,12 @@ sink_begin(struct sink *s)
 	} else if (s->kind == SINK_MBOX) {
 		struct flock fl;
 
-		if (dotlock(s->path) != 0) {
+		int rc = kp_dotlock_take(&s->lock, s->path, "kpop", KP_DOTLOCK_WAIT_SEC, NULL);
+
+		if (rc != 0) {
 			fprintf(stderr, "kpop: cannot lock %s (%s.lock): %s\n", s->path, s->path,
-				strerror(errno));
+				rc == KP_E_INUSE ? "somebody else holds the lock" :
+				rc == KP_E_IO ? strerror(errno) : kp_strerror(rc));
 			return -1;
 		}
 		memset(&fl, 0, sizeof(fl));
@@ -397,7 +355,7 @@ sink_begin(struct sink *s)
 		fl.l_whence = SEEK_SET;
 		if (fcntl(s->fd, F_SETLKW, &fl) != 0) {
 			fprintf(stderr, "kpop: cannot lock %s: %s\n", s->path, strerror(errno));
-			dotunlock(s->path);
+			kp_dotlock_release(&s->lock);
 			return -1;
 		}
 		s->mbox_start = lseek(s->fd, 0, SEEK_END);
@@ -658,7 +616,7 @@ sink_commit(struct sink *s)
 			fl.l_type = F_UNLCK;
 			fl.l_whence = SEEK_SET;
 			(void)fcntl(s->fd, F_SETLK, &fl);
-			dotunlock(s->path);
+			kp_dotlock_release(&s->lock);
 		}
 		return 0;
 	}
@@ -700,7 +658,7 @@ sink_abort(struct sink *s)
 		fl.l_type = F_UNLCK;
 		fl.l_whence = SEEK_SET;
 		(void)fcntl(s->fd, F_SETLK, &fl);
-		dotunlock(s->path);
+		kp_dotlock_release(&s->lock);
 	} else if (s->kind == SINK_MDA) {
 		/* the MDA has not been started: the spool file just goes */
 		if (s->fd >= 0)

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "kp_dotlock.h"
+
 /* The header bytes held back before an mbox From_ line or an MDA's %f can be
  * written: the envelope sender is the Return-Path header, which MTAs put first.
  * 64 KiB covers any real header block (long Received chains); past it, the sender
@@ -40,6 +42,7 @@ struct sink {
 	int unsynced;          /* Maildir: messages linked into new/ since the last sync */
 	char tmpname[512];     /* Maildir: name in tmp/ */
 	off_t mbox_start;      /* mbox: size before this message, for rollback */
+	struct kp_dotlock lock;/* mbox: FILE.lock, held from sink_begin to commit/abort */
 	pid_t mda_pid;         /* the MDA of the current message */
 	char **argv;           /* the MDA command, split into words (owned) */
 	char *hold;            /* header bytes held back (SINK_HOLD_MAX) */

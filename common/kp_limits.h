@@ -141,6 +141,9 @@
 /* How long we wait for an MDA's fresh dotlock (seconds, one try per second): a
  * delivery holds it for well under a second; longer means "in use". */
 #define KP_DOTLOCK_TRIES 5
+/* Client, mbox delivery: how long kpop waits for somebody else's dotlock (seconds,
+ * one try per second) before the delivery fails; the message stays on the server. */
+#define KP_DOTLOCK_WAIT_SEC 30
 /* Header bytes of an mbox message that go into its UIDL: enough for Message-ID,
  * Date and Received. */
 #define KP_MBOX_UIDL_HEADER_MAX 8192

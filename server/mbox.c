@@ -15,13 +15,13 @@
 #include <unistd.h>
 
 #include "kp_dot.h"
+#include "kp_dotlock.h"
 #include "kp_err.h"
 #include "kp_limits.h"
 #include "kp_log.h"
 
 /* Bytes per read of the spool; the same size as maildrop.c's CHUNK. */
 #define CHUNK 65536
-#define DOTLOCK_STALE_SEC KP_DOTLOCK_STALE_SEC
 #define DOTLOCK_TRIES KP_DOTLOCK_TRIES
 #define UIDL_HEADER_MAX KP_MBOX_UIDL_HEADER_MAX
 /* "mb" and 16 hex digits of a 64-bit FNV-1a hash */
@@ -40,7 +40,7 @@ struct mmsg {
 struct kp_mbox {
 	int fd;                  /* -1: no spool (empty maildrop) */
 	char *path;
-	char *lockpath;          /* our dotlock, NULL if we hold none */
+	struct kp_dotlock lock;  /* our dotlock, if held */
 	off_t size;              /* spool size at open */
 	off_t served_end;        /* end of the last served message (max_messages) */
 	struct mmsg *msgs;
@@ -365,80 +365,27 @@ dedup(struct kp_mbox *mb)
 	return 0;
 }
 
-/* The dotlock PATH.lock, made NFS-safe by link(2) from a unique name and checked
- * by the link count.  Returns 0 (held, or the directory does not let us create
- * one: fcntl alone), KP_E_INUSE or KP_E_NOMEM. */
+/* "kpopd" marks our own dotlocks: one found while we hold the fcntl lock was left
+ * by a kpopd that died, since a live one would still hold the fcntl lock. */
+static int
+left_by_kpopd(const char *body)
+{
+	return strstr(body, " kpopd\n") != NULL;
+}
+
+/* The dotlock beside the spool (kp_dotlock.h).  0 (held, or the directory does not
+ * let us create one: fcntl alone), or KP_E_INUSE. */
 static int
 dotlock(struct kp_mbox *mb)
 {
-	char tmp[PATH_MAX], host[64], body[128];
-	size_t n = strlen(mb->path) + sizeof(".lock");
-	int fd, tries, blen, busy = 0;
+	int rc = kp_dotlock_take(&mb->lock, mb->path, "kpopd", DOTLOCK_TRIES + 1, left_by_kpopd);
 
-	if (gethostname(host, sizeof(host)) != 0)
-		snprintf(host, sizeof(host), "localhost");
-	host[sizeof(host) - 1] = '\0';
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.lock.%ld.%s", mb->path, (long)getpid(),
-			     host) >= sizeof(tmp))
-		return 0;
-	mb->lockpath = malloc(n);
-	if (mb->lockpath == NULL)
-		return KP_E_NOMEM;
-	snprintf(mb->lockpath, n, "%s.lock", mb->path);
-	unlink(tmp);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0) {
+	if (rc == KP_E_IO || rc == KP_E_TOOLONG) {
 		kp_log(KP_LOG_DEBUG, "mbox %s: no dotlock (%s): fcntl lock only", mb->path,
-		       strerror(errno));
-		free(mb->lockpath);
-		mb->lockpath = NULL;
+		       rc == KP_E_IO ? strerror(errno) : kp_strerror(rc));
 		return 0;
 	}
-	/* "kpopd" marks our own locks: one found while we hold the fcntl lock was left
-	 * by a kpopd that died, since a live one would still hold the fcntl lock. */
-	blen = snprintf(body, sizeof(body), "%ld kpopd\n", (long)getpid());
-	if (write(fd, body, (size_t)blen) != blen)
-		kp_log(KP_LOG_DEBUG, "mbox %s: writing the dotlock: %s", mb->path, strerror(errno));
-	close(fd);
-	for (tries = 0; tries <= DOTLOCK_TRIES; tries++) {
-		struct stat st;
-		int lr = link(tmp, mb->lockpath), le = errno;
-
-		/* over NFS link() may fail although it worked: the link count says */
-		if (lr == 0 || (stat(tmp, &st) == 0 && st.st_nlink == 2)) {
-			unlink(tmp);
-			return 0;
-		}
-		errno = le;
-		busy = le == EEXIST;
-		if (!busy) {
-			kp_log(KP_LOG_DEBUG, "mbox %s: no dotlock (%s): fcntl lock only",
-			       mb->path, strerror(errno));
-			break;
-		}
-		if (lstat(mb->lockpath, &st) == 0) {
-			char old[64];
-			ssize_t r = -1;
-			int lfd = open(mb->lockpath, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-
-			if (lfd >= 0) {
-				r = read(lfd, old, sizeof(old) - 1);
-				close(lfd);
-			}
-			if ((r > 0 && (old[r] = '\0', strstr(old, " kpopd\n") != NULL)) ||
-			    time(NULL) - st.st_mtime > DOTLOCK_STALE_SEC) {
-				kp_log(KP_LOG_WARN, "mbox %s: removing a stale dotlock", mb->path);
-				unlink(mb->lockpath);
-				continue;
-			}
-		}
-		if (tries < DOTLOCK_TRIES)
-			sleep(1);
-	}
-	unlink(tmp);
-	free(mb->lockpath);
-	mb->lockpath = NULL;
-	return busy ? KP_E_INUSE : 0;
+	return rc;
 }
 
 int
@@ -1015,11 +962,9 @@ kp_mbox_close(struct kp_mbox *mb)
 {
 	if (mb == NULL)
 		return;
-	if (mb->lockpath != NULL)
-		unlink(mb->lockpath);
+	kp_dotlock_release(&mb->lock);
 	if (mb->fd >= 0)
 		close(mb->fd); /* releases the fcntl lock */
-	free(mb->lockpath);
 	free(mb->path);
 	free(mb->msgs);
 	free(mb->chunk);

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # tests/bench.sh - make bench: kpopd side by side with Dovecot on one throwaway realm,
 # interleaved rounds, medians and kpopd/Dovecot ratios.  Prints figures; asserts
-# nothing.  Usage: bench.sh [--quick] [--no-dovecot]
+# nothing.  Usage: bench.sh [--quick] [--no-dovecot] [--fetch-only]
 #   --quick       a smoke run (one round, 1 s runs, K = 1 and 8, small mailboxes)
 #   --no-dovecot  kpopd's own rows only
+#   --fetch-only  only the client rows (kpop, mpop, fetchmail fetching from kpopd)
 # Results: the table on stdout; bench-results.tsv and bench-results.json in the
 # build directory (KPOP_BENCH_OUT=DIR to put them elsewhere); raw runs in
 # bench-raw.tsv and bench-errors.log (kpbench's messages) there too.  KPOP_BENCH_KEEP=1 keeps the temp dir (logs) at the end.
@@ -17,12 +18,13 @@ PYTHON=/usr/bin/python3
 out_dir=${KPOP_BENCH_OUT:-$build}
 PATH=$PATH:/usr/sbin:/sbin
 
-quick=0 want_dovecot=1
+quick=0 want_dovecot=1 fetch_only=0
 for a in "$@"; do
 	case $a in
 	--quick) quick=1 ;;
 	--no-dovecot) want_dovecot=0 ;;
-	*) echo "usage: $0 [--quick] [--no-dovecot]" >&2; exit 2 ;;
+	--fetch-only) fetch_only=1 want_dovecot=0 ;;
+	*) echo "usage: $0 [--quick] [--no-dovecot] [--fetch-only]" >&2; exit 2 ;;
 	esac
 done
 if [ $quick = 1 ]; then
@@ -31,8 +33,13 @@ else
 	ROUNDS=3 SECS=3 KS="1 8 64" RETR_MIB=32 IDLE_NS="40 400" BIG_MSGS=100000 FETCH_MSGS=10000
 fi
 # KPOP_BENCH_RETR_MIB: the size of the RETR message (e.g. 1 or 10 for small-message
-# TLS figures); KPOP_BENCH_ROUNDS: rounds.
+# TLS figures); KPOP_BENCH_ROUNDS: rounds; KPOP_BENCH_FETCH_MSGS: the client rows'
+# mailbox size.
 RETR_MIB=${KPOP_BENCH_RETR_MIB:-$RETR_MIB}
+FETCH_MSGS=${KPOP_BENCH_FETCH_MSGS:-$FETCH_MSGS}
+if [ $fetch_only = 1 ]; then
+	KS="1" IDLE_NS="" BIG_MSGS=1 RETR_MIB=1
+fi
 ROUNDS=${KPOP_BENCH_ROUNDS:-$ROUNDS}
 NUSERS=0
 for n in $KS $IDLE_NS; do [ "$n" -le $NUSERS ] || NUSERS=$n; done
@@ -154,108 +161,40 @@ if ! wait_port "$K_POP3" 5 || ! wait_port "$K_POP3S" 5; then
 fi
 
 # --- Dovecot: high-performance configuration, entirely in a temp dir ---------------
-DOVECOT=$(command -v dovecot || true)
+. "$src/tests/lib/dovecot.sh"
 dovecot_note=""
 D=$KP_TMP/dovecot
 start_dovecot() {
-	"${SRV_PIN[@]}" "$DOVECOT" -F -c "$D/dovecot.conf" >>"$D/master.out" 2>&1 &
-	DOVECOT_PID=$!
-	if ! wait_port "$D_POP3" 10 || ! wait_port "$D_POP3S" 10; then
-		echo "bench: Dovecot did not start:" >&2
-		tail -5 "$D/dovecot.log" "$D/master.out" >&2
-		return 1
-	fi
+	dovecot_start "$D" "${SRV_PIN[@]}" || return 1
 	sleep 0.5 # process_min_avail login processes
 }
 restart_dovecot() {
-	stop_pid "$DOVECOT_PID"
-	DOVECOT_PID=""
+	dovecot_stop
 	start_dovecot
 }
 if [ $want_dovecot = 0 ]; then
 	dovecot_note="Dovecot: not run (--no-dovecot)"
-elif [ -z "$DOVECOT" ]; then
-	dovecot_note="Dovecot: not installed (scripts/bench-setup.sh, or KPOP_BENCH=1 scripts/setup.sh)"
-elif [ $is_root = 0 ]; then
-	dovecot_note="Dovecot: skipped (its mail_uid needs root)"
-elif [ ! -e /usr/lib/dovecot/modules/auth/libmech_gssapi.so ]; then
-	dovecot_note="Dovecot: no GSSAPI (install dovecot-gssapi)"
+elif ! dovecot_usable; then
+	dovecot_note="Dovecot: $DOVECOT_WHY"
 fi
-if [ -n "$DOVECOT" ] && [ -z "$dovecot_note" ]; then
-	D_POP3=$(free_port) D_POP3S=$(free_port)
-	mkdir -p "$D/run" "$D/state" "$D/rcache"
-	chmod 0755 "$D"
-	cp "${KRB5_KTNAME#FILE:}" "$D/krb5.keytab" # the same keys as kpopd's keytab
-	chown dovecot "$D/krb5.keytab" "$D/rcache"
-	chmod 0400 "$D/krb5.keytab"
-	chmod 0700 "$D/rcache"
-	for i in $(seq -w 001 $(printf '%03d' $NUSERS)); do echo "b$i:{PLAIN}$PW"; done >"$D/passwd"
-	chmod 0644 "$D/passwd"
-	cat >"$D/dovecot.conf" <<EOC
-# make bench: Dovecot in its high-performance configuration, nothing outside $D
-instance_name = kpop-bench-$$
-base_dir = $D/run
-state_dir = $D/state
-log_path = $D/dovecot.log
-protocols = pop3
-listen = 127.0.0.1
-shutdown_clients = yes
-default_internal_user = dovecot
-default_internal_group = dovecot
-default_login_user = dovenull
-default_process_limit = 2000
+if [ -z "$dovecot_note" ]; then
+	mkdir -p "$D"
+	DC_KEYTAB=$KRB5_KTNAME DC_CERT=$KP_TMP/certs/server.pem DC_KEY=$KP_TMP/certs/server.key
+	DC_UID=$BENCH_UID DC_HOMES=$KP_TMP/mail-dovecot/%n
+	DC_PASSWD=$(for i in $(seq -w 001 $(printf '%03d' $NUSERS)); do echo "b$i:{PLAIN}$PW"; done)
+	DC_TUNING="default_process_limit = 2000
 default_client_limit = 4000
 default_vsz_limit = 1G
-import_environment = TZ KRB5_CONFIG KRB5RCACHEDIR=$D/rcache
-ssl = yes
-ssl_cert = <$KP_TMP/certs/server.pem
-ssl_key = <$KP_TMP/certs/server.key
-ssl_min_protocol = TLSv1.2
-auth_mechanisms = plain gssapi
-auth_gssapi_hostname = "\$ALL"
-auth_krb5_keytab = $D/krb5.keytab
-auth_username_format = %Ln
 auth_cache_size = 10M
 auth_cache_ttl = 1 hour
 auth_verbose = no
-auth_debug = no
-# loopback is trusted: no authentication penalty
-login_trusted_networks = 127.0.0.0/8
-mail_location = maildir:~/Maildir
-mail_uid = $BENCH_UID
-mail_gid = $BENCH_UID
-first_valid_uid = 100
-passdb {
-  driver = passwd-file
-  args = scheme=PLAIN $D/passwd
-}
-userdb {
-  driver = static
-  args = uid=$BENCH_UID gid=$BENCH_UID home=$KP_TMP/mail-dovecot/%n
-}
-service pop3-login {
-  inet_listener pop3 {
-    address = 127.0.0.1
-    port = $D_POP3
-  }
-  inet_listener pop3s {
-    address = 127.0.0.1
-    port = $D_POP3S
-    ssl = yes
-  }
-  service_count = 0
-  process_min_avail = 2
-}
-service pop3 {
-  service_count = 0
-  process_min_avail = 2
-}
-EOC
-	if ! "$DOVECOT" -c "$D/dovecot.conf" -n >"$D/doveconf.out" 2>&1; then
-		dovecot_note="Dovecot: configuration refused: $(grep -i error "$D/doveconf.out" | head -2)"
+auth_debug = no"
+	DC_SERVICE="service_count = 0
+  process_min_avail = 2"
+	if ! dovecot_setup "$D"; then
+		dovecot_note="Dovecot: $DOVECOT_WHY"
 	elif ! start_dovecot; then
 		dovecot_note="Dovecot: did not start"
-		DOVECOT_PID=""
 	fi
 fi
 SERVERS="kpopd"
@@ -290,6 +229,7 @@ run() {
 
 # Warm-up, not recorded: first logins (Dovecot's index, kpopd's size cache).
 maxk=${KS##* }
+[ $fetch_only = 0 ] || SERVERS=""
 for srv in $SERVERS; do
 	run "$srv" warmup 0 gssapi -k "$maxk" -U "$maxk" -u b -w "$PW" -n $((2 * maxk))
 	run "$srv" warmup 0 retr -u r -U 1 -w "$PW" -n 1
@@ -308,6 +248,7 @@ ROWS+=("RETR ${RETR_MIB} MiB plaintext|both|retr -u r -U 1 -w $PW")
 ROWS+=("RETR ${RETR_MIB} MiB TLS (pop3s)|both|retr -T -C $CA -u r -U 1 -w $PW")
 ROWS+=("RETR ${RETR_MIB} MiB GSSAPI integrity|kpopd|retr -l integrity -u r -U 1 -w $PW")
 ROWS+=("RETR ${RETR_MIB} MiB GSSAPI privacy|kpopd|retr -l privacy -u r -U 1 -w $PW")
+[ $fetch_only = 0 ] || ROWS=()
 
 say "$(nproc) cores; $pin_note; $dovecot_note; kpopd ${KPOPD_OPTS[*]}"
 say "${#ROWS[@]} rows x $ROUNDS rounds x ${SECS}s, interleaved"
@@ -369,11 +310,12 @@ done
 fetch_note=""
 fcc=$KP_TMP/f001.ccache
 printf '%s\n' "$PW" | kinit -c "FILE:$fcc" f001 >/dev/null
-# fetch_row NAME COUNTER command...: wall and CPU of one fetch into a fresh @DEST@;
-# COUNTER DIR prints how many messages arrived.  With strace installed, a second
-# fetch under strace counts fsync/fdatasync calls: what the client guarantees.
+# fetch_row NAME COUNTER command...: wall and CPU of one fetch into a fresh @DEST@,
+# then of a second fetch into the same @DEST@ (only new mail: nothing); COUNTER DIR
+# prints how many messages arrived.  With strace installed, both fetches again
+# under strace count fsync/fdatasync calls: what the client guarantees.
 fetch_row() {
-	local name=$1 counter=$2 line n dest syncs="" args
+	local name=$1 counter=$2 line line2 n n2 dest syncs="" syncs2="" args run
 	shift 2
 	dest=$(mktemp -d "$KP_TMP/fetch.XXXXXX")
 	mkdir -p "$dest/new" "$dest/cur" "$dest/tmp" "$dest/home"
@@ -382,17 +324,25 @@ fetch_row() {
 	if line=$(KRB5CCNAME=FILE:$fcc "$PYTHON" "$src/tests/bench.py" time -- "${args[@]}" \
 		2>>"$ERRLOG"); then
 		n=$($counter "$dest")
+		line2=$(KRB5CCNAME=FILE:$fcc "$PYTHON" "$src/tests/bench.py" time -- "${args[@]}" \
+			2>>"$ERRLOG") || line2="errors=1"
+		n2=$(($($counter "$dest") - n))
 		if command -v strace >/dev/null; then
 			rm -rf "$dest"
 			mkdir -p "$dest/new" "$dest/cur" "$dest/tmp" "$dest/home"
-			KRB5CCNAME=FILE:$fcc strace -f -qq -c -o "$KP_TMP/strace.out" \
-				-e trace=fsync,fdatasync,sync_file_range,syncfs "${args[@]}" \
-				>/dev/null 2>>"$ERRLOG" || true
-			syncs=$(awk '$NF ~ /sync/ && $4 ~ /^[0-9]+$/ { n += $4 } END { print n + 0 }' \
-				"$KP_TMP/strace.out")
+			for run in 1 2; do
+				KRB5CCNAME=FILE:$fcc strace -f -qq -c -o "$KP_TMP/strace.out" \
+					-e trace=fsync,fdatasync,sync_file_range,syncfs "${args[@]}" \
+					>/dev/null 2>>"$ERRLOG" || true
+				syncs2=$(awk '$NF ~ /sync/ && $4 ~ /^[0-9]+$/ { n += $4 } END { print n + 0 }' \
+					"$KP_TMP/strace.out")
+				[ $run = 2 ] || syncs=$syncs2
+			done
 		fi
 		printf 'server=kpopd\trow=fetch %s messages: %s\tround=1\tkind=fetch\t%s\t%s\n' \
 			"$FETCH_MSGS" "$name" "expected=$FETCH_MSGS	delivered=$n	syncs=$syncs" "$line" >>"$RAW"
+		printf 'server=kpopd\trow=fetch again, nothing new (of %s): %s\tround=1\tkind=fetch\t%s\t%s\n' \
+			"$FETCH_MSGS" "$name" "expected=0	delivered=$n2	syncs=$syncs2" "$line2" >>"$RAW"
 	else
 		printf 'server=kpopd\trow=fetch %s messages: %s\tround=1\tkind=fetch\terrors=1\n' \
 			"$FETCH_MSGS" "$name" >>"$RAW"
@@ -413,9 +363,11 @@ else
 	fetch_note="$fetch_note mpop not installed;"
 fi
 if command -v fetchmail >/dev/null; then
+	# (fetchmail exits 1 for "no mail": the second run's normal answer)
 	fetch_row "fetchmail (GSSAPI, BSMTP file)" count_bsmtp \
-		env HOME=@DEST@/home FETCHMAILHOME=@DEST@/home fetchmail \
-		--pidfile @DEST@/home/fetchmail.pid -N --nosslcertck --sslproto '' -a -k \
+		env HOME=@DEST@/home FETCHMAILHOME=@DEST@/home \
+		sh -c 'fetchmail "$@"; [ $? -le 1 ]' fetchmail \
+		--pidfile @DEST@/home/fetchmail.pid -N --nosslcertck --sslproto '' --uidl -k \
 		-p POP3 --auth gssapi -u f001 -P "$K_POP3" --bsmtp @DEST@/out.bsmtp localhost
 else
 	fetch_note="$fetch_note fetchmail not installed;"

@@ -92,6 +92,37 @@ t_expect_eq "SIGKILL after DELE: the next run exits 0" 0 "$rc"
 t_expect_eq "SIGKILL after DELE: nothing stored twice" "1 1" "$(quirk 1 "$md") $(quirk 2 "$md")"
 t_expect_eq "SIGKILL after DELE: the next run deletes without fetching again" "2 4" \
 	"$(grep -c '^C: RETR' "$FAKE_LOG") $(sent DELE)"
+
+# --- mbox delivery: a From_ line from Return-Path, the lock held per message ------------
+mbox=$E2E_DIR/lock.mbox
+fake_quirks mbox-hang hang-retr2 2
+"$KPOP" -H localhost -p "$FAKE_PORT" -t 30 --mbox "$mbox" --state "$E2E_DIR/mbox.state" \
+	fetch >/dev/null 2>&1 &
+kpid=$!
+for i in $(seq 200); do grep -q "^E: hanging at" "$FAKE_LOG" && break; sleep 0.05; done
+t_expect_eq "mbox, between messages: no dotlock held" "" "$(ls "$mbox.lock" 2>/dev/null)"
+t_expect_eq "mbox, between messages: the fcntl lock is free for an MDA" free "$("$PYTHON" -c '
+import fcntl, sys
+f = open(sys.argv[1], "r+")
+try:
+    fcntl.lockf(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    print("free")
+except OSError:
+    print("held")' "$mbox")"
+kill -KILL "$kpid"
+{ wait "$kpid"; } 2>/dev/null
+t_expect_match "mbox: the From_ line carries the Return-Path sender" \
+	"^From quirk@kpop.test [A-Z][a-z][a-z] [A-Z][a-z][a-z] [ 0-9][0-9] [0-9:]{8} [0-9]{4}\$" "$(head -n 1 "$mbox")"
+t_expect_eq "mbox: killed before message 2: message 1 only, whole" "1 0" \
+	"$(grep -c '^Subject: quirk 1$' "$mbox") $(grep -c '^Subject: quirk 2$' "$mbox")"
+# a stale dotlock (10 minutes old, a crashed MDA) is taken over
+touch "$mbox.lock"
+touch -d '10 minutes ago' "$mbox.lock"
+kpop_fake --mbox "$mbox" --state "$E2E_DIR/mbox.state" fetch
+t_expect_eq "mbox: a stale dotlock is taken over: exit 0" 0 "$rc"
+t_expect_eq "mbox: ... message 2 stored, once each" "1 1" \
+	"$(grep -c '^Subject: quirk 1$' "$mbox") $(grep -c '^Subject: quirk 2$' "$mbox")"
+t_expect_eq "mbox: no dotlock left" "" "$(ls "$mbox".lock* 2>/dev/null)"
 exec 2>&3 3>&-
 
 t_summary

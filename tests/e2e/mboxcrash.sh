@@ -157,7 +157,11 @@ check_outcome "crash during replay" "$msgs/done" /dev/null done
 #    session continues, journals the new mail and finishes; QUIT answers +OK.
 reset_spool
 start_hooked copied:stop
+# this client waits for QUIT's answer, which comes after UPDATE and the unlock
+cp "$E2E_DIR/quit.script" "$E2E_DIR/quit.script.crash"
+printf 'S~ \\+OK .*2 messages deleted.*\n' >>"$E2E_DIR/quit.script"
 quit_session
+cp "$E2E_DIR/quit.script.crash" "$E2E_DIR/quit.script"
 if [ -n "$SESSION" ] && wait_stopped "$SESSION"; then
 	cat "$msgs/late" >>"$spool"
 	kill -CONT "$SESSION"
