@@ -336,7 +336,7 @@ cache_lookup(struct kp_maildrop *md, const char *name, const struct stat *st,
 static void
 cache_save(struct kp_maildrop *md)
 {
-	char tmp[64];
+	char tmp[160];
 	unsigned long i;
 	FILE *f;
 	int fd;
@@ -344,7 +344,14 @@ cache_save(struct kp_maildrop *md)
 	if (md->rootfd < 0 || (md->cache_hits == md->n && md->ncache == md->n &&
 			       (md->cache_current || !stamps_usable(md))))
 		return;
-	snprintf(tmp, sizeof(tmp), "%s.%ld", SIZECACHE, (long)getpid());
+	char host[64];
+
+	/* the name is unique across the nodes of a farm sharing the maildrop */
+	if (gethostname(host, sizeof(host)) != 0)
+		host[0] = '\0';
+	host[sizeof(host) - 1] = '\0';
+	host[strcspn(host, "/.")] = '\0';
+	snprintf(tmp, sizeof(tmp), "%s.%s.%ld", SIZECACHE, host, (long)getpid());
 	fd = openat(md->rootfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return;
@@ -360,6 +367,13 @@ cache_save(struct kp_maildrop *md)
 		fprintf(f, "%llu %llu %llu %llu %u %s\n", (unsigned long long)md->msgs[i].ino,
 			md->msgs[i].mtime_ns, (unsigned long long)md->msgs[i].fsize,
 			md->msgs[i].size, md->msgs[i].sub, md->msgs[i].name);
+	/* written whole and on disk before it replaces the old one: a reader on any
+	 * node, and one after a crash, sees the old cache or the new one */
+	if (fflush(f) != 0 || fsync(fd) != 0) {
+		fclose(f);
+		unlinkat(md->rootfd, tmp, 0);
+		return;
+	}
 	if (fclose(f) != 0 || renameat(md->rootfd, tmp, md->rootfd, SIZECACHE) != 0)
 		unlinkat(md->rootfd, tmp, 0);
 }
@@ -844,7 +858,9 @@ open_msg(struct kp_maildrop *md, struct msg *m)
 {
 	int fd = open_regular(md->dirfd[m->sub], m->name);
 
-	if (fd < 0 && errno == ENOENT && m->sub == 0 && md->dirfd[1] >= 0) {
+	/* ESTALE: NFS and GlusterFS say so for a file another node removed or
+	 * renamed since the listing */
+	if (fd < 0 && (errno == ENOENT || errno == ESTALE) && m->sub == 0 && md->dirfd[1] >= 0) {
 		fd = open_regular(md->dirfd[1], m->name);
 		if (fd >= 0)
 			m->sub = 1;
@@ -906,6 +922,9 @@ kp_maildrop_commit(struct kp_maildrop *md, unsigned long *removed_out)
 	unsigned long i, removed = 0;
 	int rc = 0, sub, changed[2] = { 0, 0 };
 
+	*removed_out = 0;
+	if (md->lockfd >= 0 && kp_relock(md->lockfd) != 0)
+		return KP_E_INUSE;
 	for (i = 0; i < md->n; i++) {
 		struct msg *m = &md->msgs[i];
 

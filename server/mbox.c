@@ -859,6 +859,27 @@ journal_replay(struct kp_mbox *mb)
 	return rc;
 }
 
+/* Before UPDATE (both backends): take the session lock again on the same
+ * descriptor.  Locally it is still ours and this changes nothing.  On shared
+ * storage it can be lost under us: GlusterFS keeps no POSIX lock across a brick
+ * restart (the descriptor then fails, or the lock is free, or another node took
+ * it).  Deleting without it could race another session; refusing loses nothing,
+ * the messages stay.  0, or -1 after logging why. */
+int
+kp_relock(int fd)
+{
+	struct flock fl;
+
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	if (fcntl(fd, F_SETLK, &fl) == 0)
+		return 0;
+	kp_log(KP_LOG_ERR, "the maildrop lock was lost (%s; shared storage restarted?): "
+	       "no message deleted", strerror(errno));
+	return -1;
+}
+
 int
 kp_mbox_commit(struct kp_mbox *mb, unsigned long *removed_out)
 {
@@ -879,6 +900,8 @@ kp_mbox_commit(struct kp_mbox *mb, unsigned long *removed_out)
 		}
 	if (removed == 0 || mb->fd < 0)
 		return 0;
+	if (kp_relock(mb->fd) != 0)
+		return KP_E_INUSE;
 	/* Check, then act: the spool must still be what we split at open. */
 	if (fstat(mb->fd, &st) != 0 || st.st_size < mb->size) {
 		kp_log(KP_LOG_ERR, "mbox %s: shrank during the session: nothing removed",

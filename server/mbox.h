@@ -40,4 +40,8 @@ int kp_mbox_commit(struct kp_mbox *mb, unsigned long *removed_out);
 /* Unlock (dotlock removed) and free; nothing is changed in the spool. */
 void kp_mbox_close(struct kp_mbox *mb);
 
+/* Take the session's fcntl lock on fd again before UPDATE (shared storage may
+ * have lost it).  0, or -1 after logging: delete nothing. */
+int kp_relock(int fd);
+
 #endif
