@@ -92,6 +92,7 @@ kp_conf_defaults(struct kp_conf *c)
 	c->greeting = xstrdup("kpopd ready");
 	c->sasl_min_ssf = 0;
 	c->sasl_max_ssf = 256;
+	c->expire_days = KP_CONF_EXPIRE_NEVER;
 	c->min_uid = KP_MIN_UID_DEFAULT;
 	c->max_messages = KP_MAILDROP_MSGS_MAX;
 	c->max_preauth_per_ip = KP_PREAUTH_PER_IP_DEFAULT;
@@ -124,6 +125,7 @@ kp_conf_free(struct kp_conf *c)
 	free(c->tls_cert);
 	free(c->tls_key);
 	free(c->tls_chain);
+	free(c->policy_file);
 	free(c->mail_uid);
 	free(c->mail_gid);
 	free(c->auth_user);
@@ -171,6 +173,22 @@ parse_int(const char *v, unsigned long min, unsigned long max, int *out)
 	if (rc == 0)
 		*out = (int)n;
 	return rc;
+}
+
+int
+kp_conf_parse_login_delay(const char *v, int *out)
+{
+	return parse_int(v, 0, KP_LOGIN_DELAY_MAX, out);
+}
+
+int
+kp_conf_parse_expire(const char *v, int *out)
+{
+	if (strcmp(v, "never") == 0 || strcmp(v, "NEVER") == 0) {
+		*out = KP_CONF_EXPIRE_NEVER;
+		return 0;
+	}
+	return parse_int(v, 0, KP_EXPIRE_DAYS_MAX, out);
 }
 
 /* One listener option after the address: a mode, "proxy" or "proxy=NET,NET". */
@@ -436,6 +454,14 @@ kp_conf_set(struct kp_conf *c, const char *key, const char *value, const char *w
 	} else if (strcmp(key, "plaintext_login") == 0) {
 		if (parse_bool(value, &c->plaintext_login) != 0)
 			return bad(where, key, "expected yes or no");
+	} else if (strcmp(key, "login_delay") == 0) {
+		if (kp_conf_parse_login_delay(value, &c->login_delay) != 0)
+			return bad(where, key, "expected seconds (0-" KP_STR(KP_LOGIN_DELAY_MAX) ")");
+	} else if (strcmp(key, "expire_days") == 0) {
+		if (kp_conf_parse_expire(value, &c->expire_days) != 0)
+			return bad(where, key, "expected days (0-" KP_STR(KP_EXPIRE_DAYS_MAX) ") or never");
+	} else if (strcmp(key, "policy_file") == 0) {
+		set_str(&c->policy_file, value);
 	} else if (strcmp(key, "sasl_min_ssf") == 0) {
 		if (parse_int(value, 0, 256, &c->sasl_min_ssf) != 0)
 			return bad(where, key, "expected 0 (none), 1 (integrity) or 56-256 (privacy)");
@@ -580,6 +606,8 @@ kp_conf_check(const struct kp_conf *c)
 			 "never travel in clear");
 	if (c->usermap == KP_USERMAP_FILE && c->usermap_file == NULL)
 		rc = bad("config", "usermap_file", "usermap = file needs a usermap_file");
+	if (c->policy_file != NULL && access(c->policy_file, R_OK) != 0)
+		rc = bad("config", "policy_file", strerror(errno));
 	if (c->sasl_min_ssf > c->sasl_max_ssf)
 		rc = bad("config", "sasl_min_ssf", "larger than sasl_max_ssf");
 	return rc;
@@ -662,6 +690,12 @@ kp_conf_dump(const struct kp_conf *c)
 		if (tls_versions[i].value == c->tls_min_protocol)
 			printf("tls_min_protocol = %s\n", tls_versions[i].name);
 	printf("plaintext_login = %s\n", c->plaintext_login ? "yes" : "no");
+	printf("login_delay = %d\n", c->login_delay);
+	if (c->expire_days == KP_CONF_EXPIRE_NEVER)
+		printf("expire_days = never\n");
+	else
+		printf("expire_days = %d\n", c->expire_days);
+	printf("policy_file = %s\n", c->policy_file != NULL ? c->policy_file : "");
 	printf("sasl_min_ssf = %d\n", c->sasl_min_ssf);
 	printf("sasl_max_ssf = %d\n", c->sasl_max_ssf);
 	printf("sasl_layers_over_tls = %s\n", c->sasl_layers_over_tls ? "yes" : "no");

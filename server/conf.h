@@ -66,6 +66,11 @@ struct kp_conf {
 	int tls_min_protocol;  /* lowest TLS version accepted: 0x0301 (TLS 1.0) to
 				* 0x0304 (TLS 1.3), the wire numbers OpenSSL uses */
 	int plaintext_login;   /* USER/PASS checked against the KDC, only over TLS */
+	/* RFC 2449 policies (README "LOGIN-DELAY and EXPIRE"); per user in policy_file: */
+	int login_delay;       /* seconds between two logins to one maildrop (0: none) */
+	int expire_days;       /* retrieved messages older than this are removed at
+				* UPDATE; 0: every retrieved one; KP_CONF_EXPIRE_NEVER */
+	char *policy_file;     /* "user login_delay=S expire_days=N|never" lines */
 	int sasl_min_ssf;      /* GSSAPI security layer: 0 none, 1 integrity, >1 privacy */
 	int sasl_max_ssf;
 	int sasl_layers_over_tls; /* also offer layers inside TLS */
@@ -92,6 +97,13 @@ struct kp_conf {
 	int worker_max_sessions; /* virtual-user mode: a worker is replaced after this
 				  * many sessions */
 };
+
+#define KP_CONF_EXPIRE_NEVER (-1)
+
+/* The value forms of login_delay and expire_days, for the config file and
+ * policy_file alike: 0 (*out set) or KP_E_SYNTAX. */
+int kp_conf_parse_login_delay(const char *v, int *out);
+int kp_conf_parse_expire(const char *v, int *out);
 
 /* Fill c with the built-in defaults (everything owned by c). */
 void kp_conf_defaults(struct kp_conf *c);

@@ -821,6 +821,21 @@ kp_maildrop_uidl(const struct kp_maildrop *md, unsigned long n)
 	return md->msgs[n - 1].uidl;
 }
 
+time_t
+kp_maildrop_mtime(const struct kp_maildrop *md, unsigned long n)
+{
+	return md->mbox != NULL ? 0 : md->msgs[n - 1].mtime;
+}
+
+int
+kp_maildrop_state_at(struct kp_maildrop *md, const char **name_out)
+{
+	if (md->mbox != NULL)
+		return kp_mbox_state_at(md->mbox, name_out);
+	*name_out = md->rootfd >= 0 ? ".kpopd.state" : NULL;
+	return md->rootfd;
+}
+
 int
 kp_maildrop_deleted(const struct kp_maildrop *md, unsigned long n)
 {

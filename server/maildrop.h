@@ -40,6 +40,16 @@ unsigned long long kp_maildrop_size(const struct kp_maildrop *md, unsigned long 
 const char *kp_maildrop_uidl(const struct kp_maildrop *md, unsigned long n);
 int kp_maildrop_deleted(const struct kp_maildrop *md, unsigned long n);
 
+/* When message n arrived: a Maildir file's mtime; 0 for an mbox spool, which
+ * records no delivery time. */
+time_t kp_maildrop_mtime(const struct kp_maildrop *md, unsigned long n);
+
+/* Where kpopd keeps its small state file for this maildrop (server/mdstate.c): a
+ * directory descriptor owned by md and the file's name in it (the Maildir's
+ * .kpopd.state; an mbox spool's PATH.kpopd-state), or -1 when the maildrop has
+ * none (no Maildir or spool yet). */
+int kp_maildrop_state_at(struct kp_maildrop *md, const char **name_out);
+
 /* Mark / unmark. */
 void kp_maildrop_mark(struct kp_maildrop *md, unsigned long n);
 void kp_maildrop_unmark_all(struct kp_maildrop *md);

@@ -48,6 +48,8 @@ struct kp_mbox {
 	char *chunk;             /* CHUNK bytes read from the spool */
 	char *unq;               /* CHUNK bytes un-quoted */
 	char *wire;              /* 2 * CHUNK + 2 bytes stuffed */
+	int dirfd;               /* the spool's directory, for kp_mbox_state_at; -1 */
+	char *statename;         /* the state file's name in it */
 };
 
 static int journal_replay(struct kp_mbox *mb);
@@ -401,7 +403,7 @@ kp_mbox_open(const char *path, uid_t owner, unsigned long max, struct kp_mbox **
 	mb = calloc(1, sizeof(*mb));
 	if (mb == NULL)
 		return KP_E_NOMEM;
-	mb->fd = -1;
+	mb->fd = mb->dirfd = -1;
 	mb->max = max > 0 && max < KP_MAILDROP_MSGS_MAX ? max : KP_MAILDROP_MSGS_MAX;
 	mb->path = strdup(path);
 	mb->chunk = malloc(CHUNK);
@@ -645,6 +647,7 @@ copy_range(struct kp_mbox *mb, int sfd, off_t src, int dfd, off_t dst, off_t len
  * fsynced before the other is rewritten, so that one is always whole.
  */
 #define JOURNAL_SUFFIX ".kpopd-journal"
+#define STATE_SUFFIX ".kpopd-state"
 #define JSLOT 128
 #define JDATA (2 * JSLOT)
 
@@ -988,10 +991,42 @@ kp_mbox_close(struct kp_mbox *mb)
 	kp_dotlock_release(&mb->lock);
 	if (mb->fd >= 0)
 		close(mb->fd); /* releases the fcntl lock */
+	if (mb->dirfd >= 0)
+		close(mb->dirfd);
+	free(mb->statename);
 	free(mb->path);
 	free(mb->msgs);
 	free(mb->chunk);
 	free(mb->unq);
 	free(mb->wire);
 	free(mb);
+}
+
+int
+kp_mbox_state_at(struct kp_mbox *mb, const char **name_out)
+{
+	const char *slash = strrchr(mb->path, '/');
+	size_t n;
+
+	*name_out = NULL;
+	if (mb->fd < 0)
+		return -1;
+	if (mb->dirfd < 0) {
+		char *dir = slash == NULL ? strdup(".") : strndup(mb->path, (size_t)(slash - mb->path));
+
+		n = strlen(slash != NULL ? slash + 1 : mb->path) + sizeof(STATE_SUFFIX);
+		free(mb->statename);
+		mb->statename = malloc(n);
+		if (dir == NULL || mb->statename == NULL) {
+			free(dir);
+			return -1;
+		}
+		snprintf(mb->statename, n, "%s" STATE_SUFFIX, slash != NULL ? slash + 1 : mb->path);
+		mb->dirfd = open(dir[0] != '\0' ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		free(dir);
+		if (mb->dirfd < 0)
+			return -1;
+	}
+	*name_out = mb->statename;
+	return mb->dirfd;
 }

@@ -37,6 +37,12 @@ int kp_mbox_send(struct kp_mbox *mb, unsigned long n, long body_lines, struct kp
  * a write failed). */
 int kp_mbox_commit(struct kp_mbox *mb, unsigned long *removed_out);
 
+/* Where kpopd keeps the spool's state (server/mdstate.c): PATH.kpopd-state next to
+ * the spool, as the dotlock and the journal are.  Returns the directory's
+ * descriptor (owned by mb) with the name in *name_out, or -1 (no spool, so no
+ * lock held; or the directory cannot be opened). */
+int kp_mbox_state_at(struct kp_mbox *mb, const char **name_out);
+
 /* Unlock (dotlock removed) and free; nothing is changed in the spool. */
 void kp_mbox_close(struct kp_mbox *mb);
 

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kp_b64.h"
@@ -25,6 +26,7 @@
 #include "server/authc.h"
 #include "server/ident.h"
 #include "server/maildrop.h"
+#include "server/mdstate.h"
 #include "server/usermap.h"
 
 /* The SASL mechanisms offered (the auth service runs them); PLAIN as well where a
@@ -58,6 +60,9 @@ struct session {
 	const struct cmd *table;  /* the table in use is the state's command set */
 	struct kp_authc *auth;    /* the auth service (the caller's) */
 	struct kp_maildrop *md;
+	struct kp_mdstate *mds;   /* LOGIN-DELAY / EXPIRE state, where a policy needs it */
+	uint32_t login_delay, expire_days; /* the user's (the verdict's) */
+	unsigned long expired;
 	char user[KP_NAME_MAX];
 	char principal[KP_NAME_MAX];
 	int bad_cmds, auth_fails;
@@ -98,6 +103,24 @@ session_set_state(struct session *s, enum state next)
 
 /* --- replies shared by several commands --------------------------------------- */
 
+/* EXPIRE and LOGIN-DELAY (RFC 2449): the user's values after login; before it the
+ * global ones, tagged USER when policy_file may give a user others. */
+static void
+capa_policies(struct session *s)
+{
+	int user = s->state != ST_AUTHORIZATION;
+	long long days = user ? (s->expire_days == KP_IPC_EXPIRE_NEVER ? -1 :
+				 (long long)s->expire_days) : s->conf->expire_days;
+	unsigned long delay = user ? s->login_delay : (unsigned long)s->conf->login_delay;
+	const char *tag = !user && s->conf->policy_file != NULL ? " USER" : "";
+
+	if (days < 0)
+		kp_io_printf(&s->io, "EXPIRE NEVER%s\r\n", tag);
+	else
+		kp_io_printf(&s->io, "EXPIRE %lld%s\r\n", days, tag);
+	kp_io_printf(&s->io, "LOGIN-DELAY %lu%s\r\n", delay, tag);
+}
+
 static void
 capa(struct session *s)
 {
@@ -117,7 +140,7 @@ capa(struct session *s)
 	if (!s->p->kpop)
 		kp_io_puts(io, plain_offered(s) ? "SASL " SASL_MECHS " PLAIN\r\n" :
 			   "SASL " SASL_MECHS "\r\n");
-	kp_io_puts(io, "EXPIRE NEVER\r\nLOGIN-DELAY 0\r\n");
+	capa_policies(s);
 	kp_io_puts(io, "IMPLEMENTATION kpopd-" PACKAGE_VERSION "\r\n.\r\n");
 }
 
@@ -149,6 +172,39 @@ cmd_quit(struct session *s, int argc, char **argv)
 }
 
 /* --- AUTHORIZATION ------------------------------------------------------------ */
+
+/* LOGIN-DELAY and EXPIRE for the user the verdict names, on the open maildrop:
+ * refuse a login sooner than login_delay after the last one (replies itself) and
+ * record this one durably; load what EXPIRE needs.  EV_LOGIN or EV_DROP. */
+static enum ev
+policies_at_login(struct session *s, const struct kp_ipc_verdict *v)
+{
+	time_t now = time(NULL);
+	long wait;
+
+	s->login_delay = v->login_delay;
+	s->expire_days = v->expire_days;
+	if (v->login_delay == 0 && v->expire_days == KP_IPC_EXPIRE_NEVER)
+		return EV_LOGIN; /* no state to keep: the fast path */
+	if (kp_mdstate_open(s->md, &s->mds) != 0) {
+		kp_pop3_err(&s->io, "SYS/TEMP", "Out of memory");
+		return EV_DROP;
+	}
+	if (v->login_delay == 0)
+		return EV_LOGIN;
+	wait = kp_mdstate_login_wait(s->mds, v->login_delay, now);
+	if (wait > 0) {
+		kp_log(KP_LOG_INFO, "login %s as %s refused: LOGIN-DELAY %lu s, %ld s to wait",
+		       v->principal, v->user, (unsigned long)v->login_delay, wait);
+		kp_pop3_err(&s->io, "LOGIN-DELAY", "Logins at most every %lu seconds: try again "
+			    "in %ld seconds", (unsigned long)v->login_delay, wait);
+		return EV_DROP;
+	}
+	if (kp_mdstate_login(s->mds, now) != 0)
+		kp_log(KP_LOG_WARN, "LOGIN-DELAY of %s not enforceable: this login was not "
+		       "recorded (see above)", v->user);
+	return EV_LOGIN;
+}
 
 /* The auth service's verdict: become its uid (where this process still can), then
  * open the maildrop it named.  Replies itself.  Returns EV_LOGIN or EV_DROP (the
@@ -195,6 +251,8 @@ login(struct session *s, const struct kp_ipc_verdict *v)
 		kp_pop3_err(&s->io, "SYS/TEMP", "Cannot open mailbox");
 		return EV_DROP;
 	}
+	if (policies_at_login(s, v) != EV_LOGIN)
+		return EV_DROP;
 	snprintf(s->user, sizeof(s->user), "%s", v->user);
 	snprintf(s->principal, sizeof(s->principal), "%s", v->principal);
 	kp_maildrop_stat(s->md, &count, &octets);
@@ -860,6 +918,8 @@ send_message(struct session *s, unsigned long n, long body_lines)
 	} else {
 		s->retr++;
 		s->retr_octets += octets;
+		if (s->mds != NULL)
+			kp_mdstate_retrieved(s->mds, n);
 	}
 	return EV_DONE;
 }
@@ -1051,6 +1111,19 @@ one_command(struct session *s)
 	return c->fn(s, argc, argv);
 }
 
+/* EXPIRE at UPDATE (only after QUIT): before the commit, mark the messages the
+ * user's policy removes; after it, record the retrievals of the rest. */
+static void
+expire_at_update(struct session *s, int committed)
+{
+	if (s->mds == NULL || s->expire_days == KP_IPC_EXPIRE_NEVER)
+		return;
+	if (!committed)
+		s->expired = kp_mdstate_expire(s->mds, s->expire_days, time(NULL));
+	else
+		(void)kp_mdstate_save(s->mds, time(NULL));
+}
+
 static void
 update(struct session *s)
 {
@@ -1058,14 +1131,17 @@ update(struct session *s)
 	unsigned long long octets;
 	int rc;
 
+	expire_at_update(s, 0);
 	rc = kp_maildrop_commit(s->md, &s->removed);
+	expire_at_update(s, 1);
 	kp_maildrop_stat(s->md, &count, &octets);
 	/* The lock goes before the +OK: a client that reconnects the moment it reads
 	 * it must not find this session still holding the maildrop. */
 	kp_maildrop_close(s->md);
 	s->md = NULL;
 	if (rc != 0) {
-		kp_log(KP_LOG_ERR, "UPDATE: only %lu of %lu messages removed", s->removed, s->dele);
+		kp_log(KP_LOG_ERR, "UPDATE: only %lu of %lu messages removed", s->removed,
+		       s->dele + s->expired);
 		kp_pop3_err(&s->io, "SYS/TEMP", "Some deleted messages were not removed");
 		s->end_rc = rc;
 		return;
@@ -1166,14 +1242,16 @@ kp_session_run(const struct kp_session_params *p)
 	/* (a front's session is logged by the session parent) */
 	if (s->back == NULL && s->user[0] != '\0')
 		kp_log(KP_LOG_INFO,
-		       "logout user=%s retr=%lu/%llu top=%lu dele=%lu removed=%lu in=%llu out=%llu%s",
-		       s->user, s->retr, s->retr_octets, s->top, s->dele, s->removed,
+		       "logout user=%s retr=%lu/%llu top=%lu dele=%lu expired=%lu removed=%lu "
+		       "in=%llu out=%llu%s", s->user, s->retr, s->retr_octets, s->top, s->dele,
+		       s->expired, s->removed,
 		       s->io.bytes_in, s->io.bytes_out,
 		       s->end_rc == 0 ? "" : " (no QUIT: nothing removed)");
 	else if (s->back == NULL)
 		kp_log(KP_LOG_INFO, "disconnect before login in=%llu out=%llu", s->io.bytes_in,
 		       s->io.bytes_out);
 	rc = s->end_rc;
+	kp_mdstate_free(s->mds);
 	kp_maildrop_close(s->md);
 	kp_gsslayer_free(s->layer);
 	kp_tls_free(s->tls);

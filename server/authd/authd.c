@@ -31,6 +31,7 @@
 #include "kp_log.h"
 #include "server/authd/auth.h"
 #include "server/authd/kpop_verify.h"
+#include "server/authd/policy.h"
 #include "server/ident.h"
 #include "server/proctitle.h"
 #include "server/usermap.h"
@@ -166,19 +167,22 @@ answer_fail(struct peer *p, const char *why)
 	return send_answer(p, &b, kp_ipc_enc_fail(&b, p->permit.sid, &m), KP_IPC_FAIL, left);
 }
 
-/* Authenticated as principal, authorized as user: who the session runs as, and
- * its maildrop; ctx/ctxlen the exported GSS context for a security layer. */
+/* Authenticated as principal, authorized as user: who the session runs as, its
+ * maildrop and policies; ctx/ctxlen the exported GSS context for a security layer. */
 static int
 answer_verdict(struct peer *p, const char *principal, const char *user, unsigned ssf,
 	       unsigned maxbuf, const void *ctx, size_t ctxlen)
 {
 	struct kp_ipc_verdict *m;
+	struct kp_policy pol;
 	struct kp_ident id;
 	struct kp_buf b;
 	char why[512];
 	int rc;
 
 	rc = kp_ident_resolve(conf, user, &id, why, sizeof(why));
+	if (rc == 0 && kp_policy_for(conf, user, &pol, why, sizeof(why)) != 0)
+		rc = KP_E_CONFIG;
 	m = calloc(1, sizeof(*m));
 	if (m == NULL)
 		return answer_fail(p, "out of memory");
@@ -202,6 +206,8 @@ answer_verdict(struct peer *p, const char *principal, const char *user, unsigned
 	m->maxbuf = maxbuf;
 	m->gss_ctx.data = ctx;
 	m->gss_ctx.len = ctx != NULL ? ctxlen : 0;
+	m->login_delay = pol.login_delay;
+	m->expire_days = pol.expire_days;
 	rc = kp_ipc_enc_verdict(&b, p->permit.sid, m);
 	kp_ipc_wipe(m, sizeof(*m));
 	free(m);
