@@ -11,7 +11,10 @@ build=${KP_TOP_BUILDDIR:?}
 KPOPD=$build/server/kpopd
 KPBENCH=$build/tests/bench/kpbench
 N=${1:-${KPOP_IDLE_N:-10000}}
-H=8 # holders opening sessions in parallel, N/H each (users hK-001 ...)
+# holders opening sessions in parallel, N/H each (users hK-001 ...; kpbench holds
+# at most 1,024)
+H=$(( (N + 999) / 1000 ))
+[ $H -ge 8 ] || H=8
 PW=idle-pw
 PATH=$PATH:/usr/sbin:/sbin
 say() { printf 'bench-idle: %s\n' "$*" >&2; }
