@@ -9,7 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -33,6 +36,38 @@ kp_split_wanted(const struct kp_conf *c)
 	return geteuid() == 0 && c->mail_uid == NULL;
 }
 
+/* A GSS-API context exported by the auth service names the krb5 configuration files
+ * it was made with, and importing it in the front reads them again: a chrooted front
+ * needs a copy at the same paths, or security layers fail. */
+static void
+chroot_krb5_conf(const struct kp_conf *c)
+{
+	const char *files = getenv("KRB5_CONFIG");
+	char one[PATH_MAX], in[PATH_MAX * 2];
+	const char *p, *end;
+	struct stat st;
+
+	if (c->worker_chroot[0] == '\0')
+		return;
+	if (files == NULL || files[0] == '\0')
+		files = "/etc/krb5.conf";
+	for (p = files; *p != '\0'; p = *end == ':' ? end + 1 : end) {
+		end = strchr(p, ':');
+		if (end == NULL)
+			end = p + strlen(p);
+		if ((size_t)(end - p) >= sizeof(one) || end == p)
+			continue;
+		memcpy(one, p, (size_t)(end - p));
+		one[end - p] = '\0';
+		if (stat(one, &st) != 0)
+			continue;
+		snprintf(in, sizeof(in), "%s%s", c->worker_chroot, one);
+		if (stat(in, &st) != 0)
+			kp_log(KP_LOG_WARN, "worker_chroot %s has no copy of %s: GSSAPI security "
+			       "layers will fail (copy it to %s)", c->worker_chroot, one, in);
+	}
+}
+
 int
 kp_split_prepare(const struct kp_conf *c)
 {
@@ -45,6 +80,7 @@ kp_split_prepare(const struct kp_conf *c)
 		return KP_E_CONFIG;
 	}
 	front_ready = 1;
+	chroot_krb5_conf(c);
 	return 0;
 }
 

@@ -42,6 +42,8 @@ SEC_CASES=(
 	"system-user mode: the session parent logs the session, the front says nothing"
 	"system-user mode: AUTH GSSAPI with a privacy layer fetches and deletes byte-exact"
 	"system-user mode: KPOP fetches and deletes byte-exact"
+	"worker_chroot: the front's root directory is the empty directory"
+	"worker_chroot: AUTH GSSAPI with a privacy layer fetches from a chrooted front"
 )
 SEC_RACE_TRIES=300
 SEC_SECRET="ROOT-ONLY-SECRET-f00d1e"
@@ -275,6 +277,53 @@ EOS
 $(find "$md/new" "$md/cur" -type f | wc -l)"
 		[ $rc -eq 0 ] || printf '    %s\n' "$OUT"
 	done
+	rm -rf /home/alice/Maildir
+
+	# 1d. worker_chroot: the front runs in an empty root-owned directory, and can
+	# still import the GSS context for the layer.
+	local cport cpid clog=$SEC_DIR/kpopd-chroot.log cfront="" cparent=""
+	mkdir -p /var/empty-kpopd
+	chmod 0755 /var/empty-kpopd
+	# the copy of krb5.conf a chroot needs for the layer (kpopd.conf(5))
+	mkdir -p "/var/empty-kpopd$(dirname "$KRB5_CONFIG")"
+	cp "$KRB5_CONFIG" "/var/empty-kpopd$KRB5_CONFIG"
+	cport=$(free_port)
+	"$KPOPD" -F -o log=stderr -o log_level=debug -o keytab="$KPOP_TEST_DIR/kpopd.keytab" \
+		-o rcache_dir="$KPOP_TEST_DIR/rcache" -o pidfile="$SEC_DIR/kpopd-chroot.pid" \
+		-o maildir=%h/Maildir -o auth_failure_delay_ms=0 -o worker_chroot=/var/empty-kpopd \
+		-L "127.0.0.1:$cport pop3" >>"$clog" 2>&1 &
+	cpid=$!
+	SEC_PIDS="$SEC_PIDS $cpid"
+	md=$(mk_user_maildir alice)
+	printf 'Subject: chrooted\n\nfrom a chrooted front\n' >"$md/new/1000000020.M1.x"
+	chown alice:alice "$md"/new/*
+	if wait_port "$cport" 5; then
+		as_user_exec alice python3 "$KP_TOP_SRCDIR/tests/pop3tcp.py" 127.0.0.1 "$cport" \
+			/home/alice/hold.script >"$SEC_DIR/hold2.out" 2>&1 &
+		holder=$!
+		for i in $(seq 200); do
+			[ -e /home/alice/holding ] && break
+			kill -0 "$holder" 2>/dev/null || break
+			sleep 0.05
+		done
+		cparent=$(sed -nE 's/.*login user=alice .* pid=([0-9]+).*/\1/p' "$clog" | tail -n 1)
+		[ -n "$cparent" ] && cfront=$(sec_children "$cparent" | head -n 1)
+		t_expect_eq "${SEC_CASES[22]}" "/var/empty-kpopd" \
+			"$([ -n "$cfront" ] && readlink "/proc/$cfront/root")"
+		stop_pid "$holder"
+		rm -f /home/alice/holding
+		reset_got alice
+		OUT=$(as_user alice timeout 20 "$KPOP" -H localhost -p "$cport" -t 10 \
+			--maildir /home/alice/got --delete --sasl-layer privacy fetch 2>&1)
+		rc=$?
+		t_expect_eq "${SEC_CASES[23]}" "0 1 0" "$rc $(grep -rl 'from a chrooted front' \
+/home/alice/got/new | wc -l) $(find "$md/new" "$md/cur" -type f | wc -l)"
+		[ $rc -eq 0 ] || { printf "    %s\n" "$OUT"; grep -m3 "security layer" "$clog" | sed "s/^/    /"; }
+	else
+		t_fail "${SEC_CASES[22]}" "kpopd with worker_chroot did not start: $(tail -n 3 "$clog")"
+		t_fail "${SEC_CASES[23]}" "no kpopd"
+	fi
+	stop_pid "$cpid"
 	rm -rf /home/alice/Maildir
 
 	# 2. The race: ~/Maildir absent, toggled to a link to ~/evil whose cur is a link to
