@@ -27,6 +27,12 @@ if [ -n "$missing" ]; then
 	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $missing
 fi
 
+# The Heimdal tier's KDC (tests/e2e/heimdal.sh): unpacked into heimdal-root, never
+# installed (Debian's heimdal-kdc conflicts with krb5-kdc).  Without it that tier
+# is skipped with the reason.
+bash "$top/scripts/heimdal-setup.sh" "$top/heimdal-root" ||
+	echo "setup: Heimdal could not be fetched: the Heimdal tier will be skipped"
+
 # make bench's peers (Dovecot with GSSAPI, fetchmail, mpop): only when asked.
 [ "${KPOP_BENCH:-0}" != 1 ] || bash "$top/scripts/bench-setup.sh"
 
