@@ -6,7 +6,9 @@
  *   PASSWORD "secret" -> VERDICT, else FAIL;  KPOP_APREQ "G..." -> KPOP_OK, else
  *   KPOP_FAIL;  KPOP_USER "alice" -> VERDICT, else FAIL.
  * The verdict names fake_auth_maildrop as uid/gid of this process.  It checks
- * nothing of Kerberos: it exists so the dispatcher and the wire code can be fuzzed. */
+ * nothing of Kerberos: it exists so the dispatcher and the wire code can be fuzzed.
+ * Without a thread (threaded 0), a harness that knows its one request queues the
+ * answer itself with fake_auth_answer(fa->fd, ...) before the code asks. */
 #ifndef KP_FUZZ_FAKEAUTH_H
 #define KP_FUZZ_FAKEAUTH_H
 
@@ -28,6 +30,7 @@ struct fake_auth {
 	int fd;                  /* the auth service's end */
 	int sfd;                 /* the session's end (authc forgets it when broken) */
 	unsigned long requests;
+	int threaded;
 };
 static pthread_t fake_auth_thread;
 static sem_t fake_auth_go, fake_auth_done;
@@ -136,12 +139,12 @@ fake_auth_main(void *arg)
 
 /* Start the stand-in; a->fd is the session's end of the channel. */
 static inline void
-fake_auth_start(struct fake_auth *fa, struct kp_authc *a, uint32_t mode)
+fake_auth_start(struct fake_auth *fa, struct kp_authc *a, uint32_t mode, int threaded)
 {
 	static int started;
 	int sv[2];
 
-	if (!started) {
+	if (threaded && !started) {
 		if (sem_init(&fake_auth_go, 0, 0) != 0 || sem_init(&fake_auth_done, 0, 0) != 0 ||
 		    pthread_create(&fake_auth_thread, NULL, fake_auth_main, NULL) != 0)
 			abort();
@@ -154,8 +157,11 @@ fake_auth_start(struct fake_auth *fa, struct kp_authc *a, uint32_t mode)
 	fa->requests = 0;
 	if (kp_authc_init(a, sv[0], 1, mode, "127.0.0.1 40000", "127.0.0.1 110") != 0)
 		abort();
-	fake_auth_cur = fa;
-	sem_post(&fake_auth_go);
+	fa->threaded = threaded;
+	if (threaded) {
+		fake_auth_cur = fa;
+		sem_post(&fake_auth_go);
+	}
 }
 
 /* The session is over: close its end (the thread sees the end) and wait. */
@@ -164,7 +170,7 @@ fake_auth_stop(struct fake_auth *fa, struct kp_authc *a)
 {
 	kp_authc_free(a);
 	close(fa->sfd);
-	while (sem_wait(&fake_auth_done) != 0)
+	while (fa->threaded && sem_wait(&fake_auth_done) != 0)
 		;
 	close(fa->fd);
 }

@@ -7,17 +7,7 @@
 #include "kp_err.h"
 #include "server/conf.h"
 
-static char path[4200];
-
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_quiet();
-	snprintf(path, sizeof(path), "%s/kpopd.conf", fuzz_scratch());
-	return 0;
-}
+FUZZ_FILE_INIT("kpopd.conf")
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -25,9 +15,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct kp_conf c;
 	int rc;
 
-	fuzz_write_file(path, data, size);
+	fuzz_write_file(fuzz_path, data, size);
 	kp_conf_defaults(&c);
-	rc = kp_conf_load(&c, path);
+	rc = kp_conf_load(&c, fuzz_path);
 	FUZZ_CHECK(rc == 0 || rc == KP_E_CONFIG, "kp_conf_load", "unexpected return code");
 	if (rc == 0) {
 		(void)kp_conf_check(&c);
@@ -36,8 +26,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	kp_conf_free(&c);
 	/* a second load over a loaded configuration replaces, never leaks */
 	kp_conf_defaults(&c);
-	(void)kp_conf_load(&c, path);
-	(void)kp_conf_load(&c, path);
+	(void)kp_conf_load(&c, fuzz_path);
+	(void)kp_conf_load(&c, fuzz_path);
 	kp_conf_free(&c);
 	return 0;
 }

@@ -177,7 +177,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	else
 		snprintf(fake_auth_maildrop, sizeof(fake_auth_maildrop), "%s", maildir);
 	in = fuzz_input_fd(data + 1, size - 1);
-	fake_auth_start(&fa, &a, kpop ? KP_IPC_MODE_KPOP : KP_IPC_MODE_POP3);
+	fake_auth_start(&fa, &a, kpop ? KP_IPC_MODE_KPOP : KP_IPC_MODE_POP3, 1);
 	memset(&p, 0, sizeof(p));
 	p.conf = &conf;
 	p.rfd = in;

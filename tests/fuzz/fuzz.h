@@ -7,12 +7,14 @@
 #define _GNU_SOURCE 1
 #include <fcntl.h>
 #include <ftw.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -37,12 +39,14 @@ static int fuzz_err_fd = 2;
 } while (0)
 
 /* Called from LLVMFuzzerInitialize (before libFuzzer closes stdout and stderr):
- * logging off unless FUZZ_VERBOSE is set (then everything, to stderr). */
+ * logging off unless FUZZ_VERBOSE is set (then everything, to stderr); SIGPIPE
+ * ignored, as kpopd and kpop do. */
 static inline void
 fuzz_quiet(void)
 {
 	int fd = dup(2);
 
+	signal(SIGPIPE, SIG_IGN);
 	if (fd >= 0)
 		fuzz_err_fd = fd;
 	kp_log_open("fuzz", 0, getenv("FUZZ_VERBOSE") != NULL ? KP_LOG_DEBUG : -1);
@@ -55,6 +59,19 @@ fuzz_quiet(void)
 		(void)argc; \
 		(void)argv; \
 		fuzz_quiet(); \
+		return 0; \
+	}
+
+/* An LLVMFuzzerInitialize for harnesses whose input is one file: fuzz_path is
+ * NAME in the scratch directory. */
+#define FUZZ_FILE_INIT(name) \
+	static char fuzz_path[4200]; \
+	int LLVMFuzzerInitialize(int *argc, char ***argv) \
+	{ \
+		(void)argc; \
+		(void)argv; \
+		fuzz_quiet(); \
+		snprintf(fuzz_path, sizeof(fuzz_path), "%s/%s", fuzz_scratch(), (name)); \
 		return 0; \
 	}
 
@@ -100,6 +117,23 @@ fuzz_input_fd(const uint8_t *data, size_t n)
 		abort();
 	}
 	return fd;
+}
+
+/* The input as the read end of a stream socket (for code that peeks with recv):
+ * all of it is queued and the other side has shut down, so it ends where the input
+ * does.  Inputs must fit the socket buffer (libFuzzer's -max_len default does). */
+static inline int
+fuzz_input_socket(const uint8_t *data, size_t n)
+{
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0 ||
+	    fuzz_write_all(sv[1], data, n) != 0) {
+		perror("fuzz: socketpair");
+		abort();
+	}
+	close(sv[1]);
+	return sv[0];
 }
 
 /* /dev/null for writing: where replies go. */
