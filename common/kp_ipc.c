@@ -478,6 +478,10 @@ static const struct field f_done[] = {
 	U64(kp_ipc_done, bytes_in),
 	U64(kp_ipc_done, bytes_out),
 };
+static const struct field f_login[] = {
+	STR(kp_ipc_login, user),
+	STR(kp_ipc_login, mech),
+};
 static const struct field f_refuse[] = {
 	STR(kp_ipc_refuse, reason),
 };
@@ -557,6 +561,7 @@ static const struct mdesc msgs[] = {
 	M0(KP_IPC_IDLE, "IDLE", KP_IPC_TO_MASTER),
 	M(KP_IPC_BUSY, "BUSY", KP_IPC_TO_MASTER, 0, kp_ipc_busy, f_busy, NULL),
 	M(KP_IPC_DONE, "DONE", KP_IPC_TO_MASTER, 0, kp_ipc_done, f_done, NULL),
+	M(KP_IPC_LOGIN, "LOGIN", KP_IPC_TO_MASTER, 0, kp_ipc_login, f_login, NULL),
 	M0(KP_IPC_ADMIT, "ADMIT", KP_IPC_FROM_MASTER),
 	M(KP_IPC_REFUSE, "REFUSE", KP_IPC_FROM_MASTER, 0, kp_ipc_refuse, f_refuse,
 	  NULL),
@@ -798,6 +803,7 @@ CODEC(verdict, KP_IPC_VERDICT)
 CODEC(fail, KP_IPC_FAIL)
 CODEC0(idle, KP_IPC_IDLE)
 CODEC(busy, KP_IPC_BUSY)
+CODEC(login, KP_IPC_LOGIN)
 CODEC(done, KP_IPC_DONE)
 CODEC0(admit, KP_IPC_ADMIT)
 CODEC(refuse, KP_IPC_REFUSE)

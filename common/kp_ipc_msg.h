@@ -42,7 +42,7 @@ enum kp_ipc_type {
 	KP_IPC_IDLE = 0x21,
 	KP_IPC_BUSY = 0x22,
 	KP_IPC_DONE = 0x23,
-	KP_IPC_LOGIN = 0x24,  /* no fields: the session logged in (per-address counts) */
+	KP_IPC_LOGIN = 0x24,  /* the session logged in (per-address counts, kpopd -s) */
 	/* master -> worker */
 	KP_IPC_ADMIT = 0x31,
 	KP_IPC_REFUSE = 0x32,
@@ -173,6 +173,12 @@ struct kp_ipc_done {
 	uint64_t bytes_out;
 };
 
+/* LOGIN: str user, str mech (the session logged in: GSSAPI, PLAIN, USER or KPOP) */
+struct kp_ipc_login {
+	char user[KP_NAME_MAX];
+	char mech[16];
+};
+
 /* ADMIT: no fields (serve the connection) */
 
 /* REFUSE: str reason (say it to the client and close; a limit was reached) */
@@ -198,6 +204,7 @@ struct kp_ipc_msg {
 		struct kp_ipc_fail fail;
 		struct kp_ipc_busy busy;
 		struct kp_ipc_done done;
+		struct kp_ipc_login login;
 		struct kp_ipc_refuse refuse;
 	} u;
 };
@@ -279,6 +286,9 @@ int kp_ipc_dec_busy(const void *msg, size_t len, uint32_t *sid_out,
 int kp_ipc_enc_done(struct kp_buf *out, uint32_t sid, const struct kp_ipc_done *m);
 int kp_ipc_dec_done(const void *msg, size_t len, uint32_t *sid_out,
 		    struct kp_ipc_done *out);
+int kp_ipc_enc_login(struct kp_buf *out, uint32_t sid, const struct kp_ipc_login *m);
+int kp_ipc_dec_login(const void *msg, size_t len, uint32_t *sid_out,
+		     struct kp_ipc_login *out);
 int kp_ipc_enc_admit(struct kp_buf *out, uint32_t sid);
 int kp_ipc_dec_admit(const void *msg, size_t len, uint32_t *sid_out);
 int kp_ipc_enc_refuse(struct kp_buf *out, uint32_t sid, const struct kp_ipc_refuse *m);

@@ -121,6 +121,7 @@ kp_conf_free(struct kp_conf *c)
 	free(c->usermap_file);
 	free(c->rcache_dir);
 	free(c->pidfile);
+	free(c->control_socket);
 	free(c->greeting);
 	free(c->tls_cert);
 	free(c->tls_key);
@@ -445,6 +446,11 @@ kp_conf_set(struct kp_conf *c, const char *key, const char *value, const char *w
 		set_str(&c->rcache_dir, value);
 	} else if (strcmp(key, "pidfile") == 0) {
 		set_str(&c->pidfile, value);
+	} else if (strcmp(key, "control_socket") == 0) {
+		if (value[0] != '\0' && (value[0] != '/' || strlen(value) >= 108))
+			return bad(where, key, "expected an absolute path of at most 107 "
+				   "characters, or empty for none");
+		set_str(&c->control_socket, value);
 	} else if (strcmp(key, "tls_cert") == 0) {
 		set_str(&c->tls_cert, value);
 	} else if (strcmp(key, "tls_key") == 0) {
@@ -682,6 +688,7 @@ kp_conf_dump(const struct kp_conf *c)
 	printf("kpop_pop3 = %s\n", c->kpop_pop3 ? "yes" : "no");
 	printf("rcache_dir = %s\n", c->rcache_dir != NULL ? c->rcache_dir : "");
 	printf("pidfile = %s\n", c->pidfile != NULL ? c->pidfile : "");
+	printf("control_socket = %s\n", c->control_socket != NULL ? c->control_socket : "");
 	printf("greeting = %s\n", c->greeting);
 	printf("tls_cert = %s\n", c->tls_cert != NULL ? c->tls_cert : "");
 	printf("tls_key = %s\n", c->tls_key != NULL ? c->tls_key : "");

@@ -59,6 +59,7 @@ struct kp_conf {
 	int kpop_pop3;         /* KPOP: also accept tickets for pop3/HOST (movemail) */
 	char *rcache_dir;      /* Kerberos replay cache directory */
 	char *pidfile;
+	char *control_socket;  /* UNIX socket for kpopd -s; NULL: none */
 	char *greeting;        /* text after "+OK " */
 	char *tls_cert;        /* PEM certificate (chain may follow); NULL: no TLS */
 	char *tls_key;         /* PEM private key */

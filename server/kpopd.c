@@ -36,6 +36,7 @@
 #include "server/ident.h"
 #include "server/authd/keytab_check.h"
 #include "server/conf.h"
+#include "server/control.h"
 #include "server/kpop_server.h"
 #include "server/master.h"
 #include "server/proxyadmit.h"
@@ -56,7 +57,7 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-		"usage: kpopd [-FdivVthk] [-f FILE] [-o KEY=VALUE]... [-L ADDR:PORT[ MODE]]...\n"
+		"usage: kpopd [-FdivVthks] [-f FILE] [-o KEY=VALUE]... [-L ADDR:PORT[ MODE]]...\n"
 		"  -f FILE        configuration file (default %s/kpopd.conf)\n"
 		"  -o KEY=VALUE   set any configuration key (overrides the file)\n"
 		"  -L SPEC        listen on ADDR:PORT [MODE] [proxy[=NETS]]; MODE auto|kpop|pop3|pop3s\n"
@@ -66,6 +67,7 @@ usage(FILE *f)
 		"  -d             debug: foreground, log to stderr at debug level\n"
 		"  -t             check the configuration and exit (-t -v prints it)\n"
 		"  -k             with -t: a live round trip with the KDC from the keytab\n"
+		"  -s             list the running daemon's sessions (control_socket)\n"
 		"  -v             verbose (with -t)\n"
 		"  -V             print the version\n",
 		SYSCONFDIR);
@@ -437,11 +439,11 @@ int
 main(int argc, char **argv)
 {
 	struct kp_conf conf;
-	int inetd = 0, foreground = 0, test = 0, live = 0, verbose = 0, opt, rc;
+	int inetd = 0, foreground = 0, test = 0, live = 0, status = 0, verbose = 0, opt, rc;
 
 	signal(SIGPIPE, SIG_IGN);
 	given.path = SYSCONFDIR "/kpopd.conf";
-	while ((opt = getopt(argc, argv, "f:o:L:iFdtkvVh")) != -1) {
+	while ((opt = getopt(argc, argv, "f:o:L:iFdtksvVh")) != -1) {
 		switch (opt) {
 		case 'f':
 			given.path = optarg;
@@ -481,6 +483,9 @@ main(int argc, char **argv)
 		case 'k':
 			live = 1;
 			break;
+		case 's':
+			status = 1;
+			break;
 		case 'v':
 			verbose = 1;
 			break;
@@ -503,8 +508,18 @@ main(int argc, char **argv)
 	if ((given.path = strdup(given.path)) == NULL)
 		return 2;
 	kp_proctitle_init(argc, argv);
-	if (load_conf(&conf, !test) != 0)
+	if (load_conf(&conf, !test && !status) != 0)
 		return 2;
+	if (status) {
+		if (conf.control_socket == NULL) {
+			fprintf(stderr, "kpopd: -s needs control_socket in kpopd.conf (the running "
+				"daemon's setting)\n");
+			return 2;
+		}
+		rc = kp_control_query(conf.control_socket);
+		kp_conf_free(&conf);
+		return rc;
+	}
 	if (test) {
 		int problems;
 

@@ -30,6 +30,7 @@
 #include "kp_log.h"
 #include "server/authc.h"
 #include "server/authd/authd.h"
+#include "server/control.h"
 #include "server/ident.h"
 #include "server/proctitle.h"
 #include "server/proxyadmit.h"
@@ -45,6 +46,10 @@ struct worker {
 	int await_peer;          /* BUSY on a proxy listener: the client is not known
 				  * until the worker's BUSY names it */
 	unsigned char addr[16];  /* BUSY: client address (IPv4 as ::ffff:a.b.c.d) */
+	/* for the live-session list (kpopd -s): */
+	char peer[KP_IPC_ADDR_MAX + 4]; /* "ADDR:PORT" */
+	char user[KP_NAME_MAX], mech[16]; /* from LOGIN */
+	long long since_ms;      /* accept time */
 };
 
 static volatile sig_atomic_t got_term, got_chld, got_hup;
@@ -55,6 +60,8 @@ static pid_t authd_pid;      /* the auth service */
 static int authd_ctl = -1;   /* the master's channel to it (new peers) */
 static pid_t old_authd[4];   /* auth services a reload replaced, still draining */
 static uint32_t next_sid;    /* session numbers for the logs */
+static int control_fd = -1;  /* control_socket (kpopd -s) */
+static long long started_ms;
 
 void
 kp_addr_names(const struct sockaddr *sa, socklen_t len, char *sasl, size_t sasl_cap,
@@ -130,25 +137,20 @@ log_refusal(const char *peer, const char *why)
 static int worker_ctl = -1;  /* in a worker: its end of the control socketpair */
 static int worker_auth = -1; /* in a worker: its channel to the auth service */
 
-/* A message with no fields. */
-static int
-send_bare(int ctl, uint32_t type)
-{
-	struct kp_buf b;
-	int rc;
-
-	kp_buf_init(&b, 16, 0);
-	kp_ipc_put_hdr(&b, type, 0);
-	rc = kp_ipc_send(ctl, &b);
-	kp_buf_free(&b);
-	return rc;
-}
-
 static void
-worker_logged_in(void *arg, const char *user)
+worker_logged_in(void *arg, const char *user, const char *mech)
 {
+	struct kp_ipc_login m;
+	struct kp_buf b;
+
 	kp_proctitle("worker %s %s", (const char *)arg, user);
-	(void)send_bare(worker_ctl, KP_IPC_LOGIN);
+	memset(&m, 0, sizeof(m));
+	snprintf(m.user, sizeof(m.user), "%s", user);
+	snprintf(m.mech, sizeof(m.mech), "%s", mech != NULL ? mech : "");
+	if (kp_ipc_enc_login(&b, 0, &m) == 0) {
+		(void)kp_ipc_send(worker_ctl, &b);
+		kp_buf_free(&b);
+	}
 }
 
 /* Receive one CONN with its descriptor.  Returns the fd, or -1 (the master is gone
@@ -359,6 +361,8 @@ spawn(const struct kp_conf *c, int i, struct kp_listener *ls, int nls, kp_serve_
 				close(workers[j].ctl);
 		close(sigpipe_fds[0]);
 		close(sigpipe_fds[1]);
+		if (control_fd >= 0)
+			close(control_fd);
 		close_listeners(ls, nls);
 		worker_main(c, sv[1], ls, nls, serve);
 		_exit(0);
@@ -497,6 +501,12 @@ accept_one(const struct kp_conf *c, struct kp_listener *ls, int nls, int li,
 	workers[w].authed = 0;
 	workers[w].await_peer = proxied;
 	kp_addr_key((struct sockaddr *)&peer_ss, workers[w].addr);
+	workers[w].since_ms = start_ms;
+	workers[w].user[0] = workers[w].mech[0] = '\0';
+	workers[w].peer[0] = '\0';
+	if (!proxied) /* a proxied client is named by its BUSY */
+		kp_addr_names((struct sockaddr *)&peer_ss, pl, NULL, 0, workers[w].peer,
+			      sizeof(workers[w].peer));
 }
 
 /* A worker on a proxy listener names its client (BUSY, once a connection): the
@@ -523,6 +533,8 @@ admit_peer(const struct kp_conf *c, int i, uint32_t sid, const char *peer)
 		return -1;
 	text = over_limits(c, ai->ai_addr, ai->ai_addrlen);
 	workers[i].await_peer = 0;
+	kp_addr_names(ai->ai_addr, ai->ai_addrlen, NULL, 0, workers[i].peer,
+		      sizeof(workers[i].peer));
 	if (text == NULL) {
 		kp_addr_key(ai->ai_addr, workers[i].addr);
 		rc = kp_ipc_enc_admit(&b, sid);
@@ -543,8 +555,9 @@ admit_peer(const struct kp_conf *c, int i, uint32_t sid, const char *peer)
 static void
 worker_said(const struct kp_conf *c, int i)
 {
-	unsigned char buf[256 + 1];
+	unsigned char buf[KP_IPC_HDR_LEN + 2 * (4 + KP_NAME_MAX) + 1];
 	struct kp_ipc_busy busy;
+	struct kp_ipc_login login;
 	struct kp_ipc_rd r;
 	uint32_t type = 0, sid;
 	size_t len;
@@ -555,8 +568,11 @@ worker_said(const struct kp_conf *c, int i)
 	if (rc == 0) {
 		kp_ipc_rd_init(&r, buf, len);
 		kp_ipc_get_hdr(&r, &type, &sid);
-		if (kp_ipc_end(&r) == 0 && type == KP_IPC_LOGIN && workers[i].st == W_BUSY) {
+		if (type == KP_IPC_LOGIN && workers[i].st == W_BUSY &&
+		    kp_ipc_dec_login(buf, len, &sid, &login) == 0) {
 			workers[i].authed = 1;
+			memcpy(workers[i].user, login.user, sizeof(workers[i].user));
+			memcpy(workers[i].mech, login.mech, sizeof(workers[i].mech));
 			return;
 		}
 		if (type == KP_IPC_BUSY && workers[i].st == W_BUSY && workers[i].await_peer &&
@@ -577,6 +593,32 @@ worker_said(const struct kp_conf *c, int i)
 	close(workers[i].ctl);
 	workers[i].ctl = -1;
 	workers[i].st = W_FREE;
+}
+
+/* kpopd -s connected: the busy workers' sessions. */
+static void
+control_status(void)
+{
+	struct kp_control_row *rows = calloc((size_t)nworkers, sizeof(*rows));
+	int i, n = 0;
+
+	if (rows == NULL) {
+		close(accept4(control_fd, NULL, NULL, SOCK_CLOEXEC));
+		return;
+	}
+	for (i = 0; i < nworkers; i++) {
+		if (workers[i].st != W_BUSY)
+			continue;
+		rows[n].pid = (long)workers[i].pid;
+		rows[n].peer = workers[i].peer;
+		rows[n].user = workers[i].user;
+		rows[n].mech = workers[i].mech;
+		rows[n].logged_in = workers[i].authed;
+		rows[n++].since_ms = workers[i].since_ms;
+	}
+	kp_control_answer(control_fd, rows, n, count(W_IDLE), kp_io_now_ms(),
+			  kp_io_now_ms() - started_ms);
+	free(rows);
 }
 
 /* Reap finished workers; their slots become free.  Returns how many. */
@@ -677,6 +719,8 @@ start_authd(struct kp_conf *c, struct kp_listener *ls, int nls)
 			close(authd_ctl);
 		close(sigpipe_fds[0]);
 		close(sigpipe_fds[1]);
+		if (control_fd >= 0)
+			close(control_fd);
 		close_listeners(ls, nls);
 		kp_authd_main(c, sv[1], -1);
 	}
@@ -738,8 +782,8 @@ kp_master_run(struct kp_conf *c, struct kp_listener *ls, int nls, int foreground
 
 	nworkers = c->max_sessions;
 	workers = calloc((size_t)nworkers, sizeof(*workers));
-	pfd = calloc((size_t)(nls + 1 + nworkers), sizeof(*pfd));
-	who = calloc((size_t)(nls + 1 + nworkers), sizeof(*who));
+	pfd = calloc((size_t)(nls + 2 + nworkers), sizeof(*pfd));
+	who = calloc((size_t)(nls + 2 + nworkers), sizeof(*who));
 	if (workers == NULL || pfd == NULL || who == NULL)
 		kp_fatal("out of memory");
 	for (i = 0; i < nworkers; i++)
@@ -776,6 +820,9 @@ kp_master_run(struct kp_conf *c, struct kp_listener *ls, int nls, int foreground
 		kp_fatal("pipe: %s", strerror(errno));
 	set_signals(on_signal);
 	kp_proctitle("master");
+	started_ms = kp_io_now_ms();
+	if (c->control_socket != NULL)
+		control_fd = kp_control_open(c->control_socket);
 	kp_log(KP_LOG_INFO, "kpopd %s started, pid %ld", PACKAGE_VERSION, (long)getpid());
 	if (start_authd(c, ls, nls) != 0)
 		kp_fatal("cannot start the auth service");
@@ -794,6 +841,11 @@ kp_master_run(struct kp_conf *c, struct kp_listener *ls, int nls, int foreground
 		pfd[np].fd = sigpipe_fds[0];
 		pfd[np].events = POLLIN;
 		who[np++] = 0;
+		if (control_fd >= 0) {
+			pfd[np].fd = control_fd;
+			pfd[np].events = POLLIN;
+			who[np++] = -1 - nls; /* after the listeners */
+		}
 		for (i = 0; i < nworkers; i++)
 			if (workers[i].ctl >= 0) {
 				pfd[np].fd = workers[i].ctl;
@@ -832,12 +884,16 @@ kp_master_run(struct kp_conf *c, struct kp_listener *ls, int nls, int foreground
 		if (got_term)
 			break;
 		for (i = 0; n > 0 && i < np; i++)
-			if (who[i] < 0 && (pfd[i].revents & POLLIN))
+			if (who[i] == -1 - nls && (pfd[i].revents & POLLIN))
+				control_status();
+			else if (who[i] < 0 && (pfd[i].revents & POLLIN))
 				accept_one(c, ls, nls, -1 - who[i], serve);
 		refill(c, ls, nls, serve);
 	}
 	kp_log(KP_LOG_INFO, "SIGTERM: shutting down (%d sessions)", count(W_BUSY));
 	close_listeners(ls, nls);
+	kp_control_close(control_fd, c->control_socket);
+	control_fd = -1;
 	if (authd_ctl >= 0)
 		close(authd_ctl); /* it exits when the last session is gone */
 	authd_ctl = -1;

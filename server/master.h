@@ -35,7 +35,7 @@ struct kp_serve_args {
 	int kpop;
 	/* Called when the session logs in (the master counts connections that have
 	 * not, per address; the process title names the user); may be NULL. */
-	void (*logged_in)(void *arg, const char *user);
+	void (*logged_in)(void *arg, const char *user, const char *mech);
 	void *arg;
 	/* the listen setting the connection came in on (its proxy options); may be
 	 * NULL */

@@ -65,6 +65,7 @@ struct session {
 	unsigned long expired;
 	char user[KP_NAME_MAX];
 	char principal[KP_NAME_MAX];
+	const char *mech;         /* after login: GSSAPI, PLAIN, USER or KPOP */
 	int bad_cmds, auth_fails;
 	int end_rc;
 	long long login_deadline; /* kp_io_now_ms by which AUTHORIZATION must end */
@@ -341,15 +342,17 @@ relay_back(struct session *s)
 }
 
 /* The verdict arrived: log in, start the security layer, and let the auth service
- * forget the session (the exported context is wiped with its answer). */
+ * forget the session (the exported context is wiped with its answer).  mech names
+ * the way in for the live-session list (kpopd -s). */
 static enum ev
-logged_in(struct session *s)
+logged_in(struct session *s, const char *mech)
 {
 	const struct kp_ipc_verdict *v = kp_authc_verdict(s->auth);
 	enum ev ev;
 
 	if (v == NULL)
 		return EV_DROP;
+	s->mech = mech;
 	ev = s->p->handover_fd >= 0 ? hand_over(s, v) : login(s, v);
 	if (ev == EV_LOGIN)
 		ev = start_layer(s, v);
@@ -434,7 +437,7 @@ password_refused(struct session *s)
 
 /* The auth service's answer to a password (USER/PASS or AUTH PLAIN). */
 static enum ev
-password_verdict(struct session *s, int rc)
+password_verdict(struct session *s, int rc, const char *mech)
 {
 	if (rc == KP_E_IO) {
 		kp_pop3_err(&s->io, "SYS/TEMP", "Authentication service unavailable");
@@ -442,7 +445,7 @@ password_verdict(struct session *s, int rc)
 	}
 	if (rc != 0)
 		return auth_failed(s, NULL, "Authentication failed");
-	return logged_in(s);
+	return logged_in(s, mech);
 }
 
 /* The PLAIN message, decoded into in (KP_AUTH_TOKEN_MAX): from the AUTH line, or
@@ -513,7 +516,7 @@ auth_plain(struct session *s, int argc, char **argv)
 		goto cleanup;
 	}
 	ev = password_verdict(s, kp_authc_password(s->auth, m->authzid, m->authcid,
-						   m->password));
+						   m->password), "PLAIN");
 cleanup:
 	if (in != NULL)
 		explicit_bzero(in, KP_AUTH_TOKEN_MAX);
@@ -627,7 +630,7 @@ cmd_auth(struct session *s, int argc, char **argv)
 		}
 	}
 	started = 0;
-	ev = logged_in(s);
+	ev = logged_in(s, "GSSAPI");
 cleanup:
 	/* an exchange the session abandoned half way must not go on at the next AUTH */
 	if (started)
@@ -733,7 +736,7 @@ plain_pass(struct session *s)
 	explicit_bzero(s->raw, sizeof(s->raw));
 	explicit_bzero(s->line, sizeof(s->line));
 	s->kpop_user[0] = '\0';
-	return password_verdict(s, rc);
+	return password_verdict(s, rc, "USER");
 }
 
 static enum ev
@@ -768,7 +771,7 @@ cmd_pass(struct session *s, int argc, char **argv)
 	}
 	if (rc != 0)
 		return auth_failed(s, NULL, "Not authorized for this mailbox");
-	return logged_in(s);
+	return logged_in(s, "KPOP");
 }
 
 static const struct cmd auth_table[] = {
@@ -1172,7 +1175,7 @@ dispatch(struct session *s, enum ev ev)
 		kp_io_set_deadline(0);
 		kp_io_sock_timeout(&s->io, s->conf->idle_timeout * 1000);
 		if (p->logged_in != NULL)
-			p->logged_in(p->logged_in_arg, s->user);
+			p->logged_in(p->logged_in_arg, s->user, s->mech);
 		if (s->back != NULL) {
 			/* the front: the session parent serves TRANSACTION and logs it */
 			relay_back(s);

@@ -25,7 +25,7 @@ struct kp_session_params {
 	/* Called once when the session logged in as user (the daemon's per-address
 	 * limits count connections that have not; the process title names the user);
 	 * may be NULL. */
-	void (*logged_in)(void *arg, const char *user);
+	void (*logged_in)(void *arg, const char *user, const char *mech);
 	void *logged_in_arg;
 	/* System-user mode (server/split.c).  handover_fd >= 0: this is the front; at
 	 * login the session parent answers on handover_fd and serves TRANSACTION there,

@@ -100,8 +100,9 @@ front_privileges(const struct kp_conf *c, pid_t parent)
 }
 
 static void
-front_logged_in(void *arg, const char *user)
+front_logged_in(void *arg, const char *user, const char *mech)
 {
+	(void)mech;
 	kp_proctitle("worker %s %s", (const char *)arg, user);
 }
 

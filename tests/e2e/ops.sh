@@ -198,4 +198,68 @@ else
 	kpopd_stop
 fi
 
+# --- kpopd -s: the live sessions, from the master's control socket -----------------
+md=$(mk_maildir alice)
+printf 'Subject: one\n\nbody\n' >"$md/new/1.M1.ops"
+ctl=$E2E_DIR/kpopd.ctl
+: >"$KPOPD_LOG"
+if kpopd_start -o control_socket="$ctl"; then
+	t_expect_eq "the control socket is root's only (0600 socket)" "600 socket" \
+		"$(stat -c '%a %F' "$ctl" 2>&1)"
+	cat >"$E2E_DIR/in.script" <<EOS
+S~ \+OK .*
+AUTH
+S~ \+OK Logged in as alice.*
+TOUCH $E2E_DIR/in
+PAUSE-FOR $E2E_DIR/go
+C: QUIT
+S~ \+OK .*
+EOS
+	cat >"$E2E_DIR/pre.script" <<EOS
+S~ \+OK .*
+TOUCH $E2E_DIR/pre
+PAUSE-FOR $E2E_DIR/go
+C: QUIT
+S~ \+OK .*
+EOS
+	rm -f "$E2E_DIR/in" "$E2E_DIR/pre" "$E2E_DIR/go"
+	"$PYTHON" "$KP_TOP_SRCDIR/tests/pop3tcp.py" 127.0.0.1 "$KPOPD_PORT" "$E2E_DIR/in.script" \
+		>"$E2E_DIR/in.out" 2>&1 &
+	h1=$!
+	"$PYTHON" "$KP_TOP_SRCDIR/tests/pop3tcp.py" 127.0.0.1 "$KPOPD_PORT" "$E2E_DIR/pre.script" \
+		>"$E2E_DIR/pre.out" 2>&1 &
+	h2=$!
+	for _ in $(seq 200); do [ -e "$E2E_DIR/in" ] && [ -e "$E2E_DIR/pre" ] && break; sleep 0.05; done
+	sleep 1 # a second of session time to see in the list
+	out=$("$KPOPD" -s -o control_socket="$ctl" 2>&1)
+	t_expect_eq "kpopd -s: exit 0" 0 "$?"
+	t_expect_match "kpopd -s: the summary counts both sessions, one logged in" \
+		"master pid $KPOPD_PID, up [0-9]+:[0-9]{2}:[0-9]{2}: 2 sessions \(1 logged in\), [0-9]+ idle workers" "$out"
+	t_expect_match "kpopd -s: the logged-in session: pid, peer, user, mechanism, state, time" \
+		"^[0-9]+ +127\.0\.0\.1:[0-9]+ +alice +GSSAPI +transaction +0:00:0[1-9]" "$out"
+	t_expect_match "kpopd -s: the session that has not logged in yet" \
+		"^[0-9]+ +127\.0\.0\.1:[0-9]+ +- +- +authorization +0:00:0[0-9]" "$out"
+	wpid=$(printf '%s\n' "$out" | awk '$3 == "alice" {print $1}')
+	t_expect_match "kpopd -s: the pid is the worker's (its title names alice)" "^kpopd: worker .* alice$" \
+		"$(tr '\0' ' ' <"/proc/$wpid/cmdline" 2>/dev/null | sed 's/ *$//')"
+	touch "$E2E_DIR/go"
+	wait "$h1" "$h2"
+	for _ in $(seq 100); do
+		out=$("$KPOPD" -s -o control_socket="$ctl" 2>&1)
+		printf '%s' "$out" | grep -q ": 0 sessions" && break
+		sleep 0.05
+	done
+	t_expect_match "kpopd -s: after QUIT no session is listed" ": 0 sessions \(0 logged in\)" "$out"
+	kpopd_stop
+	t_expect_eq "the control socket is removed at shutdown" no "$([ -e "$ctl" ] && echo yes || echo no)"
+else
+	t_fail "kpopd with a control socket starts" "$(tail -n 5 "$KPOPD_LOG")"
+fi
+out=$("$KPOPD" -s -o control_socket="$ctl" 2>&1)
+t_expect_eq "kpopd -s with no daemon: exit 1" 1 "$?"
+t_expect_match "kpopd -s with no daemon: says so" "control_socket .*kpopd.ctl: .*is kpopd running" "$out"
+out=$("$KPOPD" -s 2>&1)
+t_expect_eq "kpopd -s without control_socket: exit 2 with the setting named" \
+	"2 kpopd: -s needs control_socket in kpopd.conf (the running daemon's setting)" "$? $out"
+
 t_summary

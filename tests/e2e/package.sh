@@ -66,7 +66,8 @@ if [ "${1:-}" = --ns ]; then # inside the namespace: DIR
 	chown -R "$KP_MAIL_UID:$KP_MAIL_UID" "$E2E_DIR/mail"
 	chmod 711 "$E2E_DIR"
 	/usr/sbin/kpopd -F -o log=stderr -o listen="127.0.0.1:$port pop3" -o mail_uid="$KP_MAIL_UID" \
-		-o maildir="$E2E_DIR/mail/%u/Maildir" -o pidfile="$E2E_DIR/pkg.pid" >"$E2E_DIR/pkg.log" 2>&1 &
+		-o maildir="$E2E_DIR/mail/%u/Maildir" -o pidfile="$E2E_DIR/pkg.pid" \
+		-o control_socket="$E2E_DIR/pkg.ctl" >"$E2E_DIR/pkg.log" 2>&1 &
 	dpid=$!
 	wait_port "$port" 5
 	authd=""
@@ -93,6 +94,8 @@ if [ "${1:-}" = --ns ]; then # inside the namespace: DIR
 	else
 		t_fail "the packaged kpop fetches over GSSAPI from the packaged kpopd" "$(cat "$E2E_DIR/kpop.err")"
 	fi
+	t_expect_match "the packaged kpopd -s answers" "master pid $dpid, up .*: 0 sessions" \
+		"$(/usr/sbin/kpopd -s -o control_socket="$E2E_DIR/pkg.ctl" 2>&1)"
 	stop_pid "$dpid"
 	rm -f /etc/kpopd/kpopd.keytab
 

@@ -497,6 +497,7 @@ static const struct tm spec[] = {
 	{ KP_IPC_IDLE, KP_IPC_TO_MASTER, 0, { { 0, 0, 0 } } },
 	{ KP_IPC_BUSY, KP_IPC_TO_MASTER, 1, { S(KP_IPC_ADDR_MAX - 1) } },
 	{ KP_IPC_DONE, KP_IPC_TO_MASTER, 2, { Q, Q } },
+	{ KP_IPC_LOGIN, KP_IPC_TO_MASTER, 2, { S(KP_NAME_MAX - 1), S(15) } },
 	{ KP_IPC_ADMIT, KP_IPC_FROM_MASTER, 0, { { 0, 0, 0 } } },
 	{ KP_IPC_REFUSE, KP_IPC_FROM_MASTER, 1, { S(KP_IPC_REASON_MAX - 1) } },
 };
@@ -583,7 +584,7 @@ test_caps(void)
 			}
 		}
 	}
-	T_EQ_INT(nfield, 19, "string and bytes fields in the spec");
+	T_EQ_INT(nfield, 21, "string and bytes fields in the spec");
 	T_EQ_INT(ok_cap, nfield, "each string/bytes field at its cap accepted");
 	T_EQ_INT(bad_over, nfield, "each string/bytes field one over its cap refused");
 	T_EQ_INT(bad_nul, nstr, "NUL inside each string field refused");
