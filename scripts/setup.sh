@@ -7,11 +7,13 @@ cd "$top"
 
 # Build dependencies, the KDC for the tests, the real peers for interop tests, and
 # clang with libFuzzer (make fuzz) and valgrind (make check-valgrind);
-# libsasl2-modules: PLAIN for Cyrus pop3test -m PLAIN.
+# libsasl2-modules: PLAIN for Cyrus pop3test -m PLAIN; haproxy, glusterfs-server,
+# glusterfs-client and fuse3 (fusermount): the farm tests (tests/e2e/proxy.sh, farm.sh).
 PKGS="autoconf automake make gcc pkg-config libkrb5-dev libsasl2-dev
       libsasl2-modules-gssapi-mit libsasl2-modules libssl-dev krb5-kdc krb5-admin-server krb5-user
       openssl socat curl fetchmail mpop cyrus-clients python3 python3-gssapi bc faketime
-      clang libclang-rt-14-dev valgrind debhelper dpkg-dev lintian git systemd"
+      clang libclang-rt-14-dev valgrind debhelper dpkg-dev lintian git systemd
+      haproxy glusterfs-server glusterfs-client fuse3"
 
 missing=""
 for p in $PKGS; do

@@ -5,6 +5,8 @@
 # real HAProxy (send-proxy and send-proxy-v2, tcp-check health checks) in front of
 # kpopd with kpop, curl and fetchmail fetching through it from 127.0.0.9.
 . "$KP_TOP_SRCDIR/tests/e2e/lib.sh"
+. "$KP_TOP_SRCDIR/tests/e2e/lib-farm.sh"
+trap 'farm_stop; e2e_cleanup' EXIT
 
 md=$(mk_maildir alice)
 msgs=$E2E_DIR/msgs
@@ -136,6 +138,104 @@ if [ "$(id -u)" -eq 0 ]; then
 	kpopd_stop
 else
 	t_skip "system-user mode behind a proxy" "needs root"
+fi
+
+# --- a real HAProxy in front of two nodes sharing one mail directory ------------
+if [ ! -x /usr/sbin/haproxy ] || ! command -v socat >/dev/null; then
+	t_skip "HAProxy in front of kpopd" "haproxy or socat is not installed (scripts/setup.sh installs both)"
+else
+	rm -f "$md"/new/* "$md"/cur/*
+	put_msg "$md" 1000000001.M1.test "$msgs/dots"
+	put_msg "$md" 1000000002.M2.test "$msgs/binary"
+	chown -R "$KP_MAIL_UID:$KP_MAIL_UID" "$md"
+	want=$(cat "$msgs/dots" "$msgs/binary" | md5sum)
+	mkdir -p "$E2E_DIR/rc1" "$E2E_DIR/rc2"
+	node_start 1 127.0.0.2 "$MAILROOT" "$E2E_DIR/rc1" && node_start 2 127.0.0.3 "$MAILROOT" "$E2E_DIR/rc2" ||
+		{ t_fail "two nodes start" "see their logs"; t_summary; exit 1; }
+	fp1=$(farm_port 127.0.0.1)
+	fp2=$(farm_port 127.0.0.1)
+	checks='	balance roundrobin
+	source 127.0.0.5
+	option tcp-check
+	tcp-check expect string +OK
+	tcp-check send QUIT\r\n
+	tcp-check expect string +OK'
+	haproxy_start "frontend v1
+	bind 127.0.0.1:$fp1
+	default_backend v1
+backend v1
+$checks
+	default-server send-proxy check inter 1s fall 2 rise 1
+$(haproxy_server 1) 
+$(haproxy_server 2)
+frontend v2
+	bind 127.0.0.1:$fp2
+	default_backend v2
+backend v2
+$checks
+	default-server send-proxy-v2 check inter 1s fall 2 rise 1
+$(haproxy_server 1)
+$(haproxy_server 2)" || { t_fail "HAProxy starts" "$(cat "$E2E_DIR/haproxy.out")"; t_summary; exit 1; }
+	up=0
+	for b in v1 v2; do for n in n1 n2; do haproxy_wait $b $n "UP L7OK" && up=$((up + 1)); done; done
+	t_expect_eq "HAProxy's health checks (send-proxy and send-proxy-v2) passed on all four servers" 4 "$up"
+	if grep -Eq "PROXY v2 LOCAL from 127\.0\.0\.5:[0-9]+: the proxy's own connection" "${NODE_LOG[1]}"; then
+		t_pass "the v2 health checks arrive as LOCAL and are served"
+	else
+		t_fail "the v2 health checks arrive as LOCAL and are served" "no LOCAL line in node 1's log"
+	fi
+
+	# kpop through each frontend, its connections leaving from 127.0.0.9
+	for v in 1 2; do
+		rp=$(farm_port 127.0.0.1)
+		fp=$([ $v = 1 ] && echo "$fp1" || echo "$fp2")
+		relay_start "$rp" "$fp"
+		rm -rf "$E2E_DIR/got$v"
+		out=$("$KPOP" -H localhost -p "$rp" -t 20 --maildir "$E2E_DIR/got$v" --keep \
+			--state "$E2E_DIR/state$v" fetch 2>&1)
+		rc=$?
+		t_expect_eq "kpop fetches through HAProxy send-proxy$([ $v = 2 ] && echo -v2) (exit 0)" 0 "$rc"
+		[ $rc -eq 0 ] || printf '    %s\n' "$out"
+		t_expect_eq "kpop through send-proxy$([ $v = 2 ] && echo -v2): both messages byte-exact" "$want" \
+			"$(cat "$E2E_DIR/got$v"/new/* 2>/dev/null | md5sum)"
+	done
+	nlog() { cat "${NODE_LOG[1]}" "${NODE_LOG[2]}"; }
+	if nlog | grep -Eq "PROXY v1 from 127\.0\.0\.5:[0-9]+: client 127\.0\.0\.9:[0-9]+" &&
+		nlog | grep -Eq "PROXY v2 from 127\.0\.0\.5:[0-9]+: client 127\.0\.0\.9:[0-9]+"; then
+		t_pass "the nodes log the real client 127.0.0.9 behind v1 and v2 headers"
+	else
+		t_fail "the nodes log the real client 127.0.0.9 behind v1 and v2 headers" "not in the node logs"
+	fi
+	if nlog | grep -Eq "127\.0\.0\.9:[0-9]+: login user=alice"; then
+		t_pass "the login line carries the client's address"
+	else
+		t_fail "the login line carries the client's address" "$(nlog | grep 'login user=alice' | head -2)"
+	fi
+	# round robin: both nodes served sessions of 127.0.0.9
+	t_expect_eq "round robin spread the sessions over both nodes" "1 1" \
+		"$(for n in 1 2; do grep -Eq 'client 127\.0\.0\.9' "${NODE_LOG[$n]}" && echo 1 || echo 0; done | paste -sd' ')"
+
+	if command -v curl >/dev/null && curl -V | grep -q GSS-API; then
+		out=$(timeout 30 curl -sS --interface 127.0.0.9 --login-options AUTH=GSSAPI \
+			-u "alice@$KPOP_TEST_REALM:" "pop3://localhost:$fp2/1" 2>&1)
+		t_expect_eq "curl through HAProxy send-proxy-v2: RETR 1 byte-exact" \
+			"$(md5sum <"$msgs/dots")" "$(printf '%s\n' "$out" | tr -d '\r' | md5sum)"
+	else
+		t_skip "curl through HAProxy" "curl with GSS-API is not installed"
+	fi
+	if command -v fetchmail >/dev/null; then
+		mkdir -p "$E2E_DIR/fmhome"
+		HOME=$E2E_DIR/fmhome FETCHMAILHOME=$E2E_DIR/fmhome timeout 60 fetchmail \
+			--pidfile "$E2E_DIR/fmhome/fetchmail.pid" -N --nosslcertck --sslproto '' -a -k \
+			--mda "cat >> $E2E_DIR/fm.mbox" -p POP3 --auth gssapi -u alice \
+			--plugin "socat STDIO TCP4:127.0.0.1:$fp1,bind=127.0.0.9" localhost >"$E2E_DIR/fm.out" 2>&1
+		t_expect_eq "fetchmail (AUTH GSSAPI) through HAProxy send-proxy exits 0" 0 "$?"
+		t_expect_eq "fetchmail through HAProxy: both messages" 2 "$(grep -c '^Subject: ' "$E2E_DIR/fm.mbox" 2>/dev/null)"
+	else
+		t_skip "fetchmail through HAProxy" "fetchmail is not installed"
+	fi
+	t_expect_eq "nothing was deleted (every client kept the mail)" 2 "$(count_msgs "$md")"
+	farm_stop
 fi
 
 # configuration errors

@@ -1,0 +1,136 @@
+# tests/e2e/lib-farm.sh - kpopd nodes behind a real HAProxy, for proxy.sh and
+# farm.sh: nodes on their own loopback addresses, HAProxy from a config in a temp
+# dir (send-proxy / send-proxy-v2, tcp-check health checks, a stats socket), a
+# client relay bound to 127.0.0.9.  Sourced after lib.sh.  Every process is
+# stopped by its recorded PID.
+
+FARM_PIDS=()      # every process started here, stopped at exit
+HAPROXY_PID=""
+HAPROXY_SOCK=$E2E_DIR/haproxy.sock
+declare -a NODE_PID NODE_PORT NODE_LOG NODE_ADDR
+
+# farm_port ADDR: a TCP port nothing listens on at ADDR
+farm_port() {
+	"$PYTHON" -c 'import socket,sys; s=socket.socket(); s.bind((sys.argv[1],0)); print(s.getsockname()[1])' "$1"
+}
+
+# farm_wait_port ADDR PORT: until something accepts there (5 s)
+farm_wait_port() {
+	"$PYTHON" - "$1" "$2" <<'EOF'
+import socket, sys, time
+end = time.time() + 5
+while time.time() < end:
+    try:
+        socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=1).close()
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.05)
+sys.exit(1)
+EOF
+}
+
+# farm_gone PID: until the process is gone or a zombie (10 s)
+farm_gone() {
+	local i st
+	for i in $(seq 200); do
+		st=$(sed -E 's/^.*\) ([A-Z]).*/\1/' "/proc/$1/stat" 2>/dev/null) || return 0
+		[ -z "$st" ] || [ "$st" = Z ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# farm_tree PID: PID and its descendants (from /proc, one pass)
+farm_tree() {
+	cat /proc/[0-9]*/stat 2>/dev/null | awk -v root="$1" '
+		{ s = $0; sub(/^.*\) /, "", s); split(s, f, " "); pid = $1; kids[f[2]] = kids[f[2]] " " pid }
+		END { q[1] = root; n = 1; for (i = 1; i <= n; i++) { print q[i]; m = split(kids[q[i]], k, " "); for (j = 1; j <= m; j++) q[++n] = k[j] } }'
+}
+
+# node_start I ADDR MAILROOT RCACHE [kpopd options...]: kpopd node I on ADDR, a
+# proxy listener trusting 127.0.0.5 (HAProxy's source address)
+node_start() {
+	local i=$1 addr=$2 root=$3 rc=$4 port pidfile
+	shift 4
+	port=$(farm_port "$addr")
+	pidfile=$E2E_DIR/node$i.pid
+	NODE_LOG[$i]=$E2E_DIR/node$i.log
+	NODE_ADDR[$i]=$addr
+	NODE_PORT[$i]=$port
+	"$KPOPD" -F -o log=stderr -o log_level=debug -o keytab="$KPOP_TEST_DIR/kpopd.keytab" \
+		-o rcache_dir="$rc" -o pidfile="$pidfile" -o maildir="$root/%u/Maildir" \
+		-o mail_uid="$KP_MAIL_UID" -o pool_spare=2 -o sniff_ms=100 \
+		-o proxy_trusted=127.0.0.5 -L "$addr:$port auto proxy" "$@" >>"${NODE_LOG[$i]}" 2>&1 &
+	NODE_PID[$i]=$!
+	FARM_PIDS+=("${NODE_PID[$i]}")
+	farm_wait_port "$addr" "$port" || { echo "node $i did not start" >&2; tail -5 "${NODE_LOG[$i]}" >&2; return 1; }
+}
+
+# node_kill I: SIGKILL node I, master and every child, as a machine dies
+node_kill() {
+	local p
+	for p in $(farm_tree "${NODE_PID[$1]}"); do kill -KILL "$p" 2>/dev/null; done
+	wait "${NODE_PID[$1]}" 2>/dev/null
+	for p in $(farm_tree "${NODE_PID[$1]}"); do farm_gone "$p"; done
+}
+
+# haproxy_start CFG-BODY: HAProxy with global/defaults of ours and the given
+# frontends/backends; 127.0.0.5 is its source address towards the nodes
+haproxy_start() {
+	cat >"$E2E_DIR/haproxy.cfg" <<EOF
+global
+	stats socket $HAPROXY_SOCK mode 600 level admin
+	pidfile $E2E_DIR/haproxy.pid
+defaults
+	mode tcp
+	timeout connect 5s
+	timeout client 60s
+	timeout server 60s
+	timeout check 3s
+$1
+EOF
+	/usr/sbin/haproxy -f "$E2E_DIR/haproxy.cfg" -D -p "$E2E_DIR/haproxy.pid" \
+		>"$E2E_DIR/haproxy.out" 2>&1 || { cat "$E2E_DIR/haproxy.out" >&2; return 1; }
+	HAPROXY_PID=$(cat "$E2E_DIR/haproxy.pid")
+}
+
+# a backend line for node I: "server nI ADDR:PORT OPTIONS"
+haproxy_server() { echo "	server n$1 ${NODE_ADDR[$1]}:${NODE_PORT[$1]} $2"; }
+
+# haproxy_status BACKEND SERVER: "STATUS CHECK" from the stats socket, e.g.
+# "UP L7OK" (the tcp-check passed) or "DOWN L7TOUT"
+haproxy_status() {
+	echo "show stat" | socat - "UNIX-CONNECT:$HAPROXY_SOCK" 2>/dev/null |
+		awk -F, -v b="$1" -v s="$2" '$1 == b && $2 == s { print $18 " " $37 }'
+}
+
+# haproxy_wait BACKEND SERVER STATE: until the server shows STATE (20 s)
+haproxy_wait() {
+	local i
+	for i in $(seq 200); do
+		case "$(haproxy_status "$1" "$2")" in "$3"*) return 0 ;; esac
+		sleep 0.1
+	done
+	return 1
+}
+
+# relay_start LISTEN-PORT TARGET-PORT: socat from 127.0.0.1:LISTEN-PORT to
+# 127.0.0.1:TARGET-PORT whose outgoing end is bound to 127.0.0.9 (kpop has no
+# source-address option: the relay is the client HAProxy sees)
+relay_start() {
+	socat "TCP4-LISTEN:$1,bind=127.0.0.1,reuseaddr,fork" "TCP4:127.0.0.1:$2,bind=127.0.0.9" &
+	FARM_PIDS+=("$!")
+	farm_wait_port 127.0.0.1 "$1"
+}
+
+farm_stop() {
+	local p
+	if [ -n "$HAPROXY_PID" ]; then
+		kill -TERM "$HAPROXY_PID" 2>/dev/null
+		farm_gone "$HAPROXY_PID"
+	fi
+	for p in "${FARM_PIDS[@]}"; do
+		stop_pid "$p"
+	done
+	FARM_PIDS=()
+}
