@@ -6,7 +6,8 @@
 # tickets from MIT's kinit and from Heimdal's kinit (its ccache); a key changed in
 # Heimdal's database is reported as a stale keytab.  Heimdal is unpacked by
 # scripts/heimdal-setup.sh (never installed: it conflicts with krb5-kdc); when it
-# cannot be had, the tier is skipped with the reason.
+# cannot be had, the tier is skipped with the reason.  Also the cross-realm case:
+# alice@HEIM.TEST logging in to a kpopd of the MIT realm KPOP.TEST that trusts it.
 . "$KP_TOP_SRCDIR/tests/e2e/lib.sh"
 
 HROOT=${KP_HEIMDAL_ROOT:-}
@@ -62,6 +63,7 @@ cat >"$H/krb5.conf" <<EOC
 	default = FILE:$H/heimdal.log
 EOC
 : >"$H/kadmind.acl"
+MIT_CONF=$KRB5_CONFIG # the main test realm's (MIT, KPOP.TEST), for the cross-realm case
 export KRB5_CONFIG=$H/krb5.conf KRB5CCNAME=FILE:$H/alice.ccache
 hk() { heim "$HKADMIN" -l -c "$KRB5_CONFIG" "$@" >>"$H/kadmin.log" 2>&1; }
 HKDC_PID=""
@@ -156,5 +158,41 @@ sleep 0.2
 t_expect_match "after a rekey in Heimdal: the log names the stale keytab" \
 	"ticket for pop/localhost@HEIM.TEST kvno 2 [a-z0-9-]+: kvno 2 not found in keytab \(it has kvno 1\); keytab is likely out of date" \
 	"$(tail -n +"$((mark + 1))" "$KPOPD_LOG")"
+
+# Cross-realm: alice@HEIM.TEST logs in to a kpopd of the MIT realm KPOP.TEST, which
+# trusts HEIM.TEST (krbtgt/KPOP.TEST@HEIM.TEST with one key in both KDCs): accepted
+# when kpopd lists both realms, refused (naming the allowed ones) when it does not.
+kpopd_stop
+hk add --password=xrealm-pw --use-defaults krbtgt/KPOP.TEST@HEIM.TEST
+KRB5_CONFIG=$MIT_CONF PATH=$PATH:/usr/sbin:/sbin kadmin.local -r "$KPOP_TEST_REALM" \
+	-q "addprinc -pw xrealm-pw krbtgt/KPOP.TEST@HEIM.TEST" >>"$H/kadmin.log" 2>&1
+sed -e "s/^\[realms\]/[realms]\n\tKPOP.TEST = {\n\t\tkdc = 127.0.0.1:$KPOP_TEST_KDC_PORT\n\t}/" \
+	-e "s/^\tlocalhost = HEIM.TEST/\tlocalhost = KPOP.TEST/" "$H/krb5.conf" >"$H/cross.conf"
+export KRB5_CONFIG=$MIT_CONF
+kpopd_start -L "127.0.0.1:@PORT@ auto" -o realms="KPOP.TEST HEIM.TEST" ||
+	{ t_fail "kpopd of KPOP.TEST starts" "see log"; t_summary; exit 1; }
+export KRB5_CONFIG=$H/cross.conf KRB5CCNAME=FILE:$H/cross.ccache
+echo alice-pw | kinit -c "$KRB5CCNAME" alice@HEIM.TEST >/dev/null 2>&1
+out=$("$KPOP" -H localhost -p "$KPOPD_PORT" list 2>&1)
+t_expect_eq "cross-realm: alice@HEIM.TEST to a KPOP.TEST kpopd listing both realms (GSSAPI)" 0 "$?"
+out=$("$KPOP" -H localhost -p "$KPOPD_PORT" --auth kpop -u alice list 2>&1)
+t_expect_eq "cross-realm: the same over KPOP" 0 "$?"
+if klist -c "$KRB5CCNAME" 2>/dev/null | grep -q "pop/localhost@KPOP.TEST"; then
+	t_pass "cross-realm: the service ticket came from KPOP.TEST's KDC through the trust"
+else
+	t_fail "cross-realm: the service ticket came through the trust" "$(klist -c "$KRB5CCNAME" 2>&1)"
+fi
+kpopd_stop
+export KRB5_CONFIG=$MIT_CONF
+kpopd_start -L "127.0.0.1:@PORT@ auto"
+export KRB5_CONFIG=$H/cross.conf
+mark=$(wc -l <"$KPOPD_LOG")
+"$KPOP" -H localhost -p "$KPOPD_PORT" list >/dev/null 2>&1
+t_expect_eq "cross-realm: refused when HEIM.TEST is not listed (GSSAPI), exit 7" 7 "$?"
+"$KPOP" -H localhost -p "$KPOPD_PORT" --auth kpop -u alice list >/dev/null 2>&1
+t_expect_eq "cross-realm: refused when HEIM.TEST is not listed (KPOP), exit 7" 7 "$?"
+sleep 0.2
+t_expect_eq "cross-realm: both refusals name the allowed realm" 2 \
+	"$(tail -n +"$((mark + 1))" "$KPOPD_LOG" | grep -c "realm of alice@HEIM.TEST is not an allowed realm (allowed: KPOP.TEST, the default realm")"
 
 t_summary
