@@ -44,6 +44,7 @@ SEC_CASES=(
 	"system-user mode: KPOP fetches and deletes byte-exact"
 	"worker_chroot: the front's root directory is the empty directory"
 	"worker_chroot: AUTH GSSAPI with a privacy layer fetches from a chrooted front"
+	"inetd mode as root: the session is split too, and a privacy-layer fetch works"
 )
 SEC_RACE_TRIES=300
 SEC_SECRET="ROOT-ONLY-SECRET-f00d1e"
@@ -324,6 +325,32 @@ $(find "$md/new" "$md/cur" -type f | wc -l)"
 		t_fail "${SEC_CASES[23]}" "no kpopd"
 	fi
 	stop_pid "$cpid"
+	rm -rf /home/alice/Maildir
+
+	# 1e. kpopd -i as root (socat plays inetd): the same two processes
+	local iport ipid ilog=$SEC_DIR/kpopd-inetd.log
+	iport=$(free_port)
+	socat "TCP-LISTEN:$iport,bind=127.0.0.1,reuseaddr,fork" \
+		EXEC:"$KPOPD -i -o log=stderr -o log_level=debug -o keytab=$KPOP_TEST_DIR/kpopd.keytab -o rcache_dir=$KPOP_TEST_DIR/rcache -o maildir=%h/Maildir -o auth_failure_delay_ms=0" \
+		2>>"$ilog" &
+	ipid=$!
+	SEC_PIDS="$SEC_PIDS $ipid"
+	md=$(mk_user_maildir alice)
+	printf 'Subject: inetd\n\nserved by kpopd -i\n' >"$md/new/1000000030.M1.x"
+	chown alice:alice "$md"/new/*
+	reset_got alice
+	if wait_port "$iport" 5; then
+		OUT=$(as_user alice timeout 20 "$KPOP" -H localhost -p "$iport" -t 10 \
+			--maildir /home/alice/got --delete --sasl-layer privacy fetch 2>&1)
+		rc=$?
+		t_expect_eq "${SEC_CASES[24]}" "0 1 0 1" "$rc $(grep -rl 'served by kpopd -i' \
+/home/alice/got/new | wc -l) $(find "$md/new" "$md/cur" -type f | wc -l) \
+$(grep -c 'login user=alice .*uid=2001' "$ilog")"
+		[ $rc -eq 0 ] || { printf "    %s\n" "$OUT"; tail -n 5 "$ilog" | sed "s/^/    /"; }
+	else
+		t_fail "${SEC_CASES[24]}" "socat did not listen: $(tail -n 3 "$ilog")"
+	fi
+	stop_pid "$ipid"
 	rm -rf /home/alice/Maildir
 
 	# 2. The race: ~/Maildir absent, toggled to a link to ~/evil whose cur is a link to
