@@ -151,6 +151,7 @@ cauth_gssapi(struct pop3c *c, const char *service, const char *host, const char 
 		ex = token_too_large(host, outlen);
 		goto done;
 	}
+	c->auth_rounds = 0;
 	sent = outlen;
 	/* RFC 5034: the initial response only if the line stays within 255 octets. */
 	if (strlen("AUTH GSSAPI ") + strlen(b64) + 2 <= KP_CMD_LINE_MAX) {
@@ -170,7 +171,7 @@ cauth_gssapi(struct pop3c *c, const char *service, const char *host, const char 
 			ex = server_said_no(c, "AUTH GSSAPI");
 			goto done;
 		}
-		pop3c_send(c, "%s", b64);
+		pop3c_send(c, "%s", b64); /* (that "+" asked for the token: not counted) */
 	}
 	for (;;) {
 		rc = pop3c_reply_big(c, line, KP_AUTH_LINE_MAX);
@@ -193,6 +194,7 @@ cauth_gssapi(struct pop3c *c, const char *service, const char *host, const char 
 				ex = server_said_no(c, "authentication");
 			goto done;
 		}
+		c->auth_rounds++;
 		if (sasl_complete) {
 			/* GSSAPI ends with our answer to the layer offer: nothing follows */
 			fprintf(stderr, "kpop: the server sent another AUTH challenge after the "

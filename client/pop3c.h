@@ -28,6 +28,8 @@ struct pop3c {
 	int capa_resp_codes, capa_sasl_gssapi;
 	int not_pop3;             /* the greeting was not POP3 at all (HTTP, TLS, ...) */
 	int in_auth;              /* AUTH exchange: the trace redacts tokens both ways */
+	int auth_rounds;          /* AUTH: the server's "+" challenges after our first
+				   * token (0 at a refusal: it refused the ticket) */
 	int timeout_s;
 	char impl[128];
 	/* protection in use; owned, freed by pop3c_close */

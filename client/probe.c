@@ -142,6 +142,19 @@ kstep(struct probe *p, enum status st, const char *name, const char *fmt, ...)
 
 static void kset(struct probe *p, const char *key, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* A Kerberos fact recorded by kset, or "?". */
+static const char *
+kget(const struct probe *p, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < p->k.nkv; i++)
+		if (strcmp(p->k.kv[i].key, key) == 0)
+			return p->k.kv[i].val;
+	return "?";
+}
+
 static void
 kset(struct probe *p, const char *key, const char *fmt, ...)
 {
@@ -838,6 +851,29 @@ probe_gssapi(struct probe *p, struct section *s)
 	cap_begin(&cp);
 	ex = cauth_gssapi(c, p->service, p->host, p->user, 0, 256);
 	cap_end(&cp, p->verbose, detail, sizeof(detail));
+	if (ex == EXIT_REFUSED) {
+		/* Where the server said no tells which side: before any challenge it could
+		 * not accept the ticket; after its AP-REP the Kerberos part had worked. */
+		const char *kvno = kget(p, "kvno"), *etype = kget(p, "ticket_enctype");
+		char fix[PROBE_TEXT_MAX];
+
+		if (c->auth_rounds == 0)
+			snprintf(fix, sizeof(fix), "the server could not accept the ticket the KDC "
+				 "issued (kvno %s, %s): its keytab lacks that key version or enctype "
+				 "(exported before a rekey?), or the clocks differ.  On the server: "
+				 "kpopd -t -k (or klist -ke KEYTAB); its log names the cause", kvno,
+				 etype);
+		else
+			snprintf(fix, sizeof(fix), "the Kerberos exchange worked (the server "
+				 "proved its key), then the login was refused: %s may not use that "
+				 "mailbox (realms, usermap) or the mailbox failed; the server's log "
+				 "says which", kget(p, "client_principal"));
+		step(p, s, ST_FAIL, "AUTH GSSAPI", "%s", detail);
+		snprintf(why, sizeof(why), "AUTH GSSAPI failed: %s", detail);
+		verdict(s, ex, why, fix);
+		stat_and_quit(p, s, c);
+		goto out;
+	}
 	if (ex != 0) {
 		step(p, s, ST_FAIL, "AUTH GSSAPI", "%s", detail);
 		snprintf(why, sizeof(why), "AUTH GSSAPI failed: %s", detail);

@@ -360,6 +360,17 @@ run_daemon(struct kp_conf *c, int foreground)
 	struct kp_listener ls[MAX_SOCKS];
 	int nls = 0;
 
+	if (c->mail_uid != NULL) {
+		/* every worker would die at start over it, and be replaced, forever */
+		char why[256];
+		uid_t uid;
+		gid_t gid;
+
+		if (kp_ident_mail_user(c, &uid, &gid, why, sizeof(why)) != 0) {
+			kp_log(KP_LOG_ERR, "%s", why);
+			return 1;
+		}
+	}
 	if (open_listeners(c, ls, &nls) != 0)
 		return 1;
 	warm_up();

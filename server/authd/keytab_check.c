@@ -16,6 +16,7 @@
 #include <openssl/x509v3.h>
 
 #include "kp_tls.h"
+#include "server/ident.h"
 #include "server/usermap.h"
 
 int
@@ -266,6 +267,17 @@ kp_selfcheck(const struct kp_conf *c, int verbose)
 	if (c->tls_cert != NULL)
 		bad += check_tls(c, verbose);
 	bad += check_rcache(c);
+	if (c->mail_uid != NULL) {
+		uid_t uid;
+		gid_t gid;
+
+		if (kp_ident_mail_user(c, &uid, &gid, msg, sizeof(msg)) != 0)
+			bad += problem(msg, "mail_uid names the unprivileged owner of the virtual "
+				       "users' mail (e.g. vmail); mail_gid its group");
+		else if (verbose)
+			printf("mail_uid: %s is uid %lu gid %lu\n", c->mail_uid, (unsigned long)uid,
+			       (unsigned long)gid);
+	}
 	if (c->usermap == KP_USERMAP_FILE) {
 		int n = 0;
 

@@ -92,6 +92,12 @@ else
 	t_skip "an expired certificate is a problem" "faketime is not installed"
 fi
 
+check_bad "mail_uid = root refused by -t, with the fix" "problem: mail_uid must not be root; fix: mail_uid names" -o mail_uid=root
+check_bad "an unknown mail_uid refused by -t" "problem: .*nosuchuser-kp" -o mail_uid=nosuchuser-kp
+out=$(timeout 10 "$KPOPD" -F -o log=stderr -o mail_uid=0 -L "127.0.0.1:$(free_port) pop3" 2>&1)
+t_expect_eq "the daemon refuses to start with mail_uid = root (no worker fork loop)" \
+	"1 error: mail_uid must not be root" "$? $(printf '%s\n' "$out" | grep -o 'error: mail_uid.*')"
+
 cat >"$E2E_DIR/kpopd.conf" <<EOC
 # a comment
 listen = 127.0.0.1:1109 kpop
