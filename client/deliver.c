@@ -572,23 +572,20 @@ sink_commit(struct sink *s)
 	if (s->err != 0)
 		goto fail;
 	if (s->kind == SINK_MAILDIR) {
-		char from[600], to[600];
-
-		if (fsync(s->fd) != 0 || close(s->fd) != 0) {
-			s->fd = -1;
-			s->err = errno;
+		/* a full batch (the caller syncs at least once a window) goes now */
+		if (s->unsynced == SINK_BATCH_MAX && sink_sync(s) != 0) {
+			s->err = EIO;
 			goto fail;
 		}
-		s->fd = -1;
-		snprintf(from, sizeof(from), "tmp/%s", s->tmpname);
-		snprintf(to, sizeof(to), "new/%s", s->tmpname);
-		if (linkat(s->dirfd, from, s->dirfd, to, 0) != 0) {
-			s->err = errno;
-			goto fail;
-		}
-		unlinkat(s->dirfd, from, 0);
-		/* the new name becomes durable in sink_sync, once per batch */
+#ifdef SYNC_FILE_RANGE_WRITE
+		/* start the writeback now: the batch's fsyncs then find their data on
+		 * its way and share the journal commits */
+		(void)sync_file_range(s->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+#endif
+		s->batch_fd[s->unsynced] = s->fd;
+		snprintf(s->batch_name[s->unsynced], sizeof(s->batch_name[0]), "%s", s->tmpname);
 		s->unsynced++;
+		s->fd = -1;
 		return 0;
 	}
 	if (s->kind == SINK_MDA) {
@@ -670,19 +667,49 @@ sink_abort(struct sink *s)
 int
 sink_sync(struct sink *s)
 {
+	int i, rc = 0;
+
 	if (s->kind != SINK_MAILDIR || s->unsynced == 0)
 		return 0;
-	if (fsync(s->newfd) != 0) {
-		fprintf(stderr, "kpop: fsync of %s/new failed: %s\n", s->path, strerror(errno));
-		return -1;
+	for (i = 0; i < s->unsynced; i++) {
+		char from[272], to[272];
+		int synced = rc == 0 && fsync(s->batch_fd[i]) == 0;
+
+		if (close(s->batch_fd[i]) != 0)
+			synced = 0;
+		s->batch_fd[i] = -1;
+		snprintf(from, sizeof(from), "tmp/%s", s->batch_name[i]);
+		snprintf(to, sizeof(to), "new/%s", s->batch_name[i]);
+		if (rc == 0 && (!synced || linkat(s->dirfd, from, s->dirfd, to, 0) != 0)) {
+			fprintf(stderr, "kpop: storing a message in %s failed: %s\n", s->path,
+				strerror(errno));
+			rc = -1; /* this one and the rest of the batch are not stored */
+		}
+		/* linked into new/ or not stored at all: either way tmp/ lets go */
+		unlinkat(s->dirfd, from, 0);
 	}
 	s->unsynced = 0;
-	return 0;
+	if (rc == 0 && fsync(s->newfd) != 0) {
+		fprintf(stderr, "kpop: fsync of %s/new failed: %s\n", s->path, strerror(errno));
+		rc = -1;
+	}
+	return rc;
 }
 
 void
 sink_close(struct sink *s)
 {
+	int i;
+
+	/* a batch never synced was never stored: its files go */
+	for (i = 0; s->kind == SINK_MAILDIR && i < s->unsynced; i++) {
+		char from[272];
+
+		close(s->batch_fd[i]);
+		snprintf(from, sizeof(from), "tmp/%s", s->batch_name[i]);
+		unlinkat(s->dirfd, from, 0);
+	}
+	s->unsynced = 0;
 	if (s->kind != SINK_STDOUT && s->fd >= 0)
 		close(s->fd);
 	s->fd = -1;
@@ -693,7 +720,7 @@ sink_close(struct sink *s)
 		close(s->dirfd);
 	s->dirfd = -1;
 	if (s->argv != NULL) {
-		for (size_t i = 0; s->argv[i] != NULL; i++)
+		for (i = 0; s->argv[i] != NULL; i++)
 			free(s->argv[i]);
 		free(s->argv);
 		s->argv = NULL;

@@ -8,12 +8,17 @@
 #include <sys/types.h>
 
 #include "kp_dotlock.h"
+#include "kp_limits.h"
 
 /* The header bytes held back before an mbox From_ line or an MDA's %f can be
  * written: the envelope sender is the Return-Path header, which MTAs put first.
  * 64 KiB covers any real header block (long Received chains); past it, the sender
  * is the fallback and the held bytes go out unchanged. */
 #define SINK_HOLD_MAX (64 * 1024)
+
+/* Maildir: committed messages held in tmp/ (open, their writeback started) until
+ * sink_sync makes the batch durable; one pipelined window of them. */
+#define SINK_BATCH_MAX KP_PIPELINE_WINDOW
 
 /* The envelope sender used when a message has no usable Return-Path. */
 #define SINK_SENDER_FALLBACK "kpop@localhost"
@@ -39,8 +44,10 @@ struct sink {
 	int fd;                /* the message being written (Maildir tmp file, mbox, MDA spool) */
 	int dirfd;             /* Maildir root */
 	int newfd;             /* Maildir new/, for the batched fsync */
-	int unsynced;          /* Maildir: messages linked into new/ since the last sync */
-	char tmpname[512];     /* Maildir: name in tmp/ */
+	int unsynced;          /* Maildir: committed messages waiting in tmp/ for sink_sync */
+	int batch_fd[SINK_BATCH_MAX];      /* ... their open files */
+	char batch_name[SINK_BATCH_MAX][256]; /* ... and names in tmp/ */
+	char tmpname[256];     /* Maildir: name in tmp/ */
 	off_t mbox_start;      /* mbox: size before this message, for rollback */
 	struct kp_dotlock lock;/* mbox: FILE.lock, held from sink_begin to commit/abort */
 	pid_t mda_pid;         /* the MDA of the current message */
@@ -68,16 +75,19 @@ int sink_split_command(const char *cmd, char ***argv_out);
 int sink_open(struct sink *s, const struct sink_conf *conf);
 
 /* Start, fill and finish one message.  sink_commit returns 0 when the message is
- * stored (fsync of the file, or of the mbox after its append under a dotlock and an
- * fcntl lock, or the MDA exited 0); a Maildir's new/ is made durable by sink_sync,
- * once per batch.  SINK_DEFERRED: the MDA asked to try later.  -1: failure, said
- * why and rolled back (tmp file removed, mbox truncated). */
+ * stored (fsync of the mbox after its append under a dotlock and an fcntl lock, or
+ * the MDA exited 0) or, for a Maildir, written to tmp/ with its writeback started:
+ * sink_sync then makes the batch durable.  SINK_DEFERRED: the MDA asked to try
+ * later.  -1: failure, said why and rolled back (tmp file removed, mbox truncated). */
 int sink_begin(struct sink *s);
 int sink_write(struct sink *s, const char *data, size_t n);
 int sink_commit(struct sink *s);
 void sink_abort(struct sink *s);
 
-/* Make every committed message durable (Maildir: one fsync of new/).  0 or -1. */
+/* Make every committed message durable.  Maildir: fsync each file of the batch
+ * (their writeback already runs side by side, so these fsyncs share journal
+ * commits), link it into new/, then one fsync of new/.  0, or -1 (said why; the
+ * whole batch counts as not stored, its files are removed). */
 int sink_sync(struct sink *s);
 
 void sink_close(struct sink *s);

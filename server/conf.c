@@ -119,6 +119,7 @@ kp_conf_free(struct kp_conf *c)
 		free(c->realms[i]);
 	free(c->maildir);
 	free(c->usermap_file);
+	free(c->mbox_journal_dir);
 	free(c->rcache_dir);
 	free(c->pidfile);
 	free(c->control_socket);
@@ -374,6 +375,10 @@ kp_conf_set(struct kp_conf *c, const char *key, const char *value, const char *w
 			return bad(where, key, "expected realm, aname2lname or file");
 	} else if (strcmp(key, "usermap_file") == 0) {
 		set_str(&c->usermap_file, value);
+	} else if (strcmp(key, "mbox_journal_dir") == 0) {
+		if (value[0] != '\0' && value[0] != '/')
+			return bad(where, key, "expected an absolute directory path");
+		set_str(&c->mbox_journal_dir, value);
 	} else if (strcmp(key, "maildir") == 0) {
 		const char *t = strip_format(value);
 
@@ -674,6 +679,7 @@ kp_conf_dump(const struct kp_conf *c)
 	printf("maildir = %s\n", strip_format(c->maildir));
 	printf("mailbox_format = %s\n", c->mailbox_format == KP_MAILBOX_FMT_MBOX ? "mbox" :
 	       c->mailbox_format == KP_MAILBOX_FMT_MAILDIR ? "maildir" : "auto");
+	printf("mbox_journal_dir = %s\n", c->mbox_journal_dir != NULL ? c->mbox_journal_dir : "");
 	printf("log = %s\n", c->log_syslog ? "syslog" : "stderr");
 	printf("log_level = %s\n", levels[c->log_level & 3]);
 	for (i = 0; i < (int)NELEM(facilities); i++)

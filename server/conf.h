@@ -47,6 +47,8 @@ struct kp_conf {
 				* which kp_maildrop_open strips */
 	enum { KP_MAILBOX_AUTO, KP_MAILBOX_FMT_MAILDIR, KP_MAILBOX_FMT_MBOX }
 		mailbox_format;  /* auto: a regular file is an mbox spool */
+	char *mbox_journal_dir;/* mbox UPDATE journals when the spool's directory is
+				* not writable for the user; NULL: none */
 	int log_syslog;        /* 1 syslog, 0 stderr */
 	int log_level;         /* KP_LOG_* */
 	int syslog_facility;   /* syslog.h LOG_* (LOG_MAIL) */

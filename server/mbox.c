@@ -41,6 +41,7 @@ struct kp_mbox {
 	int fd;                  /* -1: no spool (empty maildrop) */
 	char *path;
 	struct kp_dotlock lock;  /* our dotlock, if held */
+	uid_t owner;             /* the spool's (and its journal's) owner */
 	off_t size;              /* spool size at open */
 	off_t served_end;        /* end of the last served message (max_messages) */
 	struct mmsg *msgs;
@@ -404,6 +405,7 @@ kp_mbox_open(const char *path, uid_t owner, unsigned long max, struct kp_mbox **
 	if (mb == NULL)
 		return KP_E_NOMEM;
 	mb->fd = mb->dirfd = -1;
+	mb->owner = owner;
 	mb->max = max > 0 && max < KP_MAILDROP_MSGS_MAX ? max : KP_MAILDROP_MSGS_MAX;
 	mb->path = strdup(path);
 	mb->chunk = malloc(CHUNK);
@@ -808,37 +810,65 @@ journal_apply(struct kp_mbox *mb, int jfd, const char *jpath, struct jhdr *h, of
 	return 0;
 }
 
-static char *
-journal_path(const struct kp_mbox *mb)
-{
-	size_t n = strlen(mb->path) + sizeof(JOURNAL_SUFFIX);
-	char *p = malloc(n);
+/* mbox_journal_dir (kpopd.conf(5)): where the journal goes when the spool's own
+ * directory does not let the user create files (Debian's /var/mail). */
+static char *journal_dir;
 
-	if (p != NULL)
+void
+kp_mbox_set_journal_dir(const char *dir)
+{
+	free(journal_dir);
+	journal_dir = dir != NULL && dir[0] != '\0' ? strdup(dir) : NULL;
+}
+
+/* The journal's two places: 0 beside the spool, 1 in journal_dir, named after the
+ * spool (NULL: no journal_dir, or out of memory). */
+static char *
+journal_path(const struct kp_mbox *mb, int where)
+{
+	const char *base = strrchr(mb->path, '/');
+	size_t n;
+	char *p;
+
+	base = base != NULL ? base + 1 : mb->path;
+	if (where == 1 && journal_dir == NULL)
+		return NULL;
+	n = (where == 0 ? strlen(mb->path) : strlen(journal_dir) + 1 + strlen(base)) +
+	    sizeof(JOURNAL_SUFFIX);
+	p = malloc(n);
+	if (p != NULL && where == 0)
 		snprintf(p, n, "%s%s", mb->path, JOURNAL_SUFFIX);
+	else if (p != NULL)
+		snprintf(p, n, "%s/%s%s", journal_dir, base, JOURNAL_SUFFIX);
 	return p;
 }
 
-/* At open, under the locks: finish or drop what a killed UPDATE left.  0, or
- * KP_E_IO (the journal is kept and the session refused: replaying failed). */
+/* Finish or drop the journal at jpath, if there is one of ours.  0 or KP_E_IO. */
 static int
-journal_replay(struct kp_mbox *mb)
+replay_one(struct kp_mbox *mb, const char *jpath)
 {
 	struct jhdr h;
 	struct stat st;
-	char *jpath = journal_path(mb), mark = 'x';
+	char mark = 'x';
 	const char *what;
 	int jfd, rc = 0;
 
-	if (jpath == NULL)
-		return KP_E_NOMEM;
-	jfd = open(jpath, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
-	if (jfd < 0) {
-		rc = errno == ENOENT ? 0 : KP_E_IO;
-		if (rc != 0)
-			kp_log(KP_LOG_ERR, "mbox %s: %s: %s", mb->path, jpath, strerror(errno));
-		free(jpath);
-		return rc;
+	jfd = open(jpath, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (jfd < 0 && errno == ENOENT)
+		return 0;
+	if (jfd < 0 && errno != EACCES && errno != EPERM && errno != ELOOP) {
+		kp_log(KP_LOG_ERR, "mbox %s: %s: %s", mb->path, jpath, strerror(errno));
+		return KP_E_IO;
+	}
+	if (jfd < 0 || fstat(jfd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != mb->owner) {
+		/* planted by somebody else: never copied into the spool, never removed;
+		 * it also keeps this session from compacting (the journal is created
+		 * with O_EXCL) until an administrator looks */
+		kp_log(KP_LOG_ERR, "mbox %s: %s is not a regular file of uid %lu: ignored",
+		       mb->path, jpath, (unsigned long)mb->owner);
+		if (jfd >= 0)
+			close(jfd);
+		return 0;
 	}
 	if (jhdr_read(jfd, &h) != 0) {
 		what = "incomplete (the UPDATE had not started): removed";
@@ -858,7 +888,6 @@ journal_replay(struct kp_mbox *mb)
 	if (rc == 0)
 		unlink(jpath);
 	close(jfd);
-	free(jpath);
 	return rc;
 }
 
@@ -880,6 +909,58 @@ kp_relock(int fd)
 		return 0;
 	kp_log(KP_LOG_ERR, "the maildrop lock was lost (%s; shared storage restarted?): "
 	       "no message deleted", strerror(errno));
+	return -1;
+}
+
+/* At open, under the locks: finish or drop what a killed UPDATE left, in either
+ * place.  0, or KP_E_IO (the journal is kept and the session refused). */
+static int
+journal_replay(struct kp_mbox *mb)
+{
+	int where, rc = 0;
+
+	for (where = 0; rc == 0 && where < 2; where++) {
+		char *jpath = journal_path(mb, where);
+
+		if (jpath == NULL && where == 0)
+			return KP_E_NOMEM;
+		if (jpath != NULL)
+			rc = replay_one(mb, jpath);
+		free(jpath);
+	}
+	return rc;
+}
+
+/* Create the journal beside the spool, else in journal_dir.  The fd, with
+ * *jpath_out set, or -1 (logged). */
+static int
+journal_create(struct kp_mbox *mb, char **jpath_out)
+{
+	int where, fd = -1, err = 0;
+
+	*jpath_out = NULL;
+	for (where = 0; fd < 0 && where < 2; where++) {
+		char *jpath = journal_path(mb, where);
+
+		if (jpath == NULL)
+			break;
+		fd = open(jpath, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd >= 0) {
+			*jpath_out = jpath;
+			return fd;
+		}
+		err = errno;
+		kp_log(where == 0 && journal_dir != NULL && (err == EACCES || err == EPERM ||
+							     err == EROFS) ?
+		       KP_LOG_DEBUG : KP_LOG_ERR, "mbox %s: cannot create the UPDATE journal "
+		       "%s: %s", mb->path, jpath, strerror(err));
+		free(jpath);
+		if (err != EACCES && err != EPERM && err != EROFS)
+			break;
+	}
+	kp_log(KP_LOG_ERR, "mbox %s: no UPDATE journal: nothing removed (the spool's "
+	       "directory, or mbox_journal_dir, must let the user create files)", mb->path);
+	errno = err;
 	return -1;
 }
 
@@ -917,9 +998,6 @@ kp_mbox_commit(struct kp_mbox *mb, unsigned long *removed_out)
 			       mb->path);
 			return KP_E_IO;
 		}
-	jpath = journal_path(mb);
-	if (jpath == NULL)
-		return KP_E_NOMEM;
 	/* Not needed for safety any more (the journal is), but an UPDATE that runs to
 	 * its end leaves no journal for the next session to read. */
 	sigfillset(&block);
@@ -936,11 +1014,8 @@ kp_mbox_commit(struct kp_mbox *mb, unsigned long *removed_out)
 		src += k;
 		mb->msgs[mb->n - 1].next = src;
 	}
-	jfd = open(jpath, O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	jfd = journal_create(mb, &jpath);
 	if (jfd < 0) {
-		kp_log(KP_LOG_ERR, "mbox %s: cannot create the UPDATE journal %s (%s): nothing "
-		       "removed; the spool's directory must let the user create it", mb->path,
-		       jpath, strerror(errno));
 		rc = KP_E_IO;
 		goto done;
 	}

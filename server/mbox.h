@@ -43,6 +43,11 @@ int kp_mbox_commit(struct kp_mbox *mb, unsigned long *removed_out);
  * lock held; or the directory cannot be opened). */
 int kp_mbox_state_at(struct kp_mbox *mb, const char **name_out);
 
+/* Where the UPDATE journal goes when the spool's directory does not let the user
+ * create files (kpopd.conf mbox_journal_dir); NULL or "": nowhere else.  Set
+ * before kp_mbox_open. */
+void kp_mbox_set_journal_dir(const char *dir);
+
 /* Unlock (dotlock removed) and free; nothing is changed in the spool. */
 void kp_mbox_close(struct kp_mbox *mb);
 

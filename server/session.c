@@ -26,6 +26,7 @@
 #include "server/authc.h"
 #include "server/ident.h"
 #include "server/maildrop.h"
+#include "server/mbox.h"
 #include "server/mdstate.h"
 #include "server/usermap.h"
 
@@ -239,6 +240,7 @@ login(struct session *s, const struct kp_ipc_verdict *v)
 		kp_pop3_err(&s->io, "SYS/TEMP", "Internal error");
 		return EV_DROP;
 	}
+	kp_mbox_set_journal_dir(s->conf->mbox_journal_dir);
 	rc = kp_maildrop_open(v->maildrop, id.uid, (unsigned long)s->conf->max_messages, &s->md);
 	if (rc == KP_E_INUSE) {
 		kp_log(KP_LOG_INFO, "login %s as %s: maildrop in use", v->principal, v->user);

@@ -34,7 +34,7 @@ else
 fi
 # KPOP_BENCH_RETR_MIB: the size of the RETR message (e.g. 1 or 10 for small-message
 # TLS figures); KPOP_BENCH_ROUNDS: rounds; KPOP_BENCH_FETCH_MSGS: the client rows'
-# mailbox size.
+# mailbox size; KPOP_BENCH_KPOP_OTHER (below): another kpop to compare.
 RETR_MIB=${KPOP_BENCH_RETR_MIB:-$RETR_MIB}
 FETCH_MSGS=${KPOP_BENCH_FETCH_MSGS:-$FETCH_MSGS}
 if [ $fetch_only = 1 ]; then
@@ -334,7 +334,7 @@ fetch_row() {
 				KRB5CCNAME=FILE:$fcc strace -f -qq -c -o "$KP_TMP/strace.out" \
 					-e trace=fsync,fdatasync,sync_file_range,syncfs "${args[@]}" \
 					>/dev/null 2>>"$ERRLOG" || true
-				syncs2=$(awk '$NF ~ /sync/ && $4 ~ /^[0-9]+$/ { n += $4 } END { print n + 0 }' \
+				syncs2=$(awk '$NF ~ /^(fsync|fdatasync|syncfs)$/ && $4 ~ /^[0-9]+$/ { n += $4 } END { print n + 0 }' \
 					"$KP_TMP/strace.out")
 				[ $run = 2 ] || syncs=$syncs2
 			done
@@ -354,6 +354,12 @@ count_bsmtp() { grep -c '^MAIL FROM' "$1/out.bsmtp" 2>/dev/null || echo 0; }
 fetch_row "kpop (GSSAPI, Maildir)" count_maildir \
 	"$KPOP" -q -H localhost -p "$K_POP3" --starttls off --maildir @DEST@ \
 	--state @DEST@/home/kpop.state fetch
+# KPOP_BENCH_KPOP_OTHER=PATH: the same row for another kpop binary (an A/B check)
+if [ -n "${KPOP_BENCH_KPOP_OTHER:-}" ]; then
+	fetch_row "other kpop (GSSAPI, Maildir)" count_maildir \
+		"$KPOP_BENCH_KPOP_OTHER" -q -H localhost -p "$K_POP3" --starttls off \
+		--maildir @DEST@ --state @DEST@/home/kpop.state fetch
+fi
 if command -v mpop >/dev/null; then
 	fetch_row "mpop (GSSAPI, Maildir)" count_maildir \
 		mpop --host=localhost --port="$K_POP3" --auth=gssapi --user=f001 --tls=off \

@@ -161,7 +161,8 @@ kout=$E2E_DIR/kill-md
 mkdir -p "$kout/tmp" "$kout/new" "$kout/cur"
 "$KPOP" -H localhost -p "$KPOPD_PORT" -t 20 --maildir "$kout" --delete fetch >/dev/null 2>&1 &
 kpid=$!
-for _ in $(seq 2000); do [ -n "$(ls "$kout/tmp")" ] && [ "$(nfiles "$kout/new")" -ge 1 ] && break; done
+# (message 1 waits in tmp/ for its batch's sync while the big one is written)
+for _ in $(seq 2000); do [ "$(ls "$kout/tmp" | wc -l)" -ge 2 ] && break; done
 landed=0
 kill -KILL "$kpid" 2>/dev/null && landed=1
 { wait "$kpid"; } 2>/dev/null

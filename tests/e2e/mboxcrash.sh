@@ -41,11 +41,13 @@ PAUSE-FOR $E2E_DIR/go
 C: QUIT
 EOS
 
-# start_hooked HOOK: kpopd whose sessions run with KPOPD_TEST_MBOX_HOOK=HOOK ("" none)
+# start_hooked HOOK [kpopd options...]: kpopd whose sessions run with
+# KPOPD_TEST_MBOX_HOOK=HOOK ("" none)
 start_hooked() {
 	kpopd_stop
 	if [ -n "$1" ]; then export KPOPD_TEST_MBOX_HOOK=$1; else unset KPOPD_TEST_MBOX_HOOK; fi
-	kpopd_start -o maildir="$MAILROOT/%u.mbox" -o mailbox_format=mbox
+	shift
+	kpopd_start -o maildir="$MAILROOT/%u.mbox" -o mailbox_format=mbox "$@"
 	local rc=$?
 	unset KPOPD_TEST_MBOX_HOOK
 	return $rc
@@ -199,24 +201,59 @@ cat "$msgs/kept" "$msgs/bigmail" >"$msgs/done"
 check_outcome "grown past the old end" "$msgs/done" /dev/null done
 
 # 5. A spool directory where the session cannot create the journal: nothing is
-#    removed and the client is told so.
+#    removed and the client is told so; with mbox_journal_dir the journal goes
+#    there, and a crash is finished from there.  6. A journal somebody else
+#    planted is never replayed.
 if [ "$(id -u)" = 0 ] && [ "$KP_MAIL_UID" != 0 ]; then
 	reset_spool
 	start_hooked ""
 	chown root:root "$MAILROOT"
 	chmod 755 "$MAILROOT"
 	sed 's/^C: QUIT$/C: QUIT\nS~ -ERR \\[SYS\/TEMP\\] .*/' "$E2E_DIR/quit.script" >"$E2E_DIR/quit3.script"
-	touch "$E2E_DIR/go"
-	out=$("$PYTHON" "$KP_TOP_SRCDIR/tests/pop3tcp.py" 127.0.0.1 "$KPOPD_PORT" \
-		"$E2E_DIR/quit3.script" 2>&1)
-	t_expect_eq "no journal possible: QUIT answers -ERR [SYS/TEMP]" "" "$out"
-	cmp -s "$spool" "$msgs/orig" && t_pass "no journal possible: nothing removed" ||
-		t_fail "no journal possible: nothing removed" "spool changed"
+	# refused_quit LABEL: DELE 1, DELE 4, QUIT answered -ERR, the spool unchanged
+	refused_quit() {
+		local out
+		touch "$E2E_DIR/go"
+		out=$("$PYTHON" "$KP_TOP_SRCDIR/tests/pop3tcp.py" 127.0.0.1 "$KPOPD_PORT" \
+			"$E2E_DIR/quit3.script" 2>&1)
+		t_expect_eq "$1: QUIT answers -ERR [SYS/TEMP]" "" "$out"
+		cmp -s "$spool" "$msgs/orig" && t_pass "$1: nothing removed" ||
+			t_fail "$1: nothing removed" "spool changed"
+	}
+	refused_quit "no journal possible"
 	t_expect_match "no journal possible: the log says why" \
-		"cannot create the UPDATE journal .*nothing removed" "$(cat "$KPOPD_LOG")"
+		"no UPDATE journal: nothing removed" "$(cat "$KPOPD_LOG")"
+
+	jdir=$E2E_DIR/journals
+	mkdir -p "$jdir"
+	chown "$KP_MAIL_UID:$KP_MAIL_UID" "$jdir"
+	chmod 700 "$jdir"
+	start_hooked copy:3 -o mbox_journal_dir="$jdir"
+	rm -f "$E2E_DIR/marked" "$E2E_DIR/go"
+	quit_session
+	wait_gone "$SESSION"
+	wait "$CLIENT" 2>/dev/null
+	t_expect_eq "mbox_journal_dir: the journal is there" "$jdir/alice.mbox.kpopd-journal" \
+		"$(ls "$jdir"/* 2>/dev/null)"
+	cat "$msgs/late" >>"$spool"
+	start_hooked "" -o mbox_journal_dir="$jdir"
+	cat "$msgs/kept" "$msgs/late" >"$msgs/done"
+	check_outcome "mbox_journal_dir, killed half way" "$msgs/done" /dev/null done
+	t_expect_eq "mbox_journal_dir: the journal is gone" "" "$(ls "$jdir")"
 	chown "$KP_MAIL_UID:$KP_MAIL_UID" "$MAILROOT"
+
+	reset_spool
+	printf 'KPOPJ1 0 10 1 0000000000000000\n' >"$journal" # root's, not the user's
+	start_hooked ""
+	out=$("$KPOP" -H localhost -p "$KPOPD_PORT" list 2>&1)
+	t_expect_match "a planted journal: the spool still opens" "^5 messages" "$out"
+	t_expect_match "a planted journal: logged and ignored" "is not a regular file of uid" \
+		"$(cat "$KPOPD_LOG")"
+	refused_quit "a planted journal"
+	t_expect_eq "a planted journal is left for an administrator" root "$(stat -c %U "$journal")"
+	rm -f "$journal"
 else
-	t_skip "no journal possible" "needs root and a separate mail uid"
+	t_skip "no journal possible, mbox_journal_dir, planted journal" "needs root and a separate mail uid"
 fi
 
 t_summary
