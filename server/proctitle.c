@@ -12,6 +12,12 @@ extern char **environ;
 
 static char *area;      /* argv[0] .. the end of the last contiguous string */
 static size_t area_len;
+/* The environment moved to the heap, kept for the life of the process: setenv()
+ * overwrites entries of environ in place or replaces the array, and the strings
+ * and array it dropped would otherwise be unreachable (valgrind: definitely lost).
+ * A copy of the pointers, then; volatile: nothing reads it, and the compiler must
+ * not drop the store. */
+static char **volatile moved_env;
 
 void
 kp_proctitle_init(int argc, char **argv)
@@ -34,8 +40,18 @@ kp_proctitle_init(int argc, char **argv)
 	for (i = 0; i < n; i++) {
 		if (environ[i] == end)
 			end = environ[i] + strlen(environ[i]) + 1;
-		if ((env[i] = strdup(environ[i])) == NULL)
-			return; /* keep the old environment; the title stays short */
+		if ((env[i] = strdup(environ[i])) == NULL) {
+			/* keep the old environment; the title stays short */
+			while (i-- > 0)
+				free(env[i]);
+			free(env);
+			return;
+		}
+	}
+	moved_env = calloc((size_t)n + 2, sizeof(*env));
+	if (moved_env != NULL) {
+		memcpy(moved_env, env, ((size_t)n + 1) * sizeof(*env));
+		moved_env[n + 1] = (char *)env;
 	}
 	environ = env;
 	area = argv[0];

@@ -39,6 +39,17 @@ want() {
 	return 1
 }
 
+# KP_VALGRIND=1 (make check-valgrind): unit tests and kpopd under memcheck; the
+# reports are read at the end (tests/lib/valgrind-check.sh).
+vg=()
+if [ "${KP_VALGRIND:-0}" = 1 ]; then
+	export KP_VG_LOGS="$KP_TMP/valgrind" KP_VG_REAL_KPOPD="$KPOPD"
+	mkdir -p "$KP_VG_LOGS"
+	chmod 1777 "$KP_VG_LOGS" # kpopd's processes log here after dropping privileges
+	KPOPD="$src/tests/lib/vg-kpopd.sh"
+	vg=(bash "$src/tests/lib/valgrind.sh")
+fi
+
 # Run one part; add its closing "N passed, N failed[, N skipped]" to the totals.
 part() {
 	local name=$1 out
@@ -74,7 +85,7 @@ for t in "$build"/tests/unit/test-*; do
 	case "$t" in *.c|*.o) continue ;; esac
 	[ -x "$t" ] || continue
 	want unit || continue
-	part "unit $(basename "$t")" "$t"
+	part "unit $(basename "$t")" "${vg[@]}" "$t"
 done
 
 # One realm for every Kerberos test.
@@ -95,6 +106,8 @@ if [ -n "$kdc_dir" ]; then
 		part "e2e $(basename "$t" .sh)" bash "$t"
 	done
 fi
+
+[ ${#vg[@]} -eq 0 ] || part "memcheck reports" bash "$src/tests/lib/valgrind-check.sh" "$KP_VG_LOGS"
 
 echo
 if [ "$total_skip" -gt 0 ]; then

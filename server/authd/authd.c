@@ -589,5 +589,7 @@ kp_authd_main(struct kp_conf *c, int ctl, int first_peer)
 			}
 		}
 	}
+	free(pfd);
+	free(idx);
 	_exit(0);
 }
