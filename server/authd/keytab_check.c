@@ -16,6 +16,7 @@
 #include <openssl/x509v3.h>
 
 #include "kp_tls.h"
+#include "server/authd/policy.h"
 #include "server/ident.h"
 #include "server/usermap.h"
 
@@ -286,6 +287,16 @@ kp_selfcheck(const struct kp_conf *c, int verbose)
 		else if (verbose)
 			printf("usermap_file: %s, %d entr%s\n", c->usermap_file, n,
 			       n == 1 ? "y" : "ies");
+	}
+	if (c->policy_file != NULL) {
+		struct kp_policy pol;
+
+		/* no user is named "": the lookup checks every line */
+		if (kp_policy_for(c, "", &pol, msg, sizeof(msg)) != 0)
+			bad += problem(msg, "\"user [login_delay=SECONDS] [expire_days=DAYS|never]\" "
+				       "per line, # for comments");
+		else if (verbose)
+			printf("policy_file: %s: OK\n", c->policy_file);
 	}
 	return bad;
 }

@@ -237,4 +237,8 @@ out=$("$KPOPD" -t -o login_delay=-1 2>&1)
 t_expect_match "login_delay = -1 refused" "login_delay: expected seconds" "$out"
 out=$("$KPOPD" -t -v -o keytab="$KPOP_TEST_DIR/kpopd.keytab" -o expire_days=never -o login_delay=60 2>&1)
 t_expect_match "kpopd -t -v prints expire_days" "expire_days = never" "$out"
+printf 'alice login_delay=60\nbob expire_days=sometime\n' >"$pf"
+out=$("$KPOPD" -t -o keytab="$KPOP_TEST_DIR/kpopd.keytab" -o policy_file="$pf" 2>&1)
+t_expect_eq "kpopd -t: a bad policy_file line is a problem (exit 2)" 2 "$?"
+t_expect_match "kpopd -t names the line" "policy_file $pf:2: expected" "$out"
 t_summary

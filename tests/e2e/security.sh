@@ -45,6 +45,8 @@ SEC_CASES=(
 	"worker_chroot: the front's root directory is the empty directory"
 	"worker_chroot: AUTH GSSAPI with a privacy layer fetches from a chrooted front"
 	"inetd mode as root: the session is split too, and a privacy-layer fetch works"
+	"system-user mode: expire_days 0 removes the RETR'd message at QUIT, the state file is the user's"
+	"system-user mode: a second login within login_delay gets -ERR [LOGIN-DELAY]"
 )
 SEC_RACE_TRIES=300
 SEC_SECRET="ROOT-ONLY-SECRET-f00d1e"
@@ -351,6 +353,58 @@ $(grep -c 'login user=alice .*uid=2001' "$ilog")"
 		t_fail "${SEC_CASES[24]}" "socat did not listen: $(tail -n 3 "$ilog")"
 	fi
 	stop_pid "$ipid"
+	rm -rf /home/alice/Maildir
+
+	# 1f. LOGIN-DELAY and EXPIRE in system-user mode: the session parent, as alice,
+	# keeps the state in her Maildir.
+	local pport ppid plog=$SEC_DIR/kpopd-policy.log
+	pport=$(free_port)
+	"$KPOPD" -F -o log=stderr -o log_level=debug -o keytab="$KPOP_TEST_DIR/kpopd.keytab" \
+		-o rcache_dir="$KPOP_TEST_DIR/rcache" -o pidfile="$SEC_DIR/kpopd-policy.pid" \
+		-o maildir=%h/Maildir -o auth_failure_delay_ms=0 -o login_delay=3600 \
+		-o expire_days=0 -L "127.0.0.1:$pport pop3" >>"$plog" 2>&1 &
+	ppid=$!
+	SEC_PIDS="$SEC_PIDS $ppid"
+	md=$(mk_user_maildir alice)
+	printf 'Subject: p1\n\none\n' >"$md/new/1000000030.M1.x"
+	printf 'Subject: p2\n\ntwo\n' >"$md/new/1000000031.M2.x"
+	chown alice:alice "$md"/new/*
+	cat >/home/alice/policy.script <<EOS
+S~ \+OK .*
+AUTH
+S~ \+OK Logged in as alice, 2 messages.*
+C: RETR 1
+S~ \+OK .*
+S: Subject: p1
+S:
+S: one
+S: .
+C: QUIT
+S: +OK kpopd signing off (1 messages deleted, 1 left)
+EOS
+	cat >/home/alice/delay.script <<EOS
+S~ \+OK .*
+AUTH
+S~ -ERR \[LOGIN-DELAY\] .*
+EOF
+EOS
+	if wait_port "$pport" 5; then
+		OUT=$(as_user alice python3 "$KP_TOP_SRCDIR/tests/pop3tcp.py" 127.0.0.1 "$pport" \
+			/home/alice/policy.script 2>&1)
+		rc=$?
+		t_expect_eq "${SEC_CASES[25]}" "0 1 2001 600" "$rc $(find "$md/new" "$md/cur" -type f | \
+wc -l) $(stat -c '%u %a' "$md/.kpopd.state" 2>&1)"
+		[ $rc -eq 0 ] || printf '    %s\n' "$OUT"
+		OUT=$(as_user alice python3 "$KP_TOP_SRCDIR/tests/pop3tcp.py" 127.0.0.1 "$pport" \
+			/home/alice/delay.script 2>&1)
+		rc=$?
+		t_expect_eq "${SEC_CASES[26]}" "0 1" "$rc $(find "$md/new" "$md/cur" -type f | wc -l)"
+		[ $rc -eq 0 ] || printf '    %s\n' "$OUT"
+	else
+		t_fail "${SEC_CASES[25]}" "kpopd with policies did not start: $(tail -n 3 "$plog")"
+		t_fail "${SEC_CASES[26]}" "no kpopd"
+	fi
+	stop_pid "$ppid"
 	rm -rf /home/alice/Maildir
 
 	# 2. The race: ~/Maildir absent, toggled to a link to ~/evil whose cur is a link to
