@@ -2,7 +2,8 @@
 # tests/e2e/probe2.sh - kpop probe against broken servers and a foreign one: a kpopd
 # whose keytab is stale (the server refuses the ticket before its AP-REP: the probe
 # names the ticket's kvno and points at kpopd -t -k), a kpopd whose Kerberos works
-# but whose authorization refuses the principal, a kpopd without STLS, and a real
+# but whose authorization refuses the principal, a kpopd without STLS, no KDC
+# reachable and clock skew on the client's side, and a real
 # Dovecot with GSSAPI and STLS (tests/lib/dovecot.sh; skipped with the reason when
 # it cannot run here).
 . "$KP_TOP_SRCDIR/tests/e2e/lib.sh"
@@ -50,6 +51,34 @@ if kpopd_start -o realms=OTHER.TEST; then
 else
 	t_fail "kpopd with realms = OTHER.TEST starts" "$(tail -n 5 "$KPOPD_LOG")"
 fi
+
+# --- the client side: no KDC reachable, clock skew (a fresh ccache with only a TGT,
+# so that the probe must ask the KDC for the service ticket)
+orig_cc=$KRB5CCNAME
+export KRB5CCNAME=FILE:$E2E_DIR/fresh.ccache
+printf 'alice-pw\n' | kinit alice >/dev/null 2>&1
+sed -E "s/kdc = 127\.0\.0\.1:[0-9]+/kdc = 127.0.0.1:$(free_port)/" "$KRB5_CONFIG" >"$E2E_DIR/nokdc.conf"
+if kpopd_start; then
+	KRB5_CONFIG=$E2E_DIR/nokdc.conf probe localhost -p "$KPOPD_PORT" -a gssapi
+	t_expect_eq "no KDC reachable: exit 5" 5 "$rc"
+	t_expect_match "no KDC reachable: the service ticket step says so, with the fix" \
+		"service ticket +FAILED - KDC unreachable: check the realm's kdc lines in krb5.conf" "$out"
+	t_expect_match "no KDC reachable: GSSAPI not tried, for that reason" \
+		"AUTH GSSAPI +FAILED - not tried: KDC unreachable" "$out"
+	if command -v faketime >/dev/null; then
+		out=$(faketime -f +2h timeout 60 "$KPOP" probe -t 5 localhost -p "$KPOPD_PORT" -a gssapi 2>&1)
+		rc=$?
+		t_expect_eq "clock skew (faketime +2h): exit 6" 6 "$rc"
+		t_expect_match "clock skew: the service ticket step says so, with the fix" \
+			"service ticket +FAILED - clock skew: fix time synchronisation \(NTP\)" "$out"
+	else
+		t_skip "clock skew" "faketime is not installed"
+	fi
+	kpopd_stop
+else
+	t_fail "kpopd starts" "$(tail -n 5 "$KPOPD_LOG")"
+fi
+export KRB5CCNAME=$orig_cc
 
 # --- a real Dovecot: GSSAPI over STLS, no KPOP
 dc_cases=("Dovecot: probe exit 0" "Dovecot: STLS offered and accepted, certificate verified"
