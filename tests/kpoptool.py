@@ -7,13 +7,18 @@ MODE:
   ok          handshake + USER alice / PASS x / STAT / QUIT; prints the replies
   pipeline    handshake, then USER/PASS/STAT/QUIT in the same write, before the greeting
   replay      one AP-REQ sent on two connections: prints "first: OK", "second: <verdict>"
+  replay-to HOST2:PORT2
+              the same, the second connection to another server (a farm's other node)
   user NAME   handshake, USER NAME / PASS x; prints the PASS reply
   raw HEX     send these bytes, print what comes back until the server closes
   stall HEX   send these bytes, then wait silently; print seconds until the server closed
   v4          send a Kerberos 4 "AUTHV0.1" header; print what comes back
   half        a real AP-REQ cut in half (its length prefix says so); prints the verdict
+KPOPTOOL_SOURCE=ADDR binds each connection to ADDR; KPOPTOOL_PROXY=CLIENT starts
+each with a PROXY v1 header naming CLIENT (an IPv4 address) as a load balancer
+would.
 """
-import base64, socket, struct, sys, time
+import base64, os, socket, struct, sys, time
 
 import gssapi
 
@@ -71,7 +76,13 @@ def lines(s, count):
 
 
 def connect(host, port):
-    s = socket.create_connection((host, int(port)), timeout=15)
+    src = os.environ.get("KPOPTOOL_SOURCE")
+    s = socket.create_connection((host, int(port)), timeout=15,
+                                 source_address=(src, 0) if src else None)
+    client = os.environ.get("KPOPTOOL_PROXY")
+    if client:
+        mine, dst = s.getsockname(), s.getpeername()
+        s.sendall(("PROXY TCP4 %s %s %d %d\r\n" % (client, dst[0], mine[1], dst[1])).encode())
     return s
 
 
@@ -102,6 +113,16 @@ def main():
         print("first: " + handshake(s, req))
         s.close()
         s = connect(host, port)
+        try:
+            print("second: " + handshake(s, req))
+        except (EOFError, OSError) as e:
+            print("second: closed (%s)" % e)
+    elif mode == "replay-to":
+        req = apreq("localhost")
+        print("first: " + handshake(s, req))
+        s.close()
+        host2, port2 = arg.rsplit(":", 1)
+        s = connect(host2, port2)
         try:
             print("second: " + handshake(s, req))
         except (EOFError, OSError) as e:
