@@ -6,7 +6,9 @@
  * any client) then uses as it would use a ticket from an AD domain controller.
  *
  * usage: bigticket CCACHE_WITH_TGT SERVICE_PRINCIPAL OCTETS OUT_CCACHE
- * Prints the ticket's size in octets.  Exit 0, or 1 with the reason. */
+ * Prints the ticket's size in octets.  OCTETS 0 adds nothing: the ticket as the
+ * KDC makes it (an AD DC's, with its PAC), to measure it.  Exit 0, or 1 with the
+ * reason. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,7 +45,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	octets = strtoul(argv[3], &end, 10);
-	if (*end != '\0' || octets == 0 || octets > 16UL * 1024 * 1024) {
+	if (*end != '\0' || argv[3][0] == '\0' || octets > 16UL * 1024 * 1024) {
 		fprintf(stderr, "bigticket: bad size %s\n", argv[3]);
 		return 2;
 	}
@@ -59,7 +61,7 @@ main(int argc, char **argv)
 	ad.magic = KV5M_AUTHDATA;
 	ad.ad_type = AD_TYPE_OPAQUE;
 	ad.length = (unsigned int)octets;
-	ad.contents = calloc(1, octets);
+	ad.contents = calloc(1, octets > 0 ? octets : 1);
 	if (ad.contents == NULL)
 		return 1;
 	memset(ad.contents, 'G', octets);
@@ -68,7 +70,7 @@ main(int argc, char **argv)
 	memset(&want, 0, sizeof(want));
 	want.client = me;
 	want.server = server;
-	want.authdata = adlist;
+	want.authdata = octets > 0 ? adlist : NULL;
 	/* not stored in the source ccache: other tests use it */
 	if ((k = krb5_get_credentials(ctx, KRB5_GC_NO_STORE, in, &want, &got)) != 0)
 		return fail(ctx, "TGS request with authorization data", k);
