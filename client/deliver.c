@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -240,6 +241,90 @@ fail:
 	return -1;
 }
 
+/* The fsync threads of a Maildir sink: sink_commit queues a file, a thread fsyncs
+ * it, sink_sync waits for the batch.  The threads touch nothing but the queue. */
+struct sink_syncer {
+	pthread_mutex_t mu;
+	pthread_cond_t work, done;
+	int fd[SINK_BATCH_MAX];
+	int err[SINK_BATCH_MAX];  /* fsync's errno, 0: durable */
+	int queued, taken, finished, stop, nthreads;
+	pthread_t th[KP_SYNC_THREADS];
+};
+
+static void *
+syncer_main(void *arg)
+{
+	struct sink_syncer *y = arg;
+
+	pthread_mutex_lock(&y->mu);
+	for (;;) {
+		int i, e;
+
+		while (!y->stop && y->taken == y->queued)
+			pthread_cond_wait(&y->work, &y->mu);
+		if (y->taken == y->queued)
+			break; /* stopping, nothing left */
+		i = y->taken++;
+		pthread_mutex_unlock(&y->mu);
+		e = fsync(y->fd[i]) == 0 ? 0 : errno;
+		pthread_mutex_lock(&y->mu);
+		y->err[i] = e;
+		y->finished++;
+		pthread_cond_signal(&y->done);
+	}
+	pthread_mutex_unlock(&y->mu);
+	return NULL;
+}
+
+static void
+syncer_stop(struct sink_syncer *y)
+{
+	int i;
+
+	if (y == NULL)
+		return;
+	pthread_mutex_lock(&y->mu);
+	y->stop = 1;
+	pthread_cond_broadcast(&y->work);
+	pthread_mutex_unlock(&y->mu);
+	for (i = 0; i < y->nthreads; i++)
+		pthread_join(y->th[i], NULL);
+	pthread_mutex_destroy(&y->mu);
+	pthread_cond_destroy(&y->work);
+	pthread_cond_destroy(&y->done);
+	free(y);
+}
+
+/* NULL when no thread could start: sink_sync then fsyncs itself. */
+static struct sink_syncer *
+syncer_start(void)
+{
+	struct sink_syncer *y = calloc(1, sizeof(*y));
+	sigset_t all, old;
+	int i;
+
+	if (y == NULL)
+		return NULL;
+	pthread_mutex_init(&y->mu, NULL);
+	pthread_cond_init(&y->work, NULL);
+	pthread_cond_init(&y->done, NULL);
+	/* signals (SIGTERM for --daemon, SIGPIPE) stay with the main thread */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	for (i = 0; i < KP_SYNC_THREADS; i++) {
+		if (pthread_create(&y->th[i], NULL, syncer_main, y) != 0)
+			break;
+		y->nthreads++;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (y->nthreads == 0) {
+		syncer_stop(y);
+		return NULL;
+	}
+	return y;
+}
+
 int
 sink_open(struct sink *s, const struct sink_conf *conf)
 {
@@ -275,6 +360,7 @@ sink_open(struct sink *s, const struct sink_conf *conf)
 		s->newfd = openat(s->dirfd, "new", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (s->newfd < 0)
 			goto fail;
+		s->syncer = syncer_start();
 	} else if (s->kind == SINK_MBOX) {
 		/* locked per message (sink_begin), so an MDA can deliver in between */
 		s->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
@@ -577,11 +663,12 @@ sink_commit(struct sink *s)
 			s->err = EIO;
 			goto fail;
 		}
-#ifdef SYNC_FILE_RANGE_WRITE
-		/* start the writeback now: the batch's fsyncs then find their data on
-		 * its way and share the journal commits */
-		(void)sync_file_range(s->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
-#endif
+		if (s->syncer != NULL) {
+			pthread_mutex_lock(&s->syncer->mu);
+			s->syncer->fd[s->syncer->queued++] = s->fd;
+			pthread_cond_signal(&s->syncer->work);
+			pthread_mutex_unlock(&s->syncer->mu);
+		}
 		s->batch_fd[s->unsynced] = s->fd;
 		snprintf(s->batch_name[s->unsynced], sizeof(s->batch_name[0]), "%s", s->tmpname);
 		s->unsynced++;
@@ -671,9 +758,17 @@ sink_sync(struct sink *s)
 
 	if (s->kind != SINK_MAILDIR || s->unsynced == 0)
 		return 0;
+	if (s->syncer != NULL) {
+		pthread_mutex_lock(&s->syncer->mu);
+		while (s->syncer->finished < s->syncer->queued)
+			pthread_cond_wait(&s->syncer->done, &s->syncer->mu);
+		s->syncer->queued = s->syncer->taken = s->syncer->finished = 0;
+		pthread_mutex_unlock(&s->syncer->mu);
+	}
 	for (i = 0; i < s->unsynced; i++) {
 		char from[272], to[272];
-		int synced = rc == 0 && fsync(s->batch_fd[i]) == 0;
+		int synced = rc == 0 && (s->syncer != NULL ? (errno = s->syncer->err[i]) == 0 :
+					 fsync(s->batch_fd[i]) == 0);
 
 		if (close(s->batch_fd[i]) != 0)
 			synced = 0;
@@ -701,7 +796,10 @@ sink_close(struct sink *s)
 {
 	int i;
 
-	/* a batch never synced was never stored: its files go */
+	/* a batch never synced was never stored: its files go (after the threads
+	 * are done with them) */
+	syncer_stop(s->syncer);
+	s->syncer = NULL;
 	for (i = 0; s->kind == SINK_MAILDIR && i < s->unsynced; i++) {
 		char from[272];
 

@@ -16,8 +16,8 @@
  * is the fallback and the held bytes go out unchanged. */
 #define SINK_HOLD_MAX (64 * 1024)
 
-/* Maildir: committed messages held in tmp/ (open, their writeback started) until
- * sink_sync makes the batch durable; one pipelined window of them. */
+/* Maildir: committed messages held in tmp/ (open, being fsynced by helper threads)
+ * until sink_sync makes the batch durable; one pipelined window of them. */
 #define SINK_BATCH_MAX KP_PIPELINE_WINDOW
 
 /* The envelope sender used when a message has no usable Return-Path. */
@@ -47,6 +47,7 @@ struct sink {
 	int unsynced;          /* Maildir: committed messages waiting in tmp/ for sink_sync */
 	int batch_fd[SINK_BATCH_MAX];      /* ... their open files */
 	char batch_name[SINK_BATCH_MAX][256]; /* ... and names in tmp/ */
+	struct sink_syncer *syncer; /* Maildir: the fsync threads (NULL: fsync in sink_sync) */
 	char tmpname[256];     /* Maildir: name in tmp/ */
 	off_t mbox_start;      /* mbox: size before this message, for rollback */
 	struct kp_dotlock lock;/* mbox: FILE.lock, held from sink_begin to commit/abort */
@@ -76,17 +77,17 @@ int sink_open(struct sink *s, const struct sink_conf *conf);
 
 /* Start, fill and finish one message.  sink_commit returns 0 when the message is
  * stored (fsync of the mbox after its append under a dotlock and an fcntl lock, or
- * the MDA exited 0) or, for a Maildir, written to tmp/ with its writeback started:
- * sink_sync then makes the batch durable.  SINK_DEFERRED: the MDA asked to try
+ * the MDA exited 0) or, for a Maildir, written to tmp/ and handed to the fsync
+ * threads: sink_sync then makes the batch durable.  SINK_DEFERRED: the MDA asked to try
  * later.  -1: failure, said why and rolled back (tmp file removed, mbox truncated). */
 int sink_begin(struct sink *s);
 int sink_write(struct sink *s, const char *data, size_t n);
 int sink_commit(struct sink *s);
 void sink_abort(struct sink *s);
 
-/* Make every committed message durable.  Maildir: fsync each file of the batch
- * (their writeback already runs side by side, so these fsyncs share journal
- * commits), link it into new/, then one fsync of new/.  0, or -1 (said why; the
+/* Make every committed message durable.  Maildir: wait for each file's fsync
+ * (KP_SYNC_THREADS run them side by side, sharing journal commits), link it into
+ * new/, then one fsync of new/.  0, or -1 (said why; the
  * whole batch counts as not stored, its files are removed). */
 int sink_sync(struct sink *s);
 

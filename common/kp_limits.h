@@ -159,6 +159,12 @@
  * writing while the other blocks writing too. */
 #define KP_PIPELINE_WINDOW 32
 
+/* Client, Maildir: threads that fsync a batch's files side by side while the next
+ * messages arrive.  Concurrent fsyncs share the file system's journal commits
+ * (ext4 group commit); measured on ext4 here, 4 threads cut the time per file
+ * about in half against one-by-one fsyncs, and more gained nothing. */
+#define KP_SYNC_THREADS 4
+
 /* Server: concurrent sessions in standalone mode (fork per connection). */
 #define KP_MAX_SESSIONS_DEFAULT 256
 
