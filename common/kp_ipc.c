@@ -391,10 +391,7 @@ kp_ipc_end(const struct kp_ipc_rd *r)
 void
 kp_ipc_wipe(void *p, size_t n)
 {
-	volatile unsigned char *v = p;
-
-	while (n-- > 0)
-		*v++ = 0;
+	explicit_bzero(p, n); /* not optimised away, and not byte by byte */
 }
 
 /* --- the message table -----------------------------------------------------------
