@@ -204,6 +204,8 @@ printf 'Subject: one\n\nbody\n' >"$md/new/1.M1.ops"
 ctl=$E2E_DIR/kpopd.ctl
 : >"$KPOPD_LOG"
 if kpopd_start -o control_socket="$ctl"; then
+	# the master makes it after the listeners (the port is up first)
+	for _ in $(seq 100); do [ -S "$ctl" ] && break; sleep 0.05; done
 	t_expect_eq "the control socket is root's only (0600 socket)" "600 socket" \
 		"$(stat -c '%a %F' "$ctl" 2>&1)"
 	cat >"$E2E_DIR/in.script" <<EOS
