@@ -162,7 +162,9 @@ load(struct state *st, int fd, int *rewrite_out)
 				}
 				hdr[hn] = '\0';
 				first = 0;
-				if (strncmp(hdr, STATE_MAGIC, strlen(STATE_MAGIC)) != 0 ||
+				/* a NUL or an over-long header would compare as a shorter one */
+				if (memchr(hdr, '\0', hn) != NULL || hn + 1 >= sizeof(hdr) ||
+				    strncmp(hdr, STATE_MAGIC, strlen(STATE_MAGIC)) != 0 ||
 				    strcmp(hdr + strlen(STATE_MAGIC), st->ident) != 0)
 					mine = 0;
 				continue;
