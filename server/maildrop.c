@@ -18,6 +18,7 @@
 #include "kp_err.h"
 #include "kp_limits.h"
 #include "kp_log.h"
+#include "kp_replace.h"
 #include "kp_pop3.h"
 
 #define CHUNK 65536
@@ -336,31 +337,16 @@ cache_lookup(struct kp_maildrop *md, const char *name, const struct stat *st,
 static void
 cache_save(struct kp_maildrop *md)
 {
-	char tmp[160];
+	struct kp_replace r;
 	unsigned long i;
 	FILE *f;
-	int fd;
 
 	if (md->rootfd < 0 || (md->cache_hits == md->n && md->ncache == md->n &&
 			       (md->cache_current || !stamps_usable(md))))
 		return;
-	char host[64];
-
-	/* the name is unique across the nodes of a farm sharing the maildrop */
-	if (gethostname(host, sizeof(host)) != 0)
-		host[0] = '\0';
-	host[sizeof(host) - 1] = '\0';
-	host[strcspn(host, "/.")] = '\0';
-	snprintf(tmp, sizeof(tmp), "%s.%s.%ld", SIZECACHE, host, (long)getpid());
-	fd = openat(md->rootfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
+	f = kp_replace_begin(&r, md->rootfd, SIZECACHE);
+	if (f == NULL)
 		return;
-	f = fdopen(fd, "w");
-	if (f == NULL) {
-		close(fd);
-		unlinkat(md->rootfd, tmp, 0);
-		return;
-	}
 	fprintf(f, CACHE_MAGIC "%llu %llu %llu %llu\n", md->stamp[0].ino, md->stamp[0].mtime,
 		md->stamp[1].ino, md->stamp[1].mtime);
 	for (i = 0; i < md->n; i++)
@@ -369,13 +355,7 @@ cache_save(struct kp_maildrop *md)
 			md->msgs[i].size, md->msgs[i].sub, md->msgs[i].name);
 	/* written whole and on disk before it replaces the old one: a reader on any
 	 * node, and one after a crash, sees the old cache or the new one */
-	if (fflush(f) != 0 || fsync(fd) != 0) {
-		fclose(f);
-		unlinkat(md->rootfd, tmp, 0);
-		return;
-	}
-	if (fclose(f) != 0 || renameat(md->rootfd, tmp, md->rootfd, SIZECACHE) != 0)
-		unlinkat(md->rootfd, tmp, 0);
+	(void)kp_replace_commit(&r, 0);
 }
 
 /* Names in a directory that could be messages (not dot files); no stat. */

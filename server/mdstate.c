@@ -14,6 +14,7 @@
 #include "kp_err.h"
 #include "kp_limits.h"
 #include "kp_log.h"
+#include "kp_replace.h"
 #include "kp_pop3.h"
 
 /* The file: this header line, then "login SECONDS" (at most one) and one
@@ -219,12 +220,12 @@ kp_mdstate_login_wait(const struct kp_mdstate *st, uint32_t delay, time_t now)
 static int
 write_state(struct kp_mdstate *st, time_t now)
 {
-	char tmp[NAME_MAX + 1];
+	struct kp_replace r;
 	const char *name;
 	unsigned long i;
 	size_t k;
 	FILE *f;
-	int dirfd, fd, ok;
+	int dirfd;
 
 	dirfd = kp_maildrop_state_at(st->md, &name);
 	if (dirfd < 0) {
@@ -232,16 +233,10 @@ write_state(struct kp_mdstate *st, time_t now)
 		       "Maildir or spool yet, or its directory cannot be opened)");
 		return KP_E_IO;
 	}
-	if (snprintf(tmp, sizeof(tmp), ".%s.%ld.tmp", name, (long)getpid()) >= (int)sizeof(tmp))
-		return KP_E_IO;
-	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0 || (f = fdopen(fd, "w")) == NULL) {
-		kp_log(KP_LOG_WARN, "maildrop state %s: cannot write %s: %s", name, tmp,
-		       strerror(errno));
-		if (fd >= 0) {
-			close(fd);
-			unlinkat(dirfd, tmp, 0);
-		}
+	f = kp_replace_begin(&r, dirfd, name);
+	if (f == NULL) {
+		kp_log(KP_LOG_WARN, "maildrop state %s: cannot write a temporary beside it: %s",
+		       name, strerror(errno));
 		return KP_E_IO;
 	}
 	fprintf(f, MAGIC "\n");
@@ -255,12 +250,8 @@ write_state(struct kp_mdstate *st, time_t now)
 	}
 	for (k = 0; k < st->nother; k++)
 		fprintf(f, "retr %lld %s\n", st->other[k].when, st->other[k].uidl);
-	ok = fflush(f) == 0 && fsync(fd) == 0;
-	if (fclose(f) != 0)
-		ok = 0;
-	if (!ok || renameat(dirfd, tmp, dirfd, name) != 0 || fsync(dirfd) != 0) {
+	if (kp_replace_commit(&r, 1) != 0) {
 		kp_log(KP_LOG_WARN, "maildrop state %s: write failed: %s", name, strerror(errno));
-		unlinkat(dirfd, tmp, 0);
 		return KP_E_IO;
 	}
 	return 0;

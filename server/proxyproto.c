@@ -433,7 +433,7 @@ parse_one(const char *s, struct kp_cidr *out)
 	if (slash != NULL && (kp_parse_ulong(slash + 1, 0, bits, &bits) != 0))
 		return -1;
 	out->bits = (unsigned char)(is4 ? bits + 96 : bits);
-	/* host bits are cleared: "10.1.2.3/8" is 10.0.0.0/8 */
+	/* host bits are cleared: "127.1.2.3/16" is 127.1.0.0/16 */
 	for (i = out->bits; i < 128; i++)
 		out->addr[i / 8] &= (unsigned char)~(0x80u >> (i % 8));
 	return 0;

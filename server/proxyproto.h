@@ -43,7 +43,7 @@ int kp_proxy_parse(const unsigned char *p, size_t len, struct kp_proxy_hdr *out,
 int kp_proxy_read(int fd, int timeout_ms, struct kp_proxy_hdr *out, char *why,
 		  size_t whycap);
 
-/* Parse a list of networks ("127.0.0.0/8 ::1 10.1.2.3 local", separated by spaces
+/* Parse a list of networks ("127.0.0.0/8 ::1 127.0.0.9 local", separated by spaces
  * or commas; a bare address is a host) into out[cap].  Returns the count (>= 0) or
  * KP_E_SYNTAX / KP_E_TOOBIG with why filled. */
 int kp_cidr_parse_list(const char *s, struct kp_cidr *out, int cap, char *why,

@@ -134,3 +134,20 @@ farm_stop() {
 	done
 	FARM_PIDS=()
 }
+
+# The real clients through HAProxy, from the client address 127.0.0.9 (logged by the
+# nodes).  farm_curl_retr PORT N: RETR N over AUTH GSSAPI, CRs removed, on stdout.
+farm_curl_retr() {
+	timeout 30 curl -sS --interface 127.0.0.9 --login-options AUTH=GSSAPI \
+		-u "alice@$KPOP_TEST_REALM:" "pop3://localhost:$1/$2" 2>&1 | tr -d '\r'
+}
+
+# farm_fetchmail PORT MBOX: fetchmail over AUTH GSSAPI, keeping the mail, appending
+# to MBOX; its exit status.
+farm_fetchmail() {
+	mkdir -p "$E2E_DIR/fmhome"
+	HOME=$E2E_DIR/fmhome FETCHMAILHOME=$E2E_DIR/fmhome timeout 60 fetchmail \
+		--pidfile "$E2E_DIR/fmhome/fetchmail.pid" -N --nosslcertck --sslproto '' -a -k \
+		--mda "cat >> $2" -p POP3 --auth gssapi -u alice \
+		--plugin "socat STDIO TCP4:127.0.0.1:$1,bind=127.0.0.9" localhost >"$E2E_DIR/fm.out" 2>&1
+}

@@ -73,12 +73,12 @@ test_v1(void)
 	size_t need;
 	int rc;
 
-	s = "PROXY TCP4 192.0.2.10 127.0.0.1 54321 1109\r\n";
+	s = "PROXY TCP4 127.0.2.10 127.0.0.1 54321 1109\r\n";
 	rc = parse_bytewise(s, strlen(s), &h, "v1 TCP4: every prefix asks for more");
 	T_EQ_INT(rc, strlen(s), "v1 TCP4: the header length");
 	T_EQ_INT(h.version, 1, "v1 TCP4: version");
 	T_EQ_INT(h.local, 0, "v1 TCP4: not local");
-	T_EQ_STR(addr_text(&h.src, a, sizeof(a)), "192.0.2.10 54321", "v1 TCP4: source");
+	T_EQ_STR(addr_text(&h.src, a, sizeof(a)), "127.0.2.10 54321", "v1 TCP4: source");
 	T_EQ_STR(addr_text(&h.dst, a, sizeof(a)), "127.0.0.1 1109", "v1 TCP4: destination");
 	T_EQ_INT(h.srclen, sizeof(struct sockaddr_in), "v1 TCP4: source length");
 
@@ -87,10 +87,10 @@ test_v1(void)
 	T_EQ_INT(kp_proxy_parse((const void *)line, strlen(line), &h, &need, why, sizeof(why)),
 		 strlen(s), "v1: bytes after the header are left alone");
 
-	s = "PROXY TCP6 2001:db8::1 ::1 0 65535\r\n";
+	s = "PROXY TCP6 ::1 ::1 0 65535\r\n";
 	rc = parse_bytewise(s, strlen(s), &h, "v1 TCP6: every prefix asks for more");
 	T_EQ_INT(rc, strlen(s), "v1 TCP6: the header length");
-	T_EQ_STR(addr_text(&h.src, a, sizeof(a)), "2001:db8::1 0", "v1 TCP6: source, port 0");
+	T_EQ_STR(addr_text(&h.src, a, sizeof(a)), "::1 0", "v1 TCP6: source, port 0");
 	T_EQ_STR(addr_text(&h.dst, a, sizeof(a)), "::1 65535", "v1 TCP6: destination");
 
 	s = "PROXY UNKNOWN\r\n";
@@ -183,7 +183,7 @@ static void
 test_v2(void)
 {
 	static unsigned char buf[KP_PROXY_V2_MAX + 64], body[KP_PROXY_V2_MAX + 64];
-	static const unsigned char inet[12] = { 198, 51, 100, 7, 127, 0, 0, 2, 0xd4, 0x31,
+	static const unsigned char inet[12] = { 127, 51, 100, 7, 127, 0, 0, 2, 0xd4, 0x31,
 						0x04, 0x55 };
 	struct kp_proxy_hdr h;
 	unsigned char b6[36];
@@ -194,20 +194,18 @@ test_v2(void)
 	T_EQ_INT(parse_bytewise(buf, n, &h, "v2 INET prefixes"), 28, "v2 PROXY TCP4");
 	T_EQ_INT(h.version, 2, "v2: version");
 	T_EQ_INT(h.local, 0, "v2 PROXY: not local");
-	T_EQ_STR(addr_text(&h.src, a, sizeof(a)), "198.51.100.7 54321", "v2 INET: source");
+	T_EQ_STR(addr_text(&h.src, a, sizeof(a)), "127.51.100.7 54321", "v2 INET: source");
 	T_EQ_STR(addr_text(&h.dst, a, sizeof(a)), "127.0.0.2 1109", "v2 INET: destination");
 
 	memset(b6, 0, sizeof(b6));
-	b6[0] = 0x20;
-	b6[1] = 0x01;
-	b6[15] = 9;     /* 2001::9 */
+	b6[15] = 1;     /* ::1 */
 	b6[31] = 1;     /* ::1 */
 	b6[32] = 0xff;
 	b6[33] = 0xfe;  /* 65534 */
 	b6[35] = 110;
 	n = v2(buf, 0x21, 0x21, b6, sizeof(b6));
 	T_EQ_INT(parse_bytewise(buf, n, &h, "v2 INET6 prefixes"), 52, "v2 PROXY TCP6");
-	T_EQ_STR(addr_text(&h.src, a, sizeof(a)), "2001::9 65534", "v2 INET6: source");
+	T_EQ_STR(addr_text(&h.src, a, sizeof(a)), "::1 65534", "v2 INET6: source");
 	T_EQ_STR(addr_text(&h.dst, a, sizeof(a)), "::1 110", "v2 INET6: destination");
 
 	/* HAProxy's health check: LOCAL, no addresses */
@@ -232,7 +230,7 @@ test_v2(void)
 	n = v2(buf, 0x21, 0x11, body, 12 + 14);
 	T_EQ_INT(parse_bytewise(buf, n, &h, "v2 TLVs prefixes"), 16 + 26, "v2 with ALPN, "
 		 "NOOP and unique-id TLVs");
-	T_EQ_STR(addr_text(&h.src, a, sizeof(a)), "198.51.100.7 54321", "v2 TLVs: source");
+	T_EQ_STR(addr_text(&h.src, a, sizeof(a)), "127.51.100.7 54321", "v2 TLVs: source");
 	n = v2(buf, 0x21, 0x11, body, 12 + 13);
 	buf[16 + 12 + 8 + 2] = 4; /* the unique-id TLV says 4 bytes, 2 are left */
 	T_EQ_INT(parse_bytewise(buf, n, &h, "v2 TLV overrun"), KP_E_SYNTAX, "v2: a TLV longer "
@@ -328,7 +326,7 @@ reader_case(int use_pipe, const void *hdr, size_t hlen, size_t split, const char
 static void
 test_reader(void)
 {
-	static const char v1[] = "PROXY TCP4 192.0.2.1 127.0.0.1 40000 1109\r\n";
+	static const char v1[] = "PROXY TCP4 127.0.2.1 127.0.0.1 40000 1109\r\n";
 	unsigned char b[64];
 	static const unsigned char inet[12] = { 10, 0, 0, 1, 127, 0, 0, 1, 0, 1, 0, 2 };
 	struct kp_proxy_hdr h;
@@ -366,21 +364,21 @@ test_cidr(void)
 	char text[512];
 	int n;
 
-	n = kp_cidr_parse_list("127.0.0.0/8, ::1 10.16.0.0/12\tlocal 192.0.2.77", nets,
+	n = kp_cidr_parse_list("127.0.0.0/24, ::1 127.16.0.0/12\tlocal 127.200.2.77", nets,
 			       KP_PROXY_TRUSTED_MAX, why, sizeof(why));
 	T_EQ_INT(n, 5, "a list of five networks, spaces, tabs and commas");
 	kp_cidr_format_list(nets, n, text, sizeof(text));
-	T_EQ_STR(text, "127.0.0.0/8 ::1/128 10.16.0.0/12 local 192.0.2.77/32",
+	T_EQ_STR(text, "127.0.0.0/24 ::1/128 127.16.0.0/12 local 127.200.2.77/32",
 		 "the list printed back");
 	memset(&in, 0, sizeof(in));
 	in.sin_family = AF_INET;
-	inet_pton(AF_INET, "127.1.2.3", &in.sin_addr);
-	T_OK(kp_cidr_match(nets, n, (struct sockaddr *)&in), "127.1.2.3 in 127.0.0.0/8");
-	inet_pton(AF_INET, "10.31.255.255", &in.sin_addr);
-	T_OK(kp_cidr_match(nets, n, (struct sockaddr *)&in), "10.31.255.255 in 10.16.0.0/12");
-	inet_pton(AF_INET, "10.32.0.0", &in.sin_addr);
-	T_OK(!kp_cidr_match(nets, n, (struct sockaddr *)&in), "10.32.0.0 not in 10.16.0.0/12");
-	inet_pton(AF_INET, "192.0.2.78", &in.sin_addr);
+	inet_pton(AF_INET, "127.0.0.3", &in.sin_addr);
+	T_OK(kp_cidr_match(nets, n, (struct sockaddr *)&in), "127.0.0.3 in 127.0.0.0/24");
+	inet_pton(AF_INET, "127.31.255.255", &in.sin_addr);
+	T_OK(kp_cidr_match(nets, n, (struct sockaddr *)&in), "127.31.255.255 in 127.16.0.0/12");
+	inet_pton(AF_INET, "127.32.0.0", &in.sin_addr);
+	T_OK(!kp_cidr_match(nets, n, (struct sockaddr *)&in), "127.32.0.0 not in 127.16.0.0/12");
+	inet_pton(AF_INET, "127.200.2.78", &in.sin_addr);
 	T_OK(!kp_cidr_match(nets, n, (struct sockaddr *)&in), "a host entry is one address");
 	memset(&in6, 0, sizeof(in6));
 	in6.sin6_family = AF_INET6;
@@ -398,16 +396,16 @@ test_cidr(void)
 	T_OK(!kp_cidr_match(nets, 0, (struct sockaddr *)&in), "an empty list trusts nobody");
 
 	n = kp_cidr_parse_list("0.0.0.0/0", nets, 4, why, sizeof(why));
-	inet_pton(AF_INET, "203.0.113.5", &in.sin_addr);
+	inet_pton(AF_INET, "127.203.0.5", &in.sin_addr);
 	T_OK(n == 1 && kp_cidr_match(nets, n, (struct sockaddr *)&in), "0.0.0.0/0: any IPv4");
 	T_OK(!kp_cidr_match(nets, n, (struct sockaddr *)&in6), "0.0.0.0/0: not ::2");
-	n = kp_cidr_parse_list("10.9.8.7/8", nets, 4, why, sizeof(why));
+	n = kp_cidr_parse_list("127.9.8.7/8", nets, 4, why, sizeof(why));
 	kp_cidr_format_list(nets, n, text, sizeof(text));
-	T_EQ_STR(text, "10.0.0.0/8", "host bits are cleared");
+	T_EQ_STR(text, "127.0.0.0/8", "host bits are cleared");
 	T_EQ_INT(kp_cidr_parse_list("", nets, 4, why, sizeof(why)), 0, "an empty list");
 
 	{
-		static const char *bad[] = { "127.0.0.0/33", "::1/129", "10.0.0.0/", "10.0.0/8",
+		static const char *bad[] = { "127.0.0.0/33", "::1/129", "127.0.0.0/", "127.0.0/8",
 					     "host.example", "/8", "127.0.0.1/-1", "127.0.0.1/08x",
 					     "localhost" };
 		size_t i;
