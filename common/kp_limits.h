@@ -202,21 +202,23 @@
 
 /* An exported GSS context (gss_export_sec_context).  MIT krb5 1.20 exports an
  * established acceptor context as about 1.2 KB, but it serialises the ticket's and
- * the authenticator's authorization data too (ser_sctx.c: authdata and the
- * authdata context, e.g. a PAC), which arrived inside one GSS token of at most
- * KP_AUTH_TOKEN_MAX; 8 KiB more covers keys, names, sequence state and framing. */
-#define KP_IPC_GSSCTX_MAX (KP_AUTH_TOKEN_MAX + 8192)
+ * the authenticator's authorization data too (ser_sctx.c), and an AD ticket's PAC
+ * twice: once as authorization data and once in the authdata context of the mspac
+ * plugin.  A Samba DC's 40,528-octet ticket (4,930 groups) exported as 81,275
+ * bytes (tests/e2e/samba.sh), so twice the largest token, KP_AUTH_TOKEN_MAX, plus
+ * 8 KiB for keys, names, sequence state and framing. */
+#define KP_IPC_GSSCTX_MAX (2 * KP_AUTH_TOKEN_MAX + 8192)
 
 /* One IPC message (one SOCK_SEQPACKET packet), header included.  The largest is a
  * VERDICT with every field at its cap: 8 bytes of header, principal and user
  * (KP_NAME_MAX each), a maildrop path (PATH_MAX), six u32 and an exported context
- * of KP_IPC_GSSCTX_MAX, 78,380 bytes (a full GSS_STEP: 65,551); kp_ipc.c checks
- * the largest at compile time, test-ipc every message.  128 KiB leaves room for
+ * of KP_IPC_GSSCTX_MAX, about 144 KB (a full GSS_STEP: 65,551); kp_ipc.c checks
+ * the largest at compile time, test-ipc every message.  160 KiB leaves room for
  * a new field and stays under the AF_UNIX send buffer (net.core.wmem_default,
  * 208 KiB on Linux: a SEQPACKET message must fit it whole), so one send() of a
  * valid message never fails with EMSGSIZE.
  * A receiver reads into KP_IPC_MSG_MAX + 1 bytes: a longer packet is refused. */
-#define KP_IPC_MSG_MAX 131072
+#define KP_IPC_MSG_MAX 163840
 
 /* PROXY protocol headers (HAProxy's spec, server/proxyproto.c).  A v1 line is at
  * most 107 octets by the spec ("PROXY TCP6" with two full IPv6 addresses and

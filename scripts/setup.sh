@@ -8,12 +8,16 @@ cd "$top"
 # Build dependencies, the KDC for the tests, the real peers for interop tests, and
 # clang with libFuzzer (make fuzz) and valgrind (make check-valgrind);
 # libsasl2-modules: PLAIN for Cyrus pop3test -m PLAIN; haproxy, glusterfs-server,
-# glusterfs-client and fuse3 (fusermount): the farm tests (tests/e2e/proxy.sh, farm.sh).
+# glusterfs-client and fuse3 (fusermount): the farm tests (tests/e2e/proxy.sh, farm.sh);
+# samba, samba-ad-dc, samba-ad-provision, samba-dsdb-modules, winbind, python3-samba
+# and samba-common-bin (samba-tool): the AD tier's domain controller
+# (tests/e2e/samba.sh: provisioned in a temp dir; it never uses /etc/samba or the system's Samba).
 PKGS="autoconf automake make gcc pkg-config libkrb5-dev libsasl2-dev
       libsasl2-modules-gssapi-mit libsasl2-modules libssl-dev krb5-kdc krb5-admin-server krb5-user
       openssl socat curl fetchmail mpop cyrus-clients python3 python3-gssapi bc faketime
       clang libclang-rt-14-dev valgrind debhelper dpkg-dev lintian git systemd
-      haproxy glusterfs-server glusterfs-client fuse3"
+      haproxy glusterfs-server glusterfs-client fuse3
+      samba samba-ad-dc samba-ad-provision samba-dsdb-modules winbind python3-samba samba-common-bin"
 
 missing=""
 for p in $PKGS; do
