@@ -407,16 +407,22 @@ read_auth_response(struct session *s, unsigned char *buf, size_t *len)
 	return kp_b64_decode(s->line, n, buf, KP_AUTH_TOKEN_MAX, len);
 }
 
-/* A token over KP_AUTH_TOKEN_MAX: base64 of its first part says how large it is
- * only roughly (the line was drained), so the log gives the line's limit. */
+/* A token over KP_AUTH_TOKEN_MAX.  b64: its whole base64 (the line fitted), whose
+ * length and padding give the token's size to the octet when it is well formed;
+ * NULL when the line itself was too long (drained): the log gives the line's limit. */
 static enum ev
-token_too_large(struct session *s, size_t b64len)
+token_too_large(struct session *s, const char *b64)
 {
 	char why[200];
+	size_t n = b64 != NULL ? strlen(b64) : 0, octets = n / 4 * 3;
 
-	if (b64len > 0)
+	if (n >= 4 && n % 4 == 0) {
+		octets -= (b64[n - 1] == '=') + (b64[n - 2] == '=');
+		snprintf(why, sizeof(why), "Kerberos token of %zu octets is over the "
+			 "limit of %d (AD MaxTokenSize)", octets, KP_AUTH_TOKEN_MAX);
+	} else if (n > 0)
 		snprintf(why, sizeof(why), "Kerberos token of about %zu octets is over the "
-			 "limit of %d (AD MaxTokenSize)", b64len / 4 * 3, KP_AUTH_TOKEN_MAX);
+			 "limit of %d (AD MaxTokenSize)", octets, KP_AUTH_TOKEN_MAX);
 	else
 		snprintf(why, sizeof(why), "AUTH response line over %d octets: a Kerberos token "
 			 "over the limit of %d (AD MaxTokenSize)", KP_AUTH_LINE_MAX,
@@ -566,7 +572,7 @@ cmd_auth(struct session *s, int argc, char **argv)
 		rc = strcmp(argv[2], "=") == 0 ? 0 :
 		     kp_b64_decode(argv[2], strlen(argv[2]), in, KP_AUTH_TOKEN_MAX, &inlen);
 		if (rc == KP_E_TOOBIG) {
-			ev = token_too_large(s, strlen(argv[2]));
+			ev = token_too_large(s, argv[2]);
 			goto cleanup;
 		}
 		if (rc != 0) {
@@ -605,7 +611,7 @@ cmd_auth(struct session *s, int argc, char **argv)
 			goto cleanup;
 		}
 		if (rc == KP_E_TOOBIG || rc == KP_E_TOOLONG) {
-			ev = token_too_large(s, rc == KP_E_TOOBIG ? strlen(s->line) : 0);
+			ev = token_too_large(s, rc == KP_E_TOOBIG ? s->line : NULL);
 			goto cleanup;
 		}
 		if (rc == KP_E_SYNTAX) {

@@ -28,6 +28,12 @@ usage:
   gssclient.py PORT replay
       the same first token on two connections; prints "first: ..." and
       "second: ..." (the server's answer to it on each).
+  gssclient.py - sizes K
+      K first tokens for pop@localhost from the ccache; prints the commonest size
+  gssclient.py PORT exact N [LAYER]
+      AUTH GSSAPI whose first token is exactly N octets (new contexts until one
+      is), with security layer LAYER (1 none, 4 privacy: then STAT through it);
+      prints "token of N octets: " and the server's answer.
 """
 import base64, socket, sys
 
@@ -54,18 +60,48 @@ class Conn:
         self.sock.sendall(data)
 
 
-def auth_until_last(c, layer=1, maxbuf=None, authzid=b""):
-    """Run AUTH GSSAPI up to the client's last message; return (ctx, last)."""
+def new_ctx():
+    name = gssapi.Name("pop@" + HOST, gssapi.NameType.hostbased_service)
+    return gssapi.SecurityContext(name=name, usage="initiate",
+                                  flags=[gssapi.RequirementFlag.mutual_authentication,
+                                         gssapi.RequirementFlag.integrity,
+                                         gssapi.RequirementFlag.confidentiality])
+
+
+def sized_ctx(n):
+    """A context whose first token is exactly n octets.  A ticket's tokens differ
+    by a few octets (the authenticator's microseconds and sequence number are DER
+    integers of varying length): new contexts until one fits."""
+    seen = set()
+    for _ in range(400):
+        ctx = new_ctx()
+        tok = ctx.step()
+        if len(tok) == n:
+            return ctx, tok
+        seen.add(len(tok))
+    raise SystemExit("no first token of %d octets in 400 tries (sizes %s)"
+                     % (n, sorted(seen)))
+
+
+def token_sizes(k):
+    sizes = {}
+    for _ in range(k):
+        n = len(new_ctx().step())
+        sizes[n] = sizes.get(n, 0) + 1
+    return sizes
+
+
+def auth_until_last(c, layer=1, maxbuf=None, authzid=b"", ctx=None, first=None):
+    """Run AUTH GSSAPI up to the client's last message; return (ctx, last).  ctx
+    and first: a context and its first token made beforehand."""
     if not c.line().startswith("+OK"):
         raise SystemExit("no greeting")
-    name = gssapi.Name("pop@" + HOST, gssapi.NameType.hostbased_service)
-    ctx = gssapi.SecurityContext(name=name, usage="initiate",
-                                 flags=[gssapi.RequirementFlag.mutual_authentication,
-                                        gssapi.RequirementFlag.integrity,
-                                        gssapi.RequirementFlag.confidentiality])
+    if ctx is None:
+        ctx = new_ctx()
+        first = ctx.step()
     c.send(b"AUTH GSSAPI\r\n")
     ln = c.line()
-    c.send(base64.b64encode(ctx.step()) + b"\r\n")
+    c.send(base64.b64encode(first) + b"\r\n")
     while True:
         ln = c.line()
         if not ln.startswith("+"):
@@ -294,8 +330,36 @@ def send_first(port, tok):
     return c.line()
 
 
+def exact(port, n, layer):
+    """AUTH GSSAPI with a first token of exactly n octets (LAYER 1: none, 4:
+    privacy, then STAT through it); prints the server's verdict."""
+    ctx, tok = sized_ctx(n)
+    c = Conn(port)
+    try:
+        ctx, last = auth_until_last(c, layer=layer, ctx=ctx, first=tok)
+    except SystemExit as e:
+        print("token of %d octets: %s" % (n, str(e).replace("AUTH refused: ", "")))
+        return
+    c.send(last)
+    ln = c.line()
+    out = "token of %d octets: %s" % (n, ln)
+    if ln.startswith("+OK") and layer == 4:
+        lay = Layer(c, ctx, True)
+        lay.send(b"STAT\r\n")
+        out += "; STAT through the privacy layer: " + lay.line()
+    print(out)
+
+
 def main():
-    port, mode = int(sys.argv[1]), sys.argv[2]
+    port = int(sys.argv[1]) if sys.argv[1] != "-" else 0
+    mode = sys.argv[2]
+    if mode == "sizes":
+        sizes = token_sizes(int(sys.argv[3]))
+        print(max(sizes, key=lambda k: sizes[k]))
+        return
+    if mode == "exact":
+        exact(port, int(sys.argv[3]), int(sys.argv[4]) if len(sys.argv) > 4 else 1)
+        return
     if mode == "truncated":
         tok = first_token()
         print(send_first(port, tok[:len(tok) // 2]))

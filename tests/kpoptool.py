@@ -14,6 +14,11 @@ MODE:
   stall HEX   send these bytes, then wait silently; print seconds until the server closed
   v4          send a Kerberos 4 "AUTHV0.1" header; print what comes back
   half        a real AP-REQ cut in half (its length prefix says so); prints the verdict
+  sizes K     (no connection) K AP-REQs for pop/localhost: prints the commonest size
+  exact N USER
+              the handshake with an AP-REQ of exactly N octets (new ones until one
+              is), then USER/PASS/STAT/QUIT; prints "AP-REQ of N octets: " and the
+              verdict (and the STAT reply)
 KPOPTOOL_SOURCE=ADDR binds each connection to ADDR; KPOPTOOL_PROXY=CLIENT starts
 each with a PROXY v1 header naming CLIENT (an IPv4 address) as a load balancer
 would.
@@ -38,6 +43,18 @@ def apreq(host):
     pos = hdr + 2 + tok[hdr + 1]
     assert tok[pos:pos + 2] == b"\x01\x00", tok[pos:pos + 2]
     return tok[pos + 2:]
+
+
+def sized_apreq(host, n):
+    """An AP-REQ of exactly n octets: new ones until one is (their authenticators'
+    microseconds and sequence numbers are DER integers of varying length)."""
+    seen = set()
+    for _ in range(400):
+        req = apreq(host)
+        if len(req) == n:
+            return req
+        seen.add(len(req))
+    raise SystemExit("no AP-REQ of %d octets in 400 tries (sizes %s)" % (n, sorted(seen)))
 
 
 def msg(data):
@@ -89,6 +106,23 @@ def connect(host, port):
 def main():
     host, port, mode = sys.argv[1:4]
     arg = sys.argv[4] if len(sys.argv) > 4 else ""
+    if mode == "sizes":
+        sizes = {}
+        for _ in range(int(arg)):
+            n = len(apreq("localhost"))
+            sizes[n] = sizes.get(n, 0) + 1
+        print(max(sizes, key=lambda k: sizes[k]))
+        return 0
+    if mode == "exact":
+        req = sized_apreq("localhost", int(arg))
+        s = connect(host, port)
+        verdict = handshake(s, req)
+        out = "AP-REQ of %d octets: %s" % (len(req), verdict)
+        if verdict == "OK":
+            s.sendall(("USER %s\r\nPASS x\r\nSTAT\r\nQUIT\r\n" % sys.argv[5]).encode())
+            out += "; STAT: " + lines(s, 4)[3]
+        print(out)
+        return 0
     s = connect(host, port)
     if mode == "ok":
         print(handshake(s, apreq("localhost")))

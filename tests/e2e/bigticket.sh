@@ -74,7 +74,66 @@ t_expect_match "the server logs the AP-REQ as over the limit (KPOP)" \
 	"AP-REQ of 70[0-9]{3} octets is over the limit of 65535.*KRB_ERR_FIELD_TOOLONG" \
 	"$(log_since "$mark")"
 
-# 3. The server is none the worse: an ordinary ticket still logs in.
+# 3. The exact cap: a first GSSAPI token, and a KPOP AP-REQ, of exactly 65,535 octets
+#    is accepted (GSSAPI also with a privacy layer), one of 65,536 refused.  The
+#    ticket is sized to the octet (its authorization data), then the Python clients
+#    make new authenticators until the token is exactly that long.
+gc() { "$PYTHON" "$KP_TOP_SRCDIR/tests/gssclient.py" "$@"; }
+kt() { "$PYTHON" "$KP_TOP_SRCDIR/tests/kpoptool.py" 127.0.0.1 "$@"; }
+# sized WANT NAME gss|kpop: a ccache NAME whose tokens (GSSAPI first tokens or KPOP
+# AP-REQs) are commonly WANT octets; prints the ticket's size, or nothing.
+sized() {
+	local want=$1 name=$2 how=$3 oct=$(($1 - 1200)) got i tsize
+	for i in 1 2 3 4 5 6; do
+		tsize=$(big_ccache "$oct" "$name") || return 1
+		if [ "$how" = gss ]; then
+			got=$(KRB5CCNAME=FILE:$E2E_DIR/$name.ccache gc - sizes 12)
+		else
+			got=$(KRB5CCNAME=FILE:$E2E_DIR/$name.ccache kt - sizes 12)
+		fi
+		[ -n "$got" ] || return 1
+		[ "$got" -eq "$want" ] && { echo "$tsize"; return 0; }
+		oct=$((oct + want - got))
+	done
+	return 1
+}
+for n in 65535 65536; do
+	if tsize=$(sized "$n" "gss$n" gss); then
+		t_pass "a $tsize-octet ticket whose GSSAPI first token is $n octets"
+	else
+		t_fail "a ticket whose GSSAPI token is $n octets" "could not size it"
+	fi
+	if tsize=$(sized "$n" "kpop$n" kpop); then
+		t_pass "a $tsize-octet ticket whose KPOP AP-REQ is $n octets"
+	else
+		t_fail "a ticket whose KPOP AP-REQ is $n octets" "could not size it"
+	fi
+done
+export KRB5CCNAME=FILE:$E2E_DIR/gss65535.ccache
+t_expect_match "GSSAPI: a first token of exactly 65,535 octets is accepted" \
+	"^token of 65535 octets: \+OK" "$(gc "$KPOPD_PORT" exact 65535 2>&1)"
+t_expect_match "GSSAPI: 65,535 octets with a privacy layer (the exported context, PAC and all, reaches the worker)" \
+	"^token of 65535 octets: \+OK.*STAT through the privacy layer: \+OK 2 " \
+	"$(gc "$KPOPD_PORT" exact 65535 4 2>&1)"
+export KRB5CCNAME=FILE:$E2E_DIR/gss65536.ccache
+mark=$(log_mark)
+t_expect_match "GSSAPI: a first token of 65,536 octets is refused as too large" \
+	"^token of 65536 octets: -ERR \[AUTH\] Kerberos token too large" "$(gc "$KPOPD_PORT" exact 65536 2>&1)"
+sleep 0.2
+t_expect_match "GSSAPI: 65,536 octets: the log says over the limit of 65535" \
+	"Kerberos token of 65536 octets is over the limit of 65535" "$(log_since "$mark")"
+export KRB5CCNAME=FILE:$E2E_DIR/kpop65535.ccache
+t_expect_match "KPOP: an AP-REQ of exactly 65,535 octets is accepted" \
+	"^AP-REQ of 65535 octets: OK; STAT: \+OK 2 " "$(kt "$KPOPD_PORT" exact 65535 alice 2>&1)"
+export KRB5CCNAME=FILE:$E2E_DIR/kpop65536.ccache
+mark=$(log_mark)
+t_expect_match "KPOP: an AP-REQ of 65,536 octets is answered with a KRB-ERROR" \
+	"^AP-REQ of 65536 octets: KRB-ERROR" "$(kt "$KPOPD_PORT" exact 65536 alice 2>&1)"
+sleep 0.2
+t_expect_match "KPOP: 65,536 octets: the log names the size and KRB_ERR_FIELD_TOOLONG" \
+	"AP-REQ of 65536 octets is over the limit of 65535.*KRB_ERR_FIELD_TOOLONG" "$(log_since "$mark")"
+
+# 4. The server is none the worse: an ordinary ticket still logs in.
 export KRB5CCNAME=FILE:$KPOP_TEST_DIR/alice.ccache
 out=$("$KPOP" -H localhost -p "$KPOPD_PORT" list 2>&1)
 t_expect_eq "an ordinary ticket still logs in after the refusals" 0 "$?"
