@@ -34,12 +34,14 @@ usage:
       AUTH GSSAPI whose first token is exactly N octets (new contexts until one
       is), with security layer LAYER (1 none, 4 privacy: then STAT through it);
       prints "token of N octets: " and the server's answer.
+KP_GSS_SERVICE names the service (default pop).
 """
-import base64, socket, sys
+import base64, os, socket, sys
 
 import gssapi
 
 HOST = "localhost"
+SERVICE = os.environ.get("KP_GSS_SERVICE", "pop")  # the service name of pop/HOST
 
 
 class Conn:
@@ -61,7 +63,7 @@ class Conn:
 
 
 def new_ctx():
-    name = gssapi.Name("pop@" + HOST, gssapi.NameType.hostbased_service)
+    name = gssapi.Name(SERVICE + "@" + HOST, gssapi.NameType.hostbased_service)
     return gssapi.SecurityContext(name=name, usage="initiate",
                                   flags=[gssapi.RequirementFlag.mutual_authentication,
                                          gssapi.RequirementFlag.integrity,
@@ -314,7 +316,7 @@ def login(port, authzid):
 
 
 def first_token():
-    name = gssapi.Name("pop@" + HOST, gssapi.NameType.hostbased_service)
+    name = gssapi.Name(SERVICE + "@" + HOST, gssapi.NameType.hostbased_service)
     ctx = gssapi.SecurityContext(name=name, usage="initiate",
                                  flags=[gssapi.RequirementFlag.mutual_authentication])
     return ctx.step()

@@ -21,19 +21,20 @@ MODE:
               verdict (and the STAT reply)
 KPOPTOOL_SOURCE=ADDR binds each connection to ADDR; KPOPTOOL_PROXY=CLIENT starts
 each with a PROXY v1 header naming CLIENT (an IPv4 address) as a load balancer
-would.
+would.  KP_GSS_SERVICE names the service (default pop).
 """
 import base64, os, socket, struct, sys, time
 
 import gssapi
 
+SERVICE = os.environ.get("KP_GSS_SERVICE", "pop")  # the service name of pop/HOST
 SENDAUTH = b"KRB5_SENDAUTH_V1.0\0"
 KPOP = b"KPOPV1.0\0"
 
 
 def apreq(host):
     """A raw krb5 AP-REQ (mutual auth) for pop/host: a GSS token without its framing."""
-    name = gssapi.Name("pop@" + host, gssapi.NameType.hostbased_service)
+    name = gssapi.Name(SERVICE + "@" + host, gssapi.NameType.hostbased_service)
     ctx = gssapi.SecurityContext(name=name, usage="initiate",
                                  flags=[gssapi.RequirementFlag.mutual_authentication])
     tok = ctx.step()

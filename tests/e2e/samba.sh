@@ -12,7 +12,10 @@
 # where the host permits AES only (refused, the log names the enctype cause); a
 # user in ~4,900 groups (a ~40 KB ticket) fetches over GSSAPI, a privacy layer and
 # KPOP; a user in ~8,500 groups (a ~69 KB ticket, over the 65,535-octet cap) is
-# refused cleanly on both paths.  Skipped, with the reason, only where Samba's AD DC
+# refused cleanly on both paths; and the cap to the octet: "edge" (~8,025 groups,
+# with service names sized to the octet) gets tickets whose first GSSAPI token and
+# KPOP AP-REQ are exactly 65,535 octets (accepted, GSSAPI also with a privacy
+# layer) and 65,536 (refused).  Skipped, with the reason, only where Samba's AD DC
 # is not installed or cannot run.
 . "$KP_TOP_SRCDIR/tests/e2e/lib.sh"
 BIGTICKET=${KP_TOP_BUILDDIR:?}/tests/lib/bigticket
@@ -61,11 +64,16 @@ fi
 t_pass "a Samba AD domain AD.TEST provisioned in the temp dir ($(($(date +%s) - t0)) s)"
 
 # 2. Accounts and groups (one process through Samba's own database modules).
+#    popaes also has the SPNs popx/localhost, popxx/localhost, ... (the exact-cap
+#    case sizes tickets to the octet with the service name's length).
+svcname() { printf 'pop%*s' "$1" '' | tr ' ' x; } # pop and N x's
+EDGE_SPNS=""
+for k in $(seq 1 40); do EDGE_SPNS="$EDGE_SPNS,$(svcname "$k")/localhost"; done
 t0=$(date +%s)
 if counts=$("$PY" "$KP_TOP_SRCDIR/tests/lib/samba-populate.py" "$(sconf)" \
 	"$A/private/sam.ldb" "$LEAVES" "$BUCKETS" \
 	'user:alice:Al1ce-pass!x:0' 'user:big40:B1g40-pass!x:58' 'user:huge:Hug3-pass!x:100' \
-	'svc:popaes:Svc-aes!pass1x:24:pop/localhost' \
+	'user:edge:Edg3-pass!x:94' "svc:popaes:Svc-aes!pass1x:24:pop/localhost$EDGE_SPNS" \
 	'svc:poprc4:Svc-rc4!pass1x:-:poprc4/localhost' 2>"$A/populate.log"); then
 	t_pass "users, service accounts with SPNs and $((LEAVES + BUCKETS)) groups ($(($(date +%s) - t0)) s)"
 else
@@ -149,7 +157,7 @@ same() { # same NAME ORIGINAL DIR-WITH-COPIES PATTERN
 	if cmp -s "$2" "$(grep -l "$4" "$3"/new/* 2>/dev/null | head -n 1)"; then t_pass "$1"; else t_fail "$1" "differs"; fi
 }
 
-for u in alice big40 huge; do mk_maildir "$u" >/dev/null; done
+for u in alice big40 huge edge; do mk_maildir "$u" >/dev/null; done
 for u in alice big40; do
 	md=$MAILROOT/$u/Maildir
 	for i in 1 2; do
@@ -282,5 +290,92 @@ t_expect_match "over the cap, KPOP: the log names the size and KRB_ERR_FIELD_TOO
 export KRB5CCNAME=FILE:$A/alice.ccache
 "$KPOP" -H localhost -p "$KPOPD_PORT" list >/dev/null 2>&1
 t_expect_eq "after the refusals an ordinary AD ticket still logs in" 0 "$?"
+
+# 7. The exact cap with the DC's own tickets: the PAC grows by 8 octets a group and
+#    the ticket by 1 octet a character of the service name, so "edge" gets the
+#    groups that bring its GSSAPI first token to within 8 octets under 65,535, and
+#    services popx..x/localhost (AES, keys exported per name) the last octets: a
+#    first token or KPOP AP-REQ of exactly 65,535 octets is accepted (GSSAPI also
+#    with a privacy layer), one of 65,536 refused.  The Python clients make new
+#    authenticators until the token is exactly that long (their DER integers vary).
+gc() { "$PY" "$KP_TOP_SRCDIR/tests/gssclient.py" "$@"; }
+kt() { "$PY" "$KP_TOP_SRCDIR/tests/kpoptool.py" 127.0.0.1 "$@"; }
+export KRB5CCNAME=FILE:$A/edge.ccache
+tok_size() { # tok_size gss|kpop K: the commonest token size for service svcname K
+	if [ "$1" = gss ]; then KP_GSS_SERVICE=$(svcname "$2") gc - sizes 12 2>>"$A/sizes.log"
+	else KP_GSS_SERVICE=$(svcname "$2") kt - sizes 12 2>>"$A/sizes.log"; fi
+}
+edge_ok=0
+if login edge 'Edg3-pass!x' && s0=$(tok_size gss 0) && [ -n "$s0" ]; then
+	more=$(((65535 - s0) / 8))
+	if [ "$more" -gt 0 ] && "$PY" "$KP_TOP_SRCDIR/tests/lib/samba-populate.py" "$(sconf)" \
+		"$A/private/sam.ldb" 0 0 "grp:edge:$more:edgeg" >/dev/null 2>>"$A/populate.log"; then
+		rm -f "$A/edge.ccache"
+		login edge 'Edg3-pass!x' && edge_ok=1
+	fi
+fi
+# fit gss|kpop WANT: the K whose tokens are WANT octets (tried and corrected)
+fit() {
+	local how=$1 want=$2 k got i
+	k=$((want - s0 - 8 * more))
+	[ "$how" = kpop ] && k=$((k + 17)) # an AP-REQ is its GSS token less 17 octets of framing
+	for i in 1 2 3 4; do
+		[ "$k" -ge 0 ] && [ "$k" -le 40 ] || return 1
+		got=$(tok_size "$how" "$k") && [ -n "$got" ] || return 1
+		[ "$got" -eq "$want" ] && { echo "$k"; return 0; }
+		k=$((k + want - got))
+	done
+	return 1
+}
+if [ "$edge_ok" = 1 ]; then
+	t_pass "edge is in $(($(groups_of edge) + more)) groups (PAC sized to within 8 octets)"
+	for how in gss kpop; do
+		for want in 65535 65536; do
+			if k=$(fit "$how" "$want"); then
+				svc=$(svcname "$k")
+				size=$(tsize edge "$svc")
+				t_pass "$how: edge's $size-octet ticket for $svc/localhost makes tokens of $want octets"
+				st domain exportkeytab "$A/edge-$k.keytab" --principal="$svc/localhost"
+				chmod 644 "$A/edge-$k.keytab"
+				kpopd_stop
+				kpopd_start -L "127.0.0.1:@PORT@ auto" -o keytab="$A/edge-$k.keytab" -o service="$svc" ||
+					{ t_fail "kpopd starts for $svc" "see log"; continue; }
+				mark=$(log_mark)
+				case $how-$want in
+				gss-65535)
+					t_expect_match "GSSAPI: the DC's first token of exactly 65,535 octets is accepted" \
+						"^token of 65535 octets: \+OK" "$(KP_GSS_SERVICE=$svc gc "$KPOPD_PORT" exact 65535 2>&1)"
+					t_expect_match "GSSAPI: 65,535 octets from the DC with a privacy layer" \
+						"^token of 65535 octets: \+OK.*STAT through the privacy layer: \+OK " \
+						"$(KP_GSS_SERVICE=$svc gc "$KPOPD_PORT" exact 65535 4 2>&1)" ;;
+				gss-65536)
+					t_expect_match "GSSAPI: the DC's first token of 65,536 octets is refused as too large" \
+						"^token of 65536 octets: -ERR \[AUTH\] Kerberos token too large" \
+						"$(KP_GSS_SERVICE=$svc gc "$KPOPD_PORT" exact 65536 2>&1)"
+					sleep 0.2
+					t_expect_match "GSSAPI: 65,536 octets: the log gives the size and the limit" \
+						"Kerberos token of 65536 octets is over the limit of 65535" "$(log_since "$mark")" ;;
+				kpop-65535)
+					t_expect_match "KPOP: the DC's AP-REQ of exactly 65,535 octets is accepted" \
+						"^AP-REQ of 65535 octets: OK; STAT: \+OK " \
+						"$(KP_GSS_SERVICE=$svc kt "$KPOPD_PORT" exact 65535 edge 2>&1)" ;;
+				kpop-65536)
+					t_expect_match "KPOP: the DC's AP-REQ of 65,536 octets gets a KRB-ERROR" \
+						"^AP-REQ of 65536 octets: KRB-ERROR" \
+						"$(KP_GSS_SERVICE=$svc kt "$KPOPD_PORT" exact 65536 edge 2>&1)"
+					sleep 0.2
+					t_expect_match "KPOP: 65,536 octets: the log names the size and KRB_ERR_FIELD_TOOLONG" \
+						"AP-REQ of 65536 octets is over the limit of 65535.*KRB_ERR_FIELD_TOOLONG" \
+						"$(log_since "$mark")" ;;
+				esac
+			else
+				t_fail "$how: a ticket from the DC whose tokens are $want octets" \
+					"could not size it (first token $s0 with $more more groups; $(tail -n 2 "$A/sizes.log" | tr '\n' ' '))"
+			fi
+		done
+	done
+else
+	t_fail "edge: a user sized to the cap" "$(cat "$A/kinit-edge.log" 2>/dev/null; tail -n 2 "$A/populate.log")"
+fi
 
 t_summary

@@ -12,6 +12,8 @@ SPEC is one of
   svc:NAME:PASSWORD:ENCTYPES:SPN[,SPN...]
       a service account with these SPNs; ENCTYPES is msDS-SupportedEncryptionTypes
       (24 = AES128 + AES256; "-" leaves it unset, AD's default: RC4 service tickets)
+  grp:NAME:COUNT:PREFIX
+      COUNT more groups PREFIX000.. with the existing user NAME as their member
 Groups: BUCKETS bucket groups b000.., LEAVES leaf groups g00000.. spread over
 organizational units; leaf i has bucket (i mod BUCKETS) as its member.  A user in
 k buckets is thus in about k * (1 + LEAVES / BUCKETS) groups, and no object
@@ -55,7 +57,7 @@ def main():
                 m["msDS-SupportedEncryptionTypes"] = ldb.MessageElement(
                     s[3], ldb.FLAG_MOD_REPLACE, "msDS-SupportedEncryptionTypes")
             db.modify(m)
-        else:
+        elif s[0] != "grp":
             raise SystemExit("bad spec " + ":".join(s))
 
     def user_dn(name):
@@ -94,6 +96,11 @@ def main():
         for j in range(int(s[4])):
             add({"dn": "CN=x%s%03d,%s" % (s[1], j, users_dn), "objectClass": "group",
                  "sAMAccountName": "x%s%03d" % (s[1], j), "member": [user_dn(s[1])]})
+    for s in specs:
+        if s[0] == "grp":
+            for j in range(int(s[2])):
+                add({"dn": "CN=%s%03d,%s" % (s[3], j, users_dn), "objectClass": "group",
+                     "sAMAccountName": "%s%03d" % (s[3], j), "member": [user_dn(s[1])]})
     if pending[0]:
         db.transaction_commit()
 
