@@ -357,6 +357,7 @@ def main():
     mode = sys.argv[2]
     if mode == "sizes":
         sizes = token_sizes(int(sys.argv[3]))
+        print("%s sizes: %s" % (SERVICE, sorted(sizes.items())), file=sys.stderr)
         print(max(sizes, key=lambda k: sizes[k]))
         return
     if mode == "exact":

@@ -112,6 +112,7 @@ def main():
         for _ in range(int(arg)):
             n = len(apreq("localhost"))
             sizes[n] = sizes.get(n, 0) + 1
+        print("%s sizes: %s" % (SERVICE, sorted(sizes.items())), file=sys.stderr)
         print(max(sizes, key=lambda k: sizes[k]))
         return 0
     if mode == "exact":

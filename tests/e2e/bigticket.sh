@@ -87,9 +87,9 @@ sized() {
 	for i in 1 2 3 4 5 6; do
 		tsize=$(big_ccache "$oct" "$name") || return 1
 		if [ "$how" = gss ]; then
-			got=$(KRB5CCNAME=FILE:$E2E_DIR/$name.ccache gc - sizes 12)
+			got=$(KRB5CCNAME=FILE:$E2E_DIR/$name.ccache gc - sizes 12 2>>"$E2E_DIR/sizes.log")
 		else
-			got=$(KRB5CCNAME=FILE:$E2E_DIR/$name.ccache kt - sizes 12)
+			got=$(KRB5CCNAME=FILE:$E2E_DIR/$name.ccache kt - sizes 12 2>>"$E2E_DIR/sizes.log")
 		fi
 		[ -n "$got" ] || return 1
 		[ "$got" -eq "$want" ] && { echo "$tsize"; return 0; }
@@ -109,26 +109,37 @@ for n in 65535 65536; do
 		t_fail "a ticket whose KPOP AP-REQ is $n octets" "could not size it"
 	fi
 done
-export KRB5CCNAME=FILE:$E2E_DIR/gss65535.ccache
+# exact gss|kpop N [ARGS]: the exact client with the ccache sized for it; when it cannot make a
+# token of N octets from the ticket (not the size measured), the ticket is sized
+# once more and the client run again.
+exact() {
+	local how=$1 n=$2 out
+	shift 2
+	export KRB5CCNAME=FILE:$E2E_DIR/$how$n.ccache
+	for i in 1 2; do
+		if [ "$how" = gss ]; then out=$(gc "$KPOPD_PORT" exact "$n" "$@" 2>&1)
+		else out=$(kt "$KPOPD_PORT" exact "$n" "$@" 2>&1); fi
+		printf '%s\n' "$out" >>"$E2E_DIR/sizes.log"
+		case $out in *"no first token of"* | *"no AP-REQ of"*) sized "$n" "$how$n" "$how" >/dev/null ;; *) break ;; esac
+	done
+	printf '%s' "$out"
+}
 t_expect_match "GSSAPI: a first token of exactly 65,535 octets is accepted" \
-	"^token of 65535 octets: \+OK" "$(gc "$KPOPD_PORT" exact 65535 2>&1)"
+	"^token of 65535 octets: \+OK" "$(exact gss 65535)"
 t_expect_match "GSSAPI: 65,535 octets with a privacy layer (the exported context, PAC and all, reaches the worker)" \
 	"^token of 65535 octets: \+OK.*STAT through the privacy layer: \+OK 2 " \
-	"$(gc "$KPOPD_PORT" exact 65535 4 2>&1)"
-export KRB5CCNAME=FILE:$E2E_DIR/gss65536.ccache
+	"$(exact gss 65535 4)"
 mark=$(log_mark)
 t_expect_match "GSSAPI: a first token of 65,536 octets is refused as too large" \
-	"^token of 65536 octets: -ERR \[AUTH\] Kerberos token too large" "$(gc "$KPOPD_PORT" exact 65536 2>&1)"
+	"^token of 65536 octets: -ERR \[AUTH\] Kerberos token too large" "$(exact gss 65536)"
 sleep 0.2
 t_expect_match "GSSAPI: 65,536 octets: the log says over the limit of 65535" \
 	"Kerberos token of 65536 octets is over the limit of 65535" "$(log_since "$mark")"
-export KRB5CCNAME=FILE:$E2E_DIR/kpop65535.ccache
 t_expect_match "KPOP: an AP-REQ of exactly 65,535 octets is accepted" \
-	"^AP-REQ of 65535 octets: OK; STAT: \+OK 2 " "$(kt "$KPOPD_PORT" exact 65535 alice 2>&1)"
-export KRB5CCNAME=FILE:$E2E_DIR/kpop65536.ccache
+	"^AP-REQ of 65535 octets: OK; STAT: \+OK 2 " "$(exact kpop 65535 alice)"
 mark=$(log_mark)
 t_expect_match "KPOP: an AP-REQ of 65,536 octets is answered with a KRB-ERROR" \
-	"^AP-REQ of 65536 octets: KRB-ERROR" "$(kt "$KPOPD_PORT" exact 65536 alice 2>&1)"
+	"^AP-REQ of 65536 octets: KRB-ERROR" "$(exact kpop 65536 alice)"
 sleep 0.2
 t_expect_match "KPOP: 65,536 octets: the log names the size and KRB_ERR_FIELD_TOOLONG" \
 	"AP-REQ of 65536 octets is over the limit of 65535.*KRB_ERR_FIELD_TOOLONG" "$(log_since "$mark")"

@@ -328,51 +328,66 @@ fit() {
 	done
 	return 1
 }
+# cap_case how want: size, export the key, start kpopd for that service, and run
+# the exact clients; sets out1/out2 (their verdicts), svc, size, mark.  Returns 2
+# when the clients could not make a token of that size (the ticket they found was
+# not the one measured), 1 when the sizing failed.
+cap_case() {
+	local how=$1 want=$2 k
+	k=$(fit "$how" "$want") || return 1
+	svc=$(svcname "$k")
+	size=$(tsize edge "$svc")
+	st domain exportkeytab "$A/edge-$k.keytab" --principal="$svc/localhost"
+	chmod 644 "$A/edge-$k.keytab"
+	kpopd_stop
+	kpopd_start -L "127.0.0.1:@PORT@ auto" -o keytab="$A/edge-$k.keytab" -o service="$svc" || return 1
+	mark=$(log_mark)
+	out2=""
+	if [ "$how" = gss ]; then
+		out1=$(KP_GSS_SERVICE=$svc gc "$KPOPD_PORT" exact "$want" 2>&1)
+		[ "$want" = 65535 ] && out2=$(KP_GSS_SERVICE=$svc gc "$KPOPD_PORT" exact "$want" 4 2>&1)
+	else
+		out1=$(KP_GSS_SERVICE=$svc kt "$KPOPD_PORT" exact "$want" edge 2>&1)
+	fi
+	printf '%s: %s | %s\n' "$svc" "$out1" "$out2" >>"$A/sizes.log"
+	case "$out1 $out2" in *"no first token of"* | *"no AP-REQ of"*) return 2 ;; esac
+	return 0
+}
 if [ "$edge_ok" = 1 ]; then
 	t_pass "edge is in $(($(groups_of edge) + more)) groups (PAC sized to within 8 octets)"
 	for how in gss kpop; do
 		for want in 65535 65536; do
-			if k=$(fit "$how" "$want"); then
-				svc=$(svcname "$k")
-				size=$(tsize edge "$svc")
-				t_pass "$how: edge's $size-octet ticket for $svc/localhost makes tokens of $want octets"
-				st domain exportkeytab "$A/edge-$k.keytab" --principal="$svc/localhost"
-				chmod 644 "$A/edge-$k.keytab"
-				kpopd_stop
-				kpopd_start -L "127.0.0.1:@PORT@ auto" -o keytab="$A/edge-$k.keytab" -o service="$svc" ||
-					{ t_fail "kpopd starts for $svc" "see log"; continue; }
-				mark=$(log_mark)
-				case $how-$want in
-				gss-65535)
-					t_expect_match "GSSAPI: the DC's first token of exactly 65,535 octets is accepted" \
-						"^token of 65535 octets: \+OK" "$(KP_GSS_SERVICE=$svc gc "$KPOPD_PORT" exact 65535 2>&1)"
-					t_expect_match "GSSAPI: 65,535 octets from the DC with a privacy layer" \
-						"^token of 65535 octets: \+OK.*STAT through the privacy layer: \+OK " \
-						"$(KP_GSS_SERVICE=$svc gc "$KPOPD_PORT" exact 65535 4 2>&1)" ;;
-				gss-65536)
-					t_expect_match "GSSAPI: the DC's first token of 65,536 octets is refused as too large" \
-						"^token of 65536 octets: -ERR \[AUTH\] Kerberos token too large" \
-						"$(KP_GSS_SERVICE=$svc gc "$KPOPD_PORT" exact 65536 2>&1)"
-					sleep 0.2
-					t_expect_match "GSSAPI: 65,536 octets: the log gives the size and the limit" \
-						"Kerberos token of 65536 octets is over the limit of 65535" "$(log_since "$mark")" ;;
-				kpop-65535)
-					t_expect_match "KPOP: the DC's AP-REQ of exactly 65,535 octets is accepted" \
-						"^AP-REQ of 65535 octets: OK; STAT: \+OK " \
-						"$(KP_GSS_SERVICE=$svc kt "$KPOPD_PORT" exact 65535 edge 2>&1)" ;;
-				kpop-65536)
-					t_expect_match "KPOP: the DC's AP-REQ of 65,536 octets gets a KRB-ERROR" \
-						"^AP-REQ of 65536 octets: KRB-ERROR" \
-						"$(KP_GSS_SERVICE=$svc kt "$KPOPD_PORT" exact 65536 edge 2>&1)"
-					sleep 0.2
-					t_expect_match "KPOP: 65,536 octets: the log names the size and KRB_ERR_FIELD_TOOLONG" \
-						"AP-REQ of 65536 octets is over the limit of 65535.*KRB_ERR_FIELD_TOOLONG" \
-						"$(log_since "$mark")" ;;
-				esac
-			else
+			cap_case "$how" "$want"
+			rc=$?
+			[ "$rc" -eq 2 ] && { cap_case "$how" "$want"; rc=$?; } # sized once more
+			if [ "$rc" -ne 0 ]; then
 				t_fail "$how: a ticket from the DC whose tokens are $want octets" \
-					"could not size it (first token $s0 with $more more groups; $(tail -n 2 "$A/sizes.log" | tr '\n' ' '))"
+					"could not size it (first token $s0 with $more more groups; $(tail -n 3 "$A/sizes.log" | tr '\n' ' '))"
+				continue
 			fi
+			t_pass "$how: edge's $size-octet ticket for $svc/localhost makes tokens of $want octets"
+			sleep 0.2
+			case $how-$want in
+			gss-65535)
+				t_expect_match "GSSAPI: the DC's first token of exactly 65,535 octets is accepted" \
+					"^token of 65535 octets: \+OK" "$out1"
+				t_expect_match "GSSAPI: 65,535 octets from the DC with a privacy layer" \
+					"^token of 65535 octets: \+OK.*STAT through the privacy layer: \+OK " "$out2" ;;
+			gss-65536)
+				t_expect_match "GSSAPI: the DC's first token of 65,536 octets is refused as too large" \
+					"^token of 65536 octets: -ERR \[AUTH\] Kerberos token too large" "$out1"
+				t_expect_match "GSSAPI: 65,536 octets: the log gives the size and the limit" \
+					"Kerberos token of 65536 octets is over the limit of 65535" "$(log_since "$mark")" ;;
+			kpop-65535)
+				t_expect_match "KPOP: the DC's AP-REQ of exactly 65,535 octets is accepted" \
+					"^AP-REQ of 65535 octets: OK; STAT: \+OK " "$out1" ;;
+			kpop-65536)
+				t_expect_match "KPOP: the DC's AP-REQ of 65,536 octets gets a KRB-ERROR" \
+					"^AP-REQ of 65536 octets: KRB-ERROR" "$out1"
+				t_expect_match "KPOP: 65,536 octets: the log names the size and KRB_ERR_FIELD_TOOLONG" \
+					"AP-REQ of 65536 octets is over the limit of 65535.*KRB_ERR_FIELD_TOOLONG" \
+					"$(log_since "$mark")" ;;
+			esac
 		done
 	done
 else
