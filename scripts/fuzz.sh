@@ -7,7 +7,9 @@
 # present, tests/fuzz/NAME.options adds libFuzzer flags (one a line).  A crash or
 # sanitizer report: its input is kept as tests/fuzz/crashes/NAME-*, the report says
 # which function failed, and the run fails.  Prints executions and coverage per
-# harness and "N passed, N failed".
+# harness as it goes, a table of them at the end (executions, exec/s, libFuzzer's
+# cov: and ft:, the working corpus's units and bytes, the result; also written to
+# BIN/../work/summary.txt), and "N passed, N failed".
 set -u
 bin=${1:?usage: fuzz.sh BIN SECONDS [NAME...]}
 secs=${2:-20}
@@ -19,6 +21,7 @@ crashes="$fz/crashes"
 mkdir -p "$work" "$crashes"
 pass=0
 fail=0
+rows=()
 
 names=("$@")
 if [ ${#names[@]} -eq 0 ]; then
@@ -66,6 +69,8 @@ for name in "${names[@]}"; do
 		if ! nice -n 10 "$h" "${opts[@]}" "${old[@]}" > "$log" 2>&1; then
 			echo "FAIL - fuzz $name: a kept crash input fails again in $(blame "$log") (log: $log)"
 			fail=$((fail + 1))
+			rows+=("$(printf '%-10s %6s %12s %9s %6s %7s %7s %9s  %s' "$name" 0 - - - - - - \
+				"KEPT CRASH fails again in $(blame "$log")")")
 			continue
 		fi
 	fi
@@ -77,16 +82,31 @@ for name in "${names[@]}"; do
 		"$work/$name" "${seeds[@]}" > "$log" 2>&1
 	rc=$?
 	execs=$(sed -nE 's/^stat::number_of_executed_units: *([0-9]+).*/\1/p' "$log" | tail -n 1)
-	cov=$(grep -E '^#[0-9]+' "$log" | tail -n 1 | sed -nE 's/.* cov: ([0-9]+) ft: ([0-9]+) corp: ([0-9]+).*/cov \1, features \2, corpus \3/p')
+	eps=$(sed -nE 's/^stat::average_exec_per_sec: *([0-9]+).*/\1/p' "$log" | tail -n 1)
+	last=$(grep -E '^#[0-9]+' "$log" | tail -n 1)
+	cov=$(printf '%s' "$last" | sed -nE 's/.* cov: ([0-9]+) ft: ([0-9]+) corp: ([0-9]+).*/cov \1, features \2, corpus \3/p')
+	row=$(printf '%s' "$last" | sed -nE 's#.* cov: ([0-9]+) ft: ([0-9]+) corp: ([0-9]+)/([0-9]+[a-zA-Z]*).*#\1 \2 \3 \4#p')
+	read -r c_cov c_ft c_units c_bytes <<<"${row:-? ? ? ?}"
 	if [ $rc -ne 0 ] || grep -q -E '^==[0-9]+==ERROR|runtime error:|invariant broken' "$log"; then
 		input=$(grep -o -E "(Test unit|artifact) written to [^ ]+" "$log" | tail -n 1 | sed 's/.* to //')
 		echo "FAIL - fuzz $name: crash in $(blame "$log"); input kept in ${input:-?} (log: $log)"
 		grep -m1 -E 'ERROR: |runtime error:|invariant broken' "$log" | sed 's/^/    /'
 		fail=$((fail + 1))
+		result="CRASH in $(blame "$log")"
 	else
 		echo "ok - fuzz $name: ${secs}s, ${execs:-?} executions, ${cov:-no coverage line}"
 		pass=$((pass + 1))
+		result=ok
 	fi
+	rows+=("$(printf '%-10s %6s %12s %9s %6s %7s %7s %9s  %s' "$name" "${secs}" "${execs:-?}" \
+		"${eps:-?}" "$c_cov" "$c_ft" "$c_units" "$c_bytes" "$result")")
 done
+if [ ${#rows[@]} -gt 0 ]; then
+	{
+		printf '%-10s %6s %12s %9s %6s %7s %7s %9s  %s\n' harness secs executions exec/s \
+			cov ft corpus bytes result
+		printf '%s\n' "${rows[@]}"
+	} | tee "$work/summary.txt"
+fi
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

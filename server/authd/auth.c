@@ -130,7 +130,9 @@ kp_auth_authzid_ok(const char *authz, const char *principal, const char *user)
  * authenticated principal must map to a local user; an authzid, if the client sent
  * one, must name that same user, or the principal (with or, in the default realm,
  * without its realm).  Older clients end the authzid with a NUL: exactly one is
- * tolerated.  Sets a->user and a->principal, or a->error. */
+ * tolerated (kp_ssf_answer_parse already removed it and refused any other; checked
+ * again here, where the identity is decided).  Sets a->user and a->principal, or
+ * a->error. */
 static int
 authorize(struct kp_auth *a, const char *principal, const char *authzid, size_t rlen)
 {

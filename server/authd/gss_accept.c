@@ -4,7 +4,6 @@
 #include "config.h"
 #include "server/authd/gss_accept.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,7 +42,7 @@ struct kp_gss_accept {
 	unsigned ssf, peer_maxbuf;
 	int has_authzid;
 	size_t authzid_len;
-	char authzid[KP_NAME_MAX * 4]; /* as long as libsasl2's canon_user buffer */
+	char authzid[KP_SSF_AUTHZID_MAX + 1];
 	char principal[KP_NAME_MAX];
 	unsigned char *out;     /* the last challenge (owned) */
 	size_t outlen;
@@ -227,34 +226,19 @@ mech_ssf(struct kp_gss_accept *g, unsigned *ssf_out)
 static int
 make_offer(struct kp_gss_accept *g)
 {
-	unsigned requiressf, limitssf, maxbuf, strength;
+	unsigned maxbuf, strength;
 	unsigned char offer[4];
 	gss_buffer_desc in, tok = GSS_C_EMPTY_BUFFER;
 	OM_uint32 maj, min;
 	int none = g->tls && !g->conf->sasl_layers_over_tls, rc;
 
-	requiressf = none ? 0 : (unsigned)g->conf->sasl_min_ssf;
-	limitssf = none ? 0 : (unsigned)g->conf->sasl_max_ssf;
-	maxbuf = limitssf > 0 ? KP_SASL_MAXBUF : 0;
 	if ((rc = mech_ssf(g, &strength)) != 0)
 		return fail(g, NULL);
-	g->offered = 0;
-	if (requiressf == 0)
-		g->offered |= KP_GSS_LAYER_NONE;
-	if ((g->qop & KP_GSS_LAYER_INTEGRITY) && requiressf <= 1 && limitssf >= 1 && maxbuf > 0)
-		g->offered |= KP_GSS_LAYER_INTEGRITY;
-	if ((g->qop & KP_GSS_LAYER_PRIVACY) && requiressf <= strength && limitssf >= strength &&
-	    maxbuf > 0)
-		g->offered |= KP_GSS_LAYER_PRIVACY;
-	/* RFC 4752: the maximum is 0 when no layer is offered */
-	if ((g->offered & ~(unsigned)KP_GSS_LAYER_NONE) == 0)
-		maxbuf = 0;
 	/* (an offer with no bit at all, min_ssf above what the context can do, still
 	 * goes out, as libsasl2 sent it: the client cannot answer it) */
-	offer[0] = (unsigned char)g->offered;
-	offer[1] = (unsigned char)(maxbuf >> 16);
-	offer[2] = (unsigned char)(maxbuf >> 8);
-	offer[3] = (unsigned char)maxbuf;
+	g->offered = kp_ssf_offer(g->qop, none ? 0 : (unsigned)g->conf->sasl_min_ssf,
+				  none ? 0 : (unsigned)g->conf->sasl_max_ssf, strength, &maxbuf);
+	kp_ssf_encode(g->offered, maxbuf, offer);
 	in.value = offer;
 	in.length = sizeof(offer);
 	maj = gss_wrap(&min, g->ctx, 0, GSS_C_QOP_DEFAULT, &in, NULL, &tok);
@@ -342,15 +326,15 @@ cleanup:
 	return rc;
 }
 
-/* The client's choice: 4 bytes (layer, max buffer) and an optional authzid. */
+/* The client's choice: 4 bytes (layer, max buffer) and an optional authzid, unwrapped
+ * here and parsed by kp_ssf_answer_parse (ssf_parse.c has the rules). */
 static int
 ssfreq(struct kp_gss_accept *g, const void *in, size_t inlen)
 {
 	gss_buffer_desc itok, otok = GSS_C_EMPTY_BUFFER;
 	OM_uint32 maj, min;
-	const unsigned char *p;
-	unsigned choice, strength;
-	size_t n, i;
+	struct kp_ssf_answer ans;
+	unsigned strength;
 	int rc = KP_E_AUTH;
 
 	itok.value = (void *)in;
@@ -361,52 +345,25 @@ ssfreq(struct kp_gss_accept *g, const void *in, size_t inlen)
 		gss_release_buffer(&min, &otok);
 		return fail(g, NULL);
 	}
-	p = otok.value;
-	n = otok.length;
-	if (n < 4) {
-		rc = fail(g, "security-layer answer too short");
+	if (kp_ssf_answer_parse(otok.value, otok.length, g->offered, &ans, g->error,
+				sizeof(g->error)) != 0) {
+		rc = fail(g, NULL);
 		goto cleanup;
 	}
-	/* libsasl2's reading of the choice, bits tested in this order (clients that
-	 * set both integrity and privacy get integrity) */
-	choice = p[0];
-	if (!(choice & (KP_GSS_LAYER_INTEGRITY | KP_GSS_LAYER_PRIVACY)) &&
-	    (g->offered & KP_GSS_LAYER_NONE)) {
-		g->ssf = 0;
-	} else if ((choice & KP_GSS_LAYER_INTEGRITY) && (g->offered & KP_GSS_LAYER_INTEGRITY)) {
-		g->ssf = 1;
-	} else if ((choice & (KP_GSS_LAYER_INTEGRITY | KP_GSS_LAYER_PRIVACY)) &&
-		   (g->offered & KP_GSS_LAYER_PRIVACY)) {
+	if (ans.layer == KP_GSS_LAYER_PRIVACY) {
 		if (mech_ssf(g, &strength) != 0) {
 			rc = fail(g, NULL);
 			goto cleanup;
 		}
 		g->ssf = strength;
 	} else {
-		snprintf(g->error, sizeof(g->error), "protocol violation: the client chose layer "
-			 "0x%02x, not offered (offer 0x%02x)", choice, g->offered);
-		rc = fail(g, NULL);
-		goto cleanup;
+		g->ssf = ans.layer == KP_GSS_LAYER_INTEGRITY ? 1 : 0;
 	}
-	g->peer_maxbuf = g->ssf > 0 ? (unsigned)p[1] << 16 | (unsigned)p[2] << 8 | p[3] : 0;
-	/* The authzid, white space around it removed as libsasl2's canon_user did;
-	 * NULs stay for the caller's rules (one trailing NUL is an old client's). */
-	p += 4;
-	n -= 4;
-	if (n > 0) {
-		for (i = 0; i < n && isspace(p[i]); i++)
-			;
-		p += i;
-		n -= i;
-		while (n > 0 && isspace(p[n - 1]))
-			n--;
-		if (n >= sizeof(g->authzid)) {
-			rc = fail(g, "authorization identity too long");
-			goto cleanup;
-		}
-		memcpy(g->authzid, p, n);
-		g->authzid[n] = '\0';
-		g->authzid_len = n;
+	g->peer_maxbuf = ans.maxbuf;
+	if (ans.has_authzid) {
+		memcpy(g->authzid, ans.authzid, ans.authzid_len);
+		g->authzid[ans.authzid_len] = '\0';
+		g->authzid_len = ans.authzid_len;
 		g->has_authzid = 1;
 	}
 	g->state = ST_DONE;

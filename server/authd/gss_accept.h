@@ -7,11 +7,7 @@
 #include <stddef.h>
 #include "kp_buf.h"
 #include "server/conf.h"
-
-/* RFC 4752 section 3.3: the security-layer bits of the offer and of the answer. */
-#define KP_GSS_LAYER_NONE 1
-#define KP_GSS_LAYER_INTEGRITY 2
-#define KP_GSS_LAYER_PRIVACY 4
+#include "server/authd/ssf_parse.h" /* KP_GSS_LAYER_*, the offer and answer rules */
 
 /* An acceptor credential: every key of service c->service ("pop") in the keytab
  * (c->keytab, else KRB5_KTNAME or the default), or only c->server_principal if
@@ -46,9 +42,9 @@ int kp_gss_accept_step(struct kp_gss_accept *g, const void *in, size_t inlen, in
 		       const void **out, size_t *outlen, enum kp_gss_step *step_out);
 
 /* After KP_GSS_DONE.  principal: the client's full name ("alice@KPOP.TEST").
- * authzid: the authorization identity the client sent, surrounding white space
- * removed as libsasl2 did (NULs are kept: the caller's rules decide), NULL if it
- * sent none; *len_out its length.  ssf: 0 no layer, 1 integrity, > 1 privacy.
+ * authzid: the authorization identity the client sent, as kp_ssf_answer_parse
+ * left it (surrounding white space and one trailing NUL removed, no NUL inside),
+ * NUL-terminated, NULL if it sent none; *len_out its length.  ssf: 0 no layer, 1 integrity, > 1 privacy.
  * peer_maxbuf: the largest wrapped token the client accepts (0 without a layer). */
 const char *kp_gss_accept_principal(const struct kp_gss_accept *g);
 const char *kp_gss_accept_authzid(const struct kp_gss_accept *g, size_t *len_out);

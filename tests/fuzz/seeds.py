@@ -2,7 +2,8 @@
 """tests/fuzz/seeds.py - (re)write the committed seed corpora of tests/fuzz/corpus/
 from real traffic: the client and server lines of the transcript tests
 (tests/transcripts/*.t), plus a few hand-made inputs per harness for what the
-transcripts do not show (spools, caches, KPOP frames, IPC packets).  Run it after
+transcripts do not show (spools, caches, KPOP frames, IPC packets, RFC 4752 layer
+answers), and PROXY headers captured from a real HAProxy.  Run it after
 adding transcripts; the harnesses' own formats are described in each fuzz-*.c."""
 import glob
 import hashlib
@@ -101,6 +102,63 @@ def main():
     # ipc (fuzz-ipc.c): a BEGIN and a FAIL as the codec writes them
     put("ipc", struct.pack("<II", 0x01, 7) + struct.pack("<II", 2, 0) +
         struct.pack("<I", 4) + b"1 2\x00" + struct.pack("<I", 4) + b"3 4\x00")
+    # ssf (fuzz-ssf.c): qop+mode, min_ssf/2, max_ssf/2, strength/2, reason size, then
+    # the unwrapped answer; the answers of DESIGN.md's clients to kpopd's offers
+    dflt = bytes([0x07, 0, 128, 128, 200])      # every layer, sasl 0..256, aes256
+    tls = bytes([0x07, 0, 0, 128, 200])         # over TLS: no layer
+    put("ssf", tls + b"\x01\xff\xff\xff" + b"alice")           # fetchmail
+    put("ssf", tls + b"\x01\xff\xff\xff")                      # mpop
+    put("ssf", tls + b"\x01\x00\x00\x00")                      # curl
+    put("ssf", tls + b"\x01\x00\x00\x00" + b"alice@KPOP.TEST")  # pop3test
+    put("ssf", tls + b"\x01\x00\x00\x00" + b"alice\x00")        # an older client's NUL
+    put("ssf", dflt + b"\x02\x01\x00\x00")                     # libsasl2: integrity
+    put("ssf", dflt + b"\x04\x01\x00\x00" + b"alice")          # libsasl2: privacy
+    put("ssf", dflt + b"\x06\x00\x40\x00")                     # both bits
+    put("ssf", dflt + b"\x02\x00\x00\x00")                     # a layer, max size 0
+    put("ssf", bytes([0x07, 1, 128, 128, 200]) + b"\x01\x00\x00\x00")  # layer required
+    put("ssf", bytes([0x0b, 0, 128, 128, 10]) + b"\x04\x00\x10\x00al\x00ice")  # raw offer
+    put("ssf", dflt + b"\x01\x00\x00\x00 \t alice \r\n")
+    put("ssf", dflt + b"\x01\x00\x00\x00" + b"z" * 1023 + b"\x00")
+    # proxy (fuzz-proxy.c): bit 0 of the first byte, through kp_proxy_admit on a
+    # socket (1) or kp_proxy_read on a non-socket (0).  Captured from HAProxy 2.6.12
+    # (send-proxy, send-proxy-v2, proxy-v2-options authority,crc32c,unique-id,ssl,
+    # ssl-cipher,cert-sig,cert-key, send-proxy-v2-ssl-cn behind "bind ... ssl", a
+    # UNIX-socket frontend, and check-send-proxy health checks) with the pipelined
+    # CAPA that followed
+    v2 = b"\r\n\r\n\x00\r\nQUIT\n"
+    hap = [
+        b"PROXY TCP4 127.0.0.1 127.0.0.1 36310 40681\r\nCAPA\r\n",
+        b"PROXY TCP6 ::1 ::1 58212 37049\r\nCAPA\r\n",
+        b"PROXY UNKNOWN\r\nCAPA\r\n",
+        b"PROXY TCP4 127.0.0.1 127.0.0.1 32890 44181\r\n",
+        v2 + b"!\x11\x00\x0c\x7f\x00\x00\x01\x7f\x00\x00\x01\xb2\xe6\xaf\xe7CAPA\r\n",
+        v2 + b"!!\x00$" + b"\x00" * 15 + b"\x01" + b"\x00" * 15 + b"\x01\xd3n\xa4\rCAPA\r\n",
+        v2 + b" \x00\x00\x00CAPA\r\n",
+        v2 + b" \x00\x00\x00",
+        v2 + b"!\x11\x00L\x7f\x00\x00\x01\x7f\x00\x00\x01\xe2\xde\xb6g\x03\x00\x04\x1f\xed"
+        b"\x7f\xc0\x05\x00.7F000001:E2DE_7F000001:B667_6B104CEB_0002:1724 \x00\x05\x00\x00"
+        b"\x00\x00\x00CAPA\r\n",
+        v2 + b"!!\x006" + b"\x00" * 15 + b"\x01" + b"\x00" * 15 + b"\x01\xb2\x04\xbd\xc5 "
+        b"\x00\x0f\x01\x00\x00\x00\x00!\x00\x07TLSv1.3CAPA\r\n",
+        v2 + b"!\x11\x00f\x7f\x00\x00\x01\x7f\x00\x00\x01\xbf.\xcb!\x03\x00\x04\xc3a\xc2,"
+        b"\x02\x00\x0email.kpop.test \x00?\x01\x00\x00\x00\x00!\x00\x07TLSv1.3%\x00\x07"
+        b"RSA2048$\x00\nRSA-SHA256#\x00\x16TLS_AES_256_GCM_SHA384CAPA\r\n",
+    ]
+    for h in hap:
+        put("proxy", b"\x01" + h)
+        put("proxy", b"\x00" + h)
+    # by hand: the longest v1 line, a KPOP client's first frame behind a v2 header,
+    # a UNIX-family v2 header, a UDP one, a TLV that overruns; network lists
+    put("proxy", b"\x00PROXY TCP6 ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff "
+        b"ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff 65535 65535\r\n")
+    put("proxy", b"\x01" + v2 + b"!\x11\x00\x0c\x7f\x00\x00\x09\x7f\x00\x00\x01\x30\x39\x04\x55"
+        b"\x00\x00\x00\x13KRB5_SENDAUTH_V1.0\x00")
+    put("proxy", b"\x01" + v2 + b"!1\x00\xd8" + b"/tmp/a\x00".ljust(108, b"\x00") * 2)
+    put("proxy", b"\x00" + v2 + b"!\x12\x00\x0c\x7f\x00\x00\x01\x7f\x00\x00\x01\x00\x01\x00\x02")
+    put("proxy", b"\x00" + v2 + b"!\x11\x00\x10\x7f\x00\x00\x01\x7f\x00\x00\x01\x00\x01\x00\x02"
+        b"\x04\x00\x05")
+    put("proxy", b"\x80127.0.0.0/8 ::1 127.0.0.9 local,10.1.2.3/16 ::ffff:127.0.0.1/120")
+    put("proxy", b"\x80fe80::/10\t2001:db8::/32 0.0.0.0/0 ::/0")
     # base64, dot, log
     put("b64", b"YWxpY2U=")
     put("b64", b"\x00\x01\x02\xff")
