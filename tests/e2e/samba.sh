@@ -302,9 +302,17 @@ t_expect_eq "after the refusals an ordinary AD ticket still logs in" 0 "$?"
 gc() { "$PY" "$KP_TOP_SRCDIR/tests/gssclient.py" "$@"; }
 kt() { "$PY" "$KP_TOP_SRCDIR/tests/kpoptool.py" 127.0.0.1 "$@"; }
 export KRB5CCNAME=FILE:$A/edge.ccache
-tok_size() { # tok_size gss|kpop K: the commonest token size for service svcname K
-	if [ "$1" = gss ]; then KP_GSS_SERVICE=$(svcname "$2") gc - sizes 12 2>>"$A/sizes.log"
-	else KP_GSS_SERVICE=$(svcname "$2") kt - sizes 12 2>>"$A/sizes.log"; fi
+# tok_size gss|kpop K: the commonest token size for service svcname K.  A first run
+# fetches the ticket into the ccache: the process that fetched it was seen to
+# make tokens an octet off those of later ones, which read it from the ccache.
+tok_size() {
+	if [ "$1" = gss ]; then
+		KP_GSS_SERVICE=$(svcname "$2") gc - sizes 1 >/dev/null 2>&1
+		KP_GSS_SERVICE=$(svcname "$2") gc - sizes 12 2>>"$A/sizes.log"
+	else
+		KP_GSS_SERVICE=$(svcname "$2") kt - sizes 1 >/dev/null 2>&1
+		KP_GSS_SERVICE=$(svcname "$2") kt - sizes 12 2>>"$A/sizes.log"
+	fi
 }
 edge_ok=0
 if login edge 'Edg3-pass!x' && s0=$(tok_size gss 0) && [ -n "$s0" ]; then
@@ -359,7 +367,11 @@ if [ "$edge_ok" = 1 ]; then
 		for want in 65535 65536; do
 			cap_case "$how" "$want"
 			rc=$?
-			[ "$rc" -eq 2 ] && { cap_case "$how" "$want"; rc=$?; } # sized once more
+			for again in 1 2; do # sized again (see tok_size)
+				[ "$rc" -eq 2 ] || break
+				cap_case "$how" "$want"
+				rc=$?
+			done
 			if [ "$rc" -ne 0 ]; then
 				t_fail "$how: a ticket from the DC whose tokens are $want octets" \
 					"could not size it (first token $s0 with $more more groups; $(tail -n 3 "$A/sizes.log" | tr '\n' ' '))"
