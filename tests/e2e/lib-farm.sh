@@ -151,3 +151,89 @@ farm_fetchmail() {
 		--mda "cat >> $2" -p POP3 --auth gssapi -u alice \
 		--plugin "socat STDIO TCP4:127.0.0.1:$1,bind=127.0.0.9" localhost >"$E2E_DIR/fm.out" 2>&1
 }
+
+# --- the GlusterFS store (farm.sh, bench-farm.sh) -------------------------------
+# One glusterfsd brick (a directory) without glusterd on 127.1.1.1, mounted once per
+# node with the FUSE client; only in a private mount namespace (farm.sh runs itself
+# in one).  gluster_setup DIR writes the volfiles and sets G and BPORT; brick_start,
+# mount_volume I ($G/mI), gluster_stop.
+BRICK_PID=""
+MOUNTS=()
+
+gluster_setup() {
+	G=$1
+	mkdir -p "$G/brick"
+	BPORT=$(farm_port 127.1.1.1)
+	cat >"$G/server.vol" <<EOF
+volume posix
+	type storage/posix
+	option directory $G/brick
+end-volume
+volume locks
+	type features/locks
+	subvolumes posix
+end-volume
+volume store
+	type performance/io-threads
+	subvolumes locks
+end-volume
+volume server
+	type protocol/server
+	option transport-type tcp
+	option transport.socket.bind-address 127.1.1.1
+	option transport.socket.listen-port $BPORT
+	option auth.addr.store.allow 127.*
+	subvolumes store
+end-volume
+EOF
+	# No performance translators on the client side: every read and write goes to
+	# the brick, as the rules for a shared store want (README "Running a farm").
+	cat >"$G/client.vol" <<EOF
+volume store
+	type protocol/client
+	option transport-type tcp
+	option remote-host 127.1.1.1
+	option remote-port $BPORT
+	option remote-subvolume store
+end-volume
+EOF
+}
+brick_start() {
+	glusterfsd -f "$G/server.vol" -l "$G/brick.log" -p "$G/brick.pid" || return 1
+	BRICK_PID=$(cat "$G/brick.pid")
+	farm_wait_port 127.1.1.1 "$BPORT"
+}
+brick_stop() {
+	[ -n "$BRICK_PID" ] || return 0
+	kill -TERM "$BRICK_PID" 2>/dev/null
+	farm_gone "$BRICK_PID"
+	BRICK_PID=""
+}
+# mount_volume I: the volume at $G/mI (node I's view of the store).
+# --fopen-keep-cache=off: GlusterFS 10's FUSE client otherwise keeps a file's
+# page cache across opens (measured: the replay cache file rewritten in place by
+# node 1 read as the old bytes on node 2, so node 2 accepted node 1's AP-REQ);
+# files rewritten in place (the replay cache, mbox spools) need every open to
+# read the brick.
+mount_volume() {
+	mkdir -p "$G/m$1"
+	glusterfs --volfile="$G/client.vol" --entry-timeout=0 --attribute-timeout=0 \
+		--negative-timeout=0 --fopen-keep-cache=off ${GLUSTER_MOUNT_OPTS:-} -l "$G/m$1.log" -p "$G/m$1.pid" "$G/m$1" || return 1
+	MOUNTS+=("$1")
+	local i
+	for i in $(seq 100); do mountpoint -q "$G/m$1" && return 0; sleep 0.05; done
+	return 1
+}
+umount_volume() {
+	local pid
+	pid=$(cat "$G/m$1.pid" 2>/dev/null)
+	umount "$G/m$1" 2>/dev/null || umount -l "$G/m$1" 2>/dev/null
+	[ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null && farm_gone "$pid"
+}
+# every mount, then the brick
+gluster_stop() {
+	local m
+	for m in "${MOUNTS[@]}"; do umount_volume "$m"; done
+	MOUNTS=()
+	brick_stop
+}
