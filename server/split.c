@@ -153,11 +153,40 @@ send_front_verdict(int front, uint32_t sid, const struct kp_ipc_verdict *v)
 	return rc;
 }
 
+/* The client's address as the front's BEGIN names it ("ip;port", from the PROXY
+ * header on a proxy listener), copied to peer (cap >= KP_IPC_ADDR_MAX) and its log
+ * form ("ip:port", "[ip6]:port") to log, if it is made of address characters
+ * only; else both are left empty. */
+static void
+begin_peer(const unsigned char *msg, size_t len, char *peer, char *log, size_t logcap)
+{
+	struct kp_ipc_begin bg;
+	uint32_t sid;
+	const char *semi;
+	size_t n;
+
+	if (kp_ipc_dec_begin(msg, len, &sid, &bg) != 0)
+		return;
+	n = strspn(bg.peer, "0123456789abcdefABCDEF.:;");
+	semi = strchr(bg.peer, ';');
+	if (bg.peer[0] == '\0' || bg.peer[n] != '\0' || semi == NULL || semi == bg.peer ||
+	    semi[1] == '\0')
+		return;
+	n = (size_t)(semi - bg.peer);
+	if (memchr(bg.peer, ':', n) != NULL)
+		(void)snprintf(log, logcap, "[%.*s]:%s", (int)n, bg.peer, semi + 1);
+	else
+		(void)snprintf(log, logcap, "%.*s:%s", (int)n, bg.peer, semi + 1);
+	memcpy(peer, bg.peer, strlen(bg.peer) + 1);
+}
+
 /* Pass the front's requests to the auth service and its answers back, looking at
- * nothing but each request's type, until a verdict (kept in *v, its context
+ * nothing but each request's type (and BEGIN's client address, for the logs of a
+ * proxy listener's session: peer, log), until a verdict (kept in *v, its context
  * dropped) or the front ends.  Returns 1 with a verdict, 0 without. */
 static int
-relay(int front, int authd, uint32_t sid, struct kp_ipc_verdict *v, int *kpop)
+relay(int front, int authd, uint32_t sid, struct kp_ipc_verdict *v, int *kpop,
+      char *peer, char *log, size_t logcap)
 {
 	unsigned char *buf = malloc(KP_IPC_MSG_MAX + 1);
 	struct kp_ipc_rd r;
@@ -183,6 +212,8 @@ relay(int front, int authd, uint32_t sid, struct kp_ipc_verdict *v, int *kpop)
 		}
 		if (type == KP_IPC_KPOP_APREQ)
 			*kpop = 1;
+		if (type == KP_IPC_BEGIN && peer != NULL)
+			begin_peer(buf, len, peer, log, logcap);
 		if (send_raw(authd, buf, len) != 0) {
 			kp_log(KP_LOG_ERR, "auth service: send failed");
 			break;
@@ -234,6 +265,8 @@ kp_split_serve(const struct kp_conf *c, const struct kp_serve_args *a, kp_serve_
 	struct kp_serve_args half;
 	struct kp_proxy_names pnames;
 	struct kp_ipc_verdict v;
+	char cpeer[KP_IPC_ADDR_MAX] = "", clog[KP_IPC_ADDR_MAX + 4] = "";
+	int proxied = a->listen != NULL && a->listen->proxy;
 	int ap[2], dp[2], got, kpop = 0, rc = KP_E_EOF, st;
 	pid_t self = getpid(), pid;
 
@@ -282,10 +315,19 @@ kp_split_serve(const struct kp_conf *c, const struct kp_serve_args *a, kp_serve_
 	if (a->fd == 0)
 		close(1); /* inetd */
 	memset(&v, 0, sizeof(v));
-	got = relay(ap[0], a->auth_fd, a->sid, &v, &kpop);
+	got = relay(ap[0], a->auth_fd, a->sid, &v, &kpop, proxied ? cpeer : NULL, clog,
+		    sizeof(clog));
 	close(ap[0]);
 	if (got) {
 		half = *a;
+		/* behind a proxy the front read the client's address from the header:
+		 * the session's own logs and title name the client, not the proxy */
+		if (cpeer[0] != '\0' && clog[0] != '\0') {
+			half.peer = cpeer;
+			half.arg = clog;
+			kp_log_set_prefix(clog);
+			kp_proctitle("worker %s", clog);
+		}
 		half.fd = dp[0];
 		half.auth_fd = -1;
 		half.verdict = &v;

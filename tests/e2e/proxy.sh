@@ -136,6 +136,38 @@ if [ "$(id -u)" -eq 0 ]; then
 	wait "$holder"
 	t_expect_eq "system-user mode: the session behind the header ran" 0 "$?"
 	kpopd_stop
+	# A login: after the verdict the root session parent serves TRANSACTION as the
+	# user (alice mapped to nobody, a passwd entry every system has); its lines
+	# name the client from the header, not the proxy.
+	printf 'alice@%s nobody\n' "$KPOP_TEST_REALM" >"$E2E_DIR/su.users"
+	mkdir -p "$MAILROOT/nobody/Maildir/new" "$MAILROOT/nobody/Maildir/cur" "$MAILROOT/nobody/Maildir/tmp"
+	printf 'Subject: su\n\nsu\n' >"$MAILROOT/nobody/Maildir/new/1000000001.M1.su"
+	chown -R nobody "$MAILROOT/nobody"
+	kpopd_start -L "127.0.0.1:@PORT@ pop3 proxy" -o proxy_trusted=127.0.0.1 -o mail_uid= \
+		-o usermap=file -o usermap_file="$E2E_DIR/su.users" ||
+		{ t_fail "kpopd starts in system-user mode with a usermap" "see log"; t_summary; exit 1; }
+	cat >"$E2E_DIR/su.script" <<EOS
+R: b'PROXY TCP4 127.0.2.61 127.0.0.1 6100 $KPOPD_PORT\r\n'
+S~ \+OK kpopd ready.*
+AUTH
+S~ \+OK Logged in as nobody.*
+C: STAT
+S~ \+OK 1 [0-9]+
+C: QUIT
+S~ \+OK.*
+EOS
+	if "$PYTHON" "$KP_TOP_SRCDIR/tests/pop3tcp.py" 127.0.0.1 "$KPOPD_PORT" "$E2E_DIR/su.script" >"$E2E_DIR/su.out" 2>&1; then
+		t_pass "system-user mode behind a header: a login and STAT"
+	else
+		t_fail "system-user mode behind a header: a login and STAT" "$(tail -n 3 "$E2E_DIR/su.out")"
+	fi
+	# the session parent logs login and logout (pid= names it; the front only
+	# relays TRANSACTION)
+	spid=$(sed -nE 's/.* login user=nobody .* pid=([0-9]+)$/\1/p' "$KPOPD_LOG" | tail -n 1)
+	plines=$(grep -E "kpopd\[${spid:-none}\]: .*(login|logout) user=nobody" "$KPOPD_LOG")
+	t_expect_eq "system-user mode: the session parent's login and logout lines name the client 127.0.2.61:6100" \
+		2 "$(printf '%s\n' "$plines" | grep -cE "kpopd\[$spid\]: 127\.0\.2\.61:6100: (login|logout) ")"
+	kpopd_stop
 else
 	t_skip "system-user mode behind a proxy" "needs root"
 fi
