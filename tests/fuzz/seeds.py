@@ -159,6 +159,13 @@ def main():
         b"\x04\x00\x05")
     put("proxy", b"\x80127.0.0.0/8 ::1 127.0.0.9 local,10.1.2.3/16 ::ffff:127.0.0.1/120")
     put("proxy", b"\x80fe80::/10\t2001:db8::/32 0.0.0.0/0 ::/0")
+    # deliver (fuzz-deliver.c): chunk seed, then messages split by 00 ff 00, as
+    # kpop's mbox sink gets them (LF line ends)
+    sep = b"\x00\xff\x00"
+    put("deliver", b"\x05Return-Path: <bob@example.org>\nSubject: a\n\nFrom here\n>From there\n"
+        b">>From x\nFrom\n" + sep + b"Subject: b\n\nno newline" + sep + sep + b"From ")
+    put("deliver", b"\x01Return-Path: -x@evil\nFrom: a\n\n\n\n>>>>>>>>From \n" + sep +
+        b"\n\nFrom a Thu Jan  1 00:00:00 2026\n")
     # base64, dot, log
     put("b64", b"YWxpY2U=")
     put("b64", b"\x00\x01\x02\xff")
