@@ -31,6 +31,40 @@ copy(char *dst, size_t cap, const char *src)
 	return 0;
 }
 
+/* The last mail_uid / mail_gid resolved: the settings' text and their ids.  A
+ * process resolves them once per configuration (a reload replaces the auth service
+ * and the workers, which resolve again): the passwd lookups stay off the session
+ * path, as Dovecot's mail_uid is resolved when its configuration is read. */
+static struct {
+	int valid;
+	char uid_text[KP_NAME_MAX], gid_text[KP_NAME_MAX]; /* gid_text "" if unset */
+	int has_gid;
+	uid_t uid;
+	gid_t gid;
+} mail_cache;
+
+static int
+mail_cache_hit(const struct kp_conf *c)
+{
+	return mail_cache.valid && strcmp(mail_cache.uid_text, c->mail_uid) == 0 &&
+	       mail_cache.has_gid == (c->mail_gid != NULL) &&
+	       (c->mail_gid == NULL || strcmp(mail_cache.gid_text, c->mail_gid) == 0);
+}
+
+static void
+mail_cache_store(const struct kp_conf *c, const struct kp_ident *id)
+{
+	mail_cache.valid = 0;
+	if (copy(mail_cache.uid_text, sizeof(mail_cache.uid_text), c->mail_uid) != 0 ||
+	    (c->mail_gid != NULL &&
+	     copy(mail_cache.gid_text, sizeof(mail_cache.gid_text), c->mail_gid) != 0))
+		return; /* too long to keep: looked up every time */
+	mail_cache.has_gid = c->mail_gid != NULL;
+	mail_cache.uid = id->uid;
+	mail_cache.gid = id->gid;
+	mail_cache.valid = 1;
+}
+
 /* mail_uid / mail_gid: every session as one mail uid (virtual users). */
 static int
 resolve_mail_uid(const struct kp_conf *c, struct kp_ident *id, char *why, size_t cap)
@@ -38,6 +72,12 @@ resolve_mail_uid(const struct kp_conf *c, struct kp_ident *id, char *why, size_t
 	const struct passwd *pw;
 	unsigned long n;
 
+	if (mail_cache_hit(c)) {
+		id->uid = mail_cache.uid;
+		id->gid = mail_cache.gid;
+		id->virtual_user = 1;
+		return 0;
+	}
 	if (parse_id(c->mail_uid, &n) == 0) {
 		id->uid = (uid_t)n;
 		pw = getpwuid(id->uid);
@@ -66,6 +106,7 @@ resolve_mail_uid(const struct kp_conf *c, struct kp_ident *id, char *why, size_t
 		return KP_E_CONFIG;
 	}
 	id->virtual_user = 1;
+	mail_cache_store(c, id);
 	return 0;
 }
 

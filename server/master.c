@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/epoll.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -56,6 +57,12 @@ static volatile sig_atomic_t got_term, got_chld, got_hup;
 static int sigpipe_fds[2] = { -1, -1 };
 static struct worker *workers;
 static int nworkers;         /* slots: max_sessions at start (a reload keeps it) */
+static int nslots;           /* slots ever used: every worker is below it (spawn takes
+			      * the lowest free slot, so it is the pool's high-water
+			      * mark, not max_sessions) */
+static int n_idle, n_busy;   /* workers in W_IDLE and W_BUSY */
+static int master_ep = -1;   /* the master's epoll set: listeners, signals, control
+			      * socket and every worker's channel */
 static pid_t authd_pid;      /* the auth service */
 static int authd_ctl = -1;   /* the master's channel to it (new peers) */
 static pid_t old_authd[4];   /* auth services a reload replaced, still draining */
@@ -292,11 +299,54 @@ worker_main(const struct kp_conf *c, int ctl, const struct kp_listener *ls, int 
 static int
 count(enum wstate st)
 {
-	int i, n = 0;
+	return st == W_IDLE ? n_idle : st == W_BUSY ? n_busy : nworkers - n_idle - n_busy;
+}
 
-	for (i = 0; i < nworkers; i++)
-		n += workers[i].st == st;
-	return n;
+/* Every change of a slot's state goes through here, so the counts stay exact. */
+static void
+set_state(int i, enum wstate st)
+{
+	n_idle -= workers[i].st == W_IDLE;
+	n_busy -= workers[i].st == W_BUSY;
+	workers[i].st = st;
+	n_idle += st == W_IDLE;
+	n_busy += st == W_BUSY;
+}
+
+/* epoll data of a descriptor: who (as in the event loop: -1 - listener, 0 the
+ * signal pipe, 1 + slot a worker) and the descriptor, which an event is checked
+ * against (a worker's slot may have been reaped and reused since). */
+static uint64_t
+ep_key(int who, int fd)
+{
+	return (uint64_t)(uint32_t)who << 32 | (uint32_t)fd;
+}
+
+static int
+ep_add(int fd, int who)
+{
+	struct epoll_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.u64 = ep_key(who, fd);
+	if (master_ep >= 0 && epoll_ctl(master_ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
+		kp_log(KP_LOG_ERR, "epoll_ctl: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Close a worker's channel (and leave the epoll set). */
+static void
+close_ctl(int i)
+{
+	if (workers[i].ctl < 0)
+		return;
+	if (master_ep >= 0)
+		(void)epoll_ctl(master_ep, EPOLL_CTL_DEL, workers[i].ctl, NULL);
+	close(workers[i].ctl);
+	workers[i].ctl = -1;
 }
 
 /* Worker processes not yet reaped. */
@@ -305,7 +355,7 @@ live(void)
 {
 	int i, n = 0;
 
-	for (i = 0; i < nworkers; i++)
+	for (i = 0; i < nslots; i++)
 		n += workers[i].pid > 0;
 	return n;
 }
@@ -356,9 +406,11 @@ spawn(const struct kp_conf *c, int i, struct kp_listener *ls, int nls, kp_serve_
 		close(av[0]);
 		close(authd_ctl);
 		worker_auth = av[1];
-		for (j = 0; j < nworkers; j++)
+		for (j = 0; j < nslots; j++)
 			if (workers[j].ctl >= 0)
 				close(workers[j].ctl);
+		if (master_ep >= 0)
+			close(master_ep);
 		close(sigpipe_fds[0]);
 		close(sigpipe_fds[1]);
 		if (control_fd >= 0)
@@ -374,8 +426,12 @@ spawn(const struct kp_conf *c, int i, struct kp_listener *ls, int nls, kp_serve_
 	close(av[0]);
 	workers[i].pid = pid;
 	workers[i].ctl = sv[0];
-	workers[i].st = W_IDLE;
+	set_state(i, W_IDLE);
 	workers[i].authed = 0;
+	if (i >= nslots)
+		nslots = i + 1;
+	if (ep_add(sv[0], 1 + i) != 0)
+		close_ctl(i); /* it exits when it reads EOF; reaped as usual */
 	return 0;
 }
 
@@ -426,7 +482,7 @@ over_limits(const struct kp_conf *c, const struct sockaddr *sa, socklen_t len)
 	int i, same = 0, preauth = 0;
 
 	kp_addr_key(sa, key);
-	for (i = 0; i < nworkers; i++) {
+	for (i = 0; i < nslots; i++) {
 		if (workers[i].st != W_BUSY || workers[i].await_peer ||
 		    memcmp(workers[i].addr, key, sizeof(key)) != 0)
 			continue;
@@ -482,7 +538,7 @@ accept_one(const struct kp_conf *c, struct kp_listener *ls, int nls, int li,
 		refuse(fd, line);
 		return;
 	}
-	for (i = 0; i < nworkers && w < 0; i++)
+	for (i = 0; i < nslots && n_idle > 0 && w < 0; i++)
 		if (workers[i].st == W_IDLE)
 			w = i;
 	for (i = 0; i < nworkers && w < 0; i++)
@@ -497,7 +553,7 @@ accept_one(const struct kp_conf *c, struct kp_listener *ls, int nls, int li,
 		return;
 	}
 	close(fd);
-	workers[w].st = W_BUSY;
+	set_state(w, W_BUSY);
 	workers[w].authed = 0;
 	workers[w].await_peer = proxied;
 	kp_addr_key((struct sockaddr *)&peer_ss, workers[w].addr);
@@ -582,7 +638,7 @@ worker_said(const struct kp_conf *c, int i)
 		if (type == KP_IPC_DONE && workers[i].st == W_BUSY &&
 		    kp_ipc_dec_done(buf, len, &sid, &(struct kp_ipc_done){ 0 }) == 0) {
 			/* a reusable worker is free again */
-			workers[i].st = W_IDLE;
+			set_state(i, W_IDLE);
 			workers[i].authed = 0;
 			workers[i].await_peer = 0;
 			memset(workers[i].addr, 0, sizeof(workers[i].addr));
@@ -590,9 +646,8 @@ worker_said(const struct kp_conf *c, int i)
 		}
 	}
 	/* EOF or garbage: this worker is done with us */
-	close(workers[i].ctl);
-	workers[i].ctl = -1;
-	workers[i].st = W_FREE;
+	close_ctl(i);
+	set_state(i, W_FREE);
 }
 
 /* kpopd -s connected: the busy workers' sessions. */
@@ -606,7 +661,7 @@ control_status(void)
 		close(accept4(control_fd, NULL, NULL, SOCK_CLOEXEC));
 		return;
 	}
-	for (i = 0; i < nworkers; i++) {
+	for (i = 0; i < nslots; i++) {
 		if (workers[i].st != W_BUSY)
 			continue;
 		rows[n].pid = (long)workers[i].pid;
@@ -638,10 +693,10 @@ reap(int block)
 		for (i = 0; i < (int)(sizeof(old_authd) / sizeof(old_authd[0])); i++)
 			if (old_authd[i] == pid)
 				old_authd[i] = 0;
-		for (i = 0; i < nworkers; i++)
+		for (i = 0; i < nslots; i++)
 			if (workers[i].pid == pid) {
-				if (workers[i].ctl >= 0)
-					close(workers[i].ctl);
+				close_ctl(i);
+				set_state(i, W_FREE);
 				memset(&workers[i], 0, sizeof(workers[i]));
 				workers[i].ctl = -1;
 			}
@@ -657,7 +712,7 @@ signal_workers(int sig, int idle_only)
 {
 	int i;
 
-	for (i = 0; i < nworkers; i++)
+	for (i = 0; i < nslots; i++)
 		if (workers[i].pid > 0 && (!idle_only || workers[i].st == W_IDLE))
 			kill(workers[i].pid, sig);
 }
@@ -712,9 +767,11 @@ start_authd(struct kp_conf *c, struct kp_listener *ls, int nls)
 	if (pid == 0) {
 		set_signals(SIG_DFL);
 		close(sv[0]);
-		for (j = 0; j < nworkers; j++)
+		for (j = 0; j < nslots; j++)
 			if (workers[j].ctl >= 0)
 				close(workers[j].ctl);
+		if (master_ep >= 0)
+			close(master_ep);
 		if (authd_ctl >= 0)
 			close(authd_ctl);
 		close(sigpipe_fds[0]);
@@ -777,14 +834,12 @@ int
 kp_master_run(struct kp_conf *c, struct kp_listener *ls, int nls, int foreground,
 	      kp_serve_fn serve, kp_reload_fn reload)
 {
-	struct pollfd *pfd;
-	int i, *who;
+	struct epoll_event evs[64];
+	int i, ev_who[64], ev_fd[64];
 
 	nworkers = c->max_sessions;
 	workers = calloc((size_t)nworkers, sizeof(*workers));
-	pfd = calloc((size_t)(nls + 2 + nworkers), sizeof(*pfd));
-	who = calloc((size_t)(nls + 2 + nworkers), sizeof(*who));
-	if (workers == NULL || pfd == NULL || who == NULL)
+	if (workers == NULL)
 		kp_fatal("out of memory");
 	for (i = 0; i < nworkers; i++)
 		workers[i].ctl = -1;
@@ -824,6 +879,18 @@ kp_master_run(struct kp_conf *c, struct kp_listener *ls, int nls, int foreground
 	if (c->control_socket != NULL)
 		control_fd = kp_control_open(c->control_socket);
 	kp_log(KP_LOG_INFO, "kpopd %s started, pid %ld", PACKAGE_VERSION, (long)getpid());
+	/* One epoll set instead of a poll() over every worker's channel per event:
+	 * the master wakes three times a session, and a pool of hundreds of workers
+	 * made each wake-up walk them all. */
+	master_ep = epoll_create1(EPOLL_CLOEXEC);
+	if (master_ep < 0)
+		kp_fatal("epoll_create1: %s", strerror(errno));
+	for (i = 0; i < nls; i++)
+		if (ep_add(ls[i].fd, -1 - i) != 0)
+			kp_fatal("cannot watch the listeners");
+	if (ep_add(sigpipe_fds[0], 0) != 0 ||
+	    (control_fd >= 0 && ep_add(control_fd, -1 - nls) != 0)) /* after the listeners */
+		kp_fatal("cannot watch the signal pipe");
 	if (start_authd(c, ls, nls) != 0)
 		kp_fatal("cannot start the auth service");
 	if (kp_split_wanted(c) && kp_split_prepare(c) != 0)
@@ -831,41 +898,24 @@ kp_master_run(struct kp_conf *c, struct kp_listener *ls, int nls, int foreground
 	refill(c, ls, nls, serve);
 
 	while (!got_term) {
-		int n, np = 0;
+		int n, k;
 
-		for (i = 0; i < nls; i++) {
-			pfd[np].fd = ls[i].fd;
-			pfd[np].events = POLLIN;
-			who[np++] = -1 - i;
-		}
-		pfd[np].fd = sigpipe_fds[0];
-		pfd[np].events = POLLIN;
-		who[np++] = 0;
-		if (control_fd >= 0) {
-			pfd[np].fd = control_fd;
-			pfd[np].events = POLLIN;
-			who[np++] = -1 - nls; /* after the listeners */
-		}
-		for (i = 0; i < nworkers; i++)
-			if (workers[i].ctl >= 0) {
-				pfd[np].fd = workers[i].ctl;
-				pfd[np].events = POLLIN;
-				who[np++] = 1 + i;
-			}
-		n = poll(pfd, (nfds_t)np, -1);
+		n = epoll_wait(master_ep, evs, (int)(sizeof(evs) / sizeof(evs[0])), -1);
 		if (n < 0 && errno != EINTR)
-			kp_fatal("poll: %s", strerror(errno));
-		for (i = 0; n > 0 && i < np; i++) {
-			if (pfd[i].revents == 0)
-				continue;
-			if (who[i] == 0) {
+			kp_fatal("epoll_wait: %s", strerror(errno));
+		for (k = 0; k < n; k++) {
+			ev_who[k] = (int)(uint32_t)(evs[k].data.u64 >> 32);
+			ev_fd[k] = (int)(uint32_t)evs[k].data.u64;
+		}
+		for (k = 0; k < n; k++) {
+			if (ev_who[k] == 0) {
 				char buf[64];
 
 				while (read(sigpipe_fds[0], buf, sizeof(buf)) > 0)
 					;
-			} else if (who[i] > 0) {
-				if (workers[who[i] - 1].ctl == pfd[i].fd)
-					worker_said(c, who[i] - 1);
+			} else if (ev_who[k] > 0 && ev_who[k] <= nslots) {
+				if (workers[ev_who[k] - 1].ctl == ev_fd[k])
+					worker_said(c, ev_who[k] - 1);
 			}
 		}
 		if (got_chld) {
@@ -883,14 +933,16 @@ kp_master_run(struct kp_conf *c, struct kp_listener *ls, int nls, int foreground
 		check_authd(c, ls, nls);
 		if (got_term)
 			break;
-		for (i = 0; n > 0 && i < np; i++)
-			if (who[i] == -1 - nls && (pfd[i].revents & POLLIN))
+		for (k = 0; k < n; k++)
+			if (ev_who[k] == -1 - nls && (evs[k].events & EPOLLIN))
 				control_status();
-			else if (who[i] < 0 && (pfd[i].revents & POLLIN))
-				accept_one(c, ls, nls, -1 - who[i], serve);
+			else if (ev_who[k] < 0 && (evs[k].events & EPOLLIN))
+				accept_one(c, ls, nls, -1 - ev_who[k], serve);
 		refill(c, ls, nls, serve);
 	}
 	kp_log(KP_LOG_INFO, "SIGTERM: shutting down (%d sessions)", count(W_BUSY));
+	close(master_ep); /* from here on the master only waits for its children */
+	master_ep = -1;
 	close_listeners(ls, nls);
 	kp_control_close(control_fd, c->control_socket);
 	control_fd = -1;
@@ -923,8 +975,6 @@ kp_master_run(struct kp_conf *c, struct kp_listener *ls, int nls, int foreground
 		if (old_authd[i] > 0 && kill(old_authd[i], SIGTERM) == 0)
 			(void)waitpid(old_authd[i], NULL, 0);
 	free(workers);
-	free(pfd);
-	free(who);
 	if (c->pidfile != NULL)
 		unlink(c->pidfile);
 	return 0;

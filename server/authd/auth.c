@@ -20,7 +20,6 @@
 
 struct kp_auth {
 	const struct kp_conf *conf;
-	struct kp_gss_cred *cred;   /* acceptor credential, acquired at the first AUTH */
 	struct kp_gss_accept *gss;  /* NULL between exchanges */
 	char local[128], remote[128];
 	char principal[KP_NAME_MAX];
@@ -31,6 +30,26 @@ struct kp_auth {
 	unsigned ssf, peer_maxbuf;  /* the negotiated security layer */
 	struct kp_buf layer_ctx;    /* its exported GSS context (secret) */
 };
+
+/* The acceptor credential, acquired at the first AUTH and kept for every later
+ * session of this process (for the configuration it was acquired with): a
+ * credential over the MEMORY: keytab the auth service loaded once, so a session no
+ * longer pays gss_acquire_cred_from and gss_release_cred.  Replay protection is
+ * unchanged: the replay cache is consulted for every AP-REQ, whichever credential. */
+static struct kp_gss_cred *acceptor;
+static const struct kp_conf *acceptor_conf;
+
+static struct kp_gss_cred *
+acceptor_cred(const struct kp_conf *c)
+{
+	if (acceptor != NULL && acceptor_conf != c) {
+		kp_gss_cred_free(acceptor);
+		acceptor = NULL;
+	}
+	if (acceptor == NULL && kp_gss_cred_new(c, &acceptor) == 0)
+		acceptor_conf = c;
+	return acceptor;
+}
 
 int
 kp_auth_global_init(const struct kp_conf *c)
@@ -85,7 +104,6 @@ kp_auth_free(struct kp_auth *a)
 	if (a == NULL)
 		return;
 	kp_auth_reset(a);
-	kp_gss_cred_free(a->cred);
 	free(a);
 }
 
@@ -189,13 +207,15 @@ kp_auth_step(struct kp_auth *a, const char *mech, const void *in, size_t inlen, 
 	if (inlen > KP_AUTH_TOKEN_MAX)
 		return KP_E_AUTH;
 	if (a->gss == NULL) {
+		struct kp_gss_cred *cred;
+
 		a->error[0] = '\0';
 		a->principal[0] = a->user[0] = '\0';
-		if (a->cred == NULL && kp_gss_cred_new(a->conf, &a->cred) != 0) {
+		if ((cred = acceptor_cred(a->conf)) == NULL) {
 			snprintf(a->error, sizeof(a->error), "no acceptor credential (see above)");
 			return KP_E_AUTH;
 		}
-		if ((rc = kp_gss_accept_new(a->conf, a->cred, a->tls, &a->gss)) != 0)
+		if ((rc = kp_gss_accept_new(a->conf, cred, a->tls, &a->gss)) != 0)
 			return KP_E_AUTH;
 	}
 	rc = kp_gss_accept_step(a->gss, in, inlen, has_in, out, outlen, &step);

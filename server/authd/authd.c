@@ -13,12 +13,12 @@
 
 #include <errno.h>
 #include <grp.h>
-#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <krb5.h>
@@ -51,6 +51,17 @@ struct peer {
 static struct kp_conf *conf;
 static struct peer *peers;
 static size_t npeers;
+static size_t nlive;          /* peers with fd >= 0 */
+static int epfd = -1;         /* every peer's channel and the master's */
+
+/* epoll data: the peer slot and its descriptor (a slot's descriptor is checked
+ * before an event is served: the slot may have been dropped and reused since). */
+#define EV_MASTER UINT64_MAX
+static uint64_t
+ev_key(size_t slot, int fd)
+{
+	return (uint64_t)slot << 32 | (uint32_t)fd;
+}
 static unsigned char *rx;     /* KP_IPC_MSG_MAX + 1 */
 
 /* --- start-up ---------------------------------------------------------------------- */
@@ -368,8 +379,11 @@ drop(struct peer *p, const char *why)
 		return;
 	if (why != NULL)
 		kp_log(KP_LOG_WARN, "auth service: dropping worker %ld: %s", p->pid, why);
+	if (epfd >= 0)
+		(void)epoll_ctl(epfd, EPOLL_CTL_DEL, p->fd, NULL);
 	close(p->fd);
 	p->fd = -1;
+	nlive--;
 	kp_auth_free(p->auth);
 	p->auth = NULL;
 	kp_ipc_wipe(p->kpop_principal, sizeof(p->kpop_principal));
@@ -398,10 +412,23 @@ add_peer(int fd, long pid)
 		}
 		npeers = nn;
 	}
+	if (epfd >= 0) {
+		struct epoll_event ev;
+
+		memset(&ev, 0, sizeof(ev));
+		ev.events = EPOLLIN;
+		ev.data.u64 = ev_key(i, fd);
+		if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+			kp_log(KP_LOG_ERR, "auth service: epoll_ctl: %s", strerror(errno));
+			close(fd);
+			return;
+		}
+	}
 	memset(&peers[i], 0, sizeof(peers[i]));
 	peers[i].fd = fd;
 	peers[i].pid = pid;
 	kp_ipc_permit_init(&peers[i].permit, conf->plaintext_login);
+	nlive++;
 }
 
 /* One request from p. */
@@ -511,9 +538,9 @@ from_master(int ctl)
 void
 kp_authd_main(struct kp_conf *c, int ctl, int first_peer)
 {
-	struct pollfd *pfd = NULL;
-	size_t *idx = NULL, cap = 0, i, n;
+	struct epoll_event evs[64], ev;
 	char why[256];
+	int n, i;
 
 	conf = c;
 	signal(SIGPIPE, SIG_IGN);
@@ -540,56 +567,51 @@ kp_authd_main(struct kp_conf *c, int ctl, int first_peer)
 				 strerror(errno));
 	}
 	kp_auth_global_init(c);
+	/* One epoll set: a request costs the same with 4 workers or 400 (a poll()
+	 * over every peer's channel grew with the pool). */
+	epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (epfd < 0)
+		kp_fatal("auth service: epoll_create1: %s", strerror(errno));
+	if (ctl >= 0) {
+		memset(&ev, 0, sizeof(ev));
+		ev.events = EPOLLIN;
+		ev.data.u64 = EV_MASTER;
+		if (epoll_ctl(epfd, EPOLL_CTL_ADD, ctl, &ev) != 0)
+			kp_fatal("auth service: epoll_ctl: %s", strerror(errno));
+	}
 	if (first_peer >= 0)
 		add_peer(first_peer, (long)getppid());
 	kp_log(KP_LOG_DEBUG, "auth service ready (uid %lu)", (unsigned long)geteuid());
 	for (;;) {
-		size_t live = 0;
-
-		for (i = 0; i < npeers; i++)
-			live += peers[i].fd >= 0;
-		if (ctl < 0 && live == 0)
+		if (ctl < 0 && nlive == 0)
 			break;
-		if (cap < npeers + 1) {
-			cap = npeers + 1;
-			pfd = realloc(pfd, cap * sizeof(*pfd));
-			idx = realloc(idx, cap * sizeof(*idx));
-			if (pfd == NULL || idx == NULL)
-				kp_fatal("out of memory");
-		}
-		n = 0;
-		if (ctl >= 0) {
-			pfd[n].fd = ctl;
-			pfd[n].events = POLLIN;
-			idx[n++] = (size_t)-1;
-		}
-		for (i = 0; i < npeers; i++)
-			if (peers[i].fd >= 0) {
-				pfd[n].fd = peers[i].fd;
-				pfd[n].events = POLLIN;
-				idx[n++] = i;
-			}
-		if (poll(pfd, (nfds_t)n, -1) < 0) {
+		n = epoll_wait(epfd, evs, (int)(sizeof(evs) / sizeof(evs[0])), -1);
+		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			kp_fatal("auth service: poll: %s", strerror(errno));
+			kp_fatal("auth service: epoll_wait: %s", strerror(errno));
 		}
 		for (i = 0; i < n; i++) {
-			if (pfd[i].revents == 0)
-				continue;
-			if (idx[i] == (size_t)-1) {
-				if (!from_master(ctl)) {
+			uint64_t key = evs[i].data.u64;
+			size_t slot;
+
+			if (key == EV_MASTER) {
+				if (ctl >= 0 && !from_master(ctl)) {
 					/* the master is gone or replaced us: serve the
 					 * sessions we have, then leave */
+					(void)epoll_ctl(epfd, EPOLL_CTL_DEL, ctl, NULL);
 					close(ctl);
 					ctl = -1;
 				}
-			} else if (peers[idx[i]].fd == pfd[i].fd) {
-				serve_peer(&peers[idx[i]]);
+				continue;
 			}
+			slot = (size_t)(key >> 32);
+			if (slot < npeers && peers[slot].fd >= 0 &&
+			    (uint32_t)peers[slot].fd == (uint32_t)key)
+				serve_peer(&peers[slot]);
 		}
 	}
-	free(pfd);
-	free(idx);
+	close(epfd);
+	epfd = -1;
 	_exit(0);
 }
