@@ -238,6 +238,7 @@ serve(const struct kp_conf *c, const struct kp_serve_args *a)
 	p.handover_fd = a->handover_fd;
 	p.verdict = a->verdict;
 	p.kpop = a->kpop;
+	p.mech = a->mech;
 	if (a->verdict == NULL) { /* the back half has no TLS of its own */
 		p.tls_ctx = tls_ctx;
 		p.implicit_tls = a->mode == KP_MODE_POP3S;

@@ -33,6 +33,7 @@ struct kp_serve_args {
 	int handover_fd;
 	const struct kp_ipc_verdict *verdict;
 	int kpop;
+	const char *mech;        /* the back: how the front logged in (kpopd -s) */
 	/* Called when the session logs in (the master counts connections that have
 	 * not, per address; the process title names the user); may be NULL. */
 	void (*logged_in)(void *arg, const char *user, const char *mech);

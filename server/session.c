@@ -1241,7 +1241,9 @@ kp_session_run(const struct kp_session_params *p)
 		kp_log(KP_LOG_INFO, "TLS: %s", kp_tls_describe(s->tls, desc, sizeof(desc)));
 	}
 	if (p->verdict != NULL) {
-		/* the back: the front ran AUTHORIZATION */
+		/* the back: the front ran AUTHORIZATION; the master's live-session
+		 * list (kpopd -s) names its mechanism */
+		s->mech = p->mech;
 		dispatch(s, login(s, p->verdict));
 	} else {
 		kp_pop3_ok(&s->io, "%s", p->conf->greeting);

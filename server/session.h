@@ -34,6 +34,8 @@ struct kp_session_params {
 	 * serve TRANSACTION. */
 	int handover_fd;
 	const struct kp_ipc_verdict *verdict;
+	const char *mech;      /* the back: the front's way in (GSSAPI, PLAIN, USER,
+				* KPOP) for the live-session list; may be NULL */
 };
 
 /* Greet, serve commands until QUIT, EOF, timeout or too many errors, apply

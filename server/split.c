@@ -186,7 +186,7 @@ begin_peer(const unsigned char *msg, size_t len, char *peer, char *log, size_t l
  * dropped) or the front ends.  Returns 1 with a verdict, 0 without. */
 static int
 relay(int front, int authd, uint32_t sid, struct kp_ipc_verdict *v, int *kpop,
-      char *peer, char *log, size_t logcap)
+      const char **mech, char *peer, char *log, size_t logcap)
 {
 	unsigned char *buf = malloc(KP_IPC_MSG_MAX + 1);
 	struct kp_ipc_rd r;
@@ -212,6 +212,24 @@ relay(int front, int authd, uint32_t sid, struct kp_ipc_verdict *v, int *kpop,
 		}
 		if (type == KP_IPC_KPOP_APREQ)
 			*kpop = 1;
+		/* the way in, for kpopd -s (the verdict does not say) */
+		if (type == KP_IPC_KPOP_APREQ || type == KP_IPC_KPOP_USER)
+			*mech = "KPOP";
+		else if (type == KP_IPC_GSS_STEP)
+			*mech = "GSSAPI";
+		else if (type == KP_IPC_PASSWORD) {
+			struct kp_ipc_password *pw = calloc(1, sizeof(*pw));
+			uint32_t psid;
+
+			*mech = "USER";
+			if (pw != NULL && kp_ipc_dec_password(buf, len, &psid, pw) == 0 &&
+			    pw->sasl_plain)
+				*mech = "PLAIN";
+			if (pw != NULL) {
+				kp_ipc_wipe(pw, sizeof(*pw));
+				free(pw);
+			}
+		}
 		if (type == KP_IPC_BEGIN && peer != NULL)
 			begin_peer(buf, len, peer, log, logcap);
 		if (send_raw(authd, buf, len) != 0) {
@@ -268,6 +286,7 @@ kp_split_serve(const struct kp_conf *c, const struct kp_serve_args *a, kp_serve_
 	char cpeer[KP_IPC_ADDR_MAX] = "", clog[KP_IPC_ADDR_MAX + 4] = "";
 	int proxied = a->listen != NULL && a->listen->proxy;
 	int ap[2], dp[2], got, kpop = 0, rc = KP_E_EOF, st;
+	const char *mech = NULL;
 	pid_t self = getpid(), pid;
 
 	if (!front_ready) {
@@ -315,7 +334,7 @@ kp_split_serve(const struct kp_conf *c, const struct kp_serve_args *a, kp_serve_
 	if (a->fd == 0)
 		close(1); /* inetd */
 	memset(&v, 0, sizeof(v));
-	got = relay(ap[0], a->auth_fd, a->sid, &v, &kpop, proxied ? cpeer : NULL, clog,
+	got = relay(ap[0], a->auth_fd, a->sid, &v, &kpop, &mech, proxied ? cpeer : NULL, clog,
 		    sizeof(clog));
 	close(ap[0]);
 	if (got) {
@@ -332,6 +351,7 @@ kp_split_serve(const struct kp_conf *c, const struct kp_serve_args *a, kp_serve_
 		half.auth_fd = -1;
 		half.verdict = &v;
 		half.kpop = kpop;
+		half.mech = mech;
 		rc = serve(c, &half);
 	} else {
 		(void)kill(pid, SIGKILL); /* it may be waiting for an answer */

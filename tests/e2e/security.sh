@@ -47,6 +47,7 @@ SEC_CASES=(
 	"inetd mode as root: the session is split too, and a privacy-layer fetch works"
 	"system-user mode: expire_days 0 removes the RETR'd message at QUIT, the state file is the user's"
 	"system-user mode: a second login within login_delay gets -ERR [LOGIN-DELAY]"
+	"system-user mode: kpopd -s lists the logged-in session as transaction, with its user and mechanism"
 )
 SEC_RACE_TRIES=300
 SEC_SECRET="ROOT-ONLY-SECRET-f00d1e"
@@ -136,6 +137,7 @@ sec_start_kpopd() { # LOG PORT [as USER]: a root (or USER's) kpopd; sets SEC_KPI
 		"$KPOPD" -F -o log=stderr -o log_level=debug -o keytab="$keytab" \
 			-o rcache_dir="$rcache" -o pidfile="$pidfile" -o maildir=%h/Maildir \
 			-o auth_failure_delay_ms=0 -L "127.0.0.1:$port pop3" \
+			-o control_socket="$SEC_DIR/kpopd-root.ctl" \
 			${SEC_KPORT:+-L "127.0.0.1:$SEC_KPORT kpop"} >>"$log" 2>&1 &
 	else
 		pidfile=/home/$user/kpopd.pid keytab=/home/$user/kpopd.keytab
@@ -219,6 +221,12 @@ EOS
 		t_expect_eq "${SEC_CASES[1]}" "2001 2100" \
 			"$(printf '%s\n' "$st" | awk '/^Groups:/ {for (i = 2; i <= NF; i++) print $i}' | sort -n | tr '\n' ' ' | sed 's/ $//')"
 	fi
+	# 1a. kpopd -s: the session parent said LOGIN to the master, so the held
+	# session is in TRANSACTION with alice and GSSAPI, not still "authorization".
+	local status
+	status=$("$KPOPD" -s -o control_socket="$SEC_DIR/kpopd-root.ctl" 2>&1)
+	t_expect_match "${SEC_CASES[27]}" \
+		"^${child:-none} +127\.0\.0\.1:[0-9]+ +alice +GSSAPI +transaction " "$status"
 	# 1b. Its front: the session parent's one child, which read every byte alice
 	# sent before login; worker_user is the built-in default, absent here: nobody.
 	local front="" fst="" nobody
