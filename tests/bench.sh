@@ -8,6 +8,9 @@
 # Results: the table on stdout; bench-results.tsv and bench-results.json in the
 # build directory (KPOP_BENCH_OUT=DIR to put them elsewhere); raw runs in
 # bench-raw.tsv and bench-errors.log (kpbench's messages) there too.  KPOP_BENCH_KEEP=1 keeps the temp dir (logs) at the end.
+# KPOP_BENCH_ROWS=REGEX (grep -E) runs only the session and RETR rows whose name
+# matches, e.g. 'GSSAPI\+STAT|KPOP' for the login-rate rows; the big-maildrop,
+# idle-memory and client-fetch rows are then skipped.
 set -eu
 src=${KP_TOP_SRCDIR:?}
 build=${KP_TOP_BUILDDIR:?}
@@ -41,6 +44,10 @@ if [ $fetch_only = 1 ]; then
 	KS="1" IDLE_NS="" BIG_MSGS=1 RETR_MIB=1
 fi
 ROUNDS=${KPOP_BENCH_ROUNDS:-$ROUNDS}
+ROW_RE=${KPOP_BENCH_ROWS:-}
+if [ -n "$ROW_RE" ]; then
+	IDLE_NS="" BIG_MSGS=1 FETCH_MSGS=1
+fi
 NUSERS=0
 for n in $KS $IDLE_NS; do [ "$n" -le $NUSERS ] || NUSERS=$n; done
 PW=bench-pw
@@ -249,6 +256,13 @@ ROWS+=("RETR ${RETR_MIB} MiB TLS (pop3s)|both|retr -T -C $CA -u r -U 1 -w $PW")
 ROWS+=("RETR ${RETR_MIB} MiB GSSAPI integrity|kpopd|retr -l integrity -u r -U 1 -w $PW")
 ROWS+=("RETR ${RETR_MIB} MiB GSSAPI privacy|kpopd|retr -l privacy -u r -U 1 -w $PW")
 [ $fetch_only = 0 ] || ROWS=()
+if [ -n "$ROW_RE" ]; then
+	KEEP=()
+	for r in "${ROWS[@]}"; do
+		! printf '%s\n' "${r%%|*}" | grep -Eq -- "$ROW_RE" || KEEP+=("$r")
+	done
+	ROWS=("${KEEP[@]}")
+fi
 
 say "$(nproc) cores; $pin_note; $dovecot_note; kpopd ${KPOPD_OPTS[*]}"
 say "${#ROWS[@]} rows x $ROUNDS rounds x ${SECS}s, interleaved"
@@ -268,7 +282,7 @@ for round in $(seq "$ROUNDS"); do
 done
 
 # --- login to a big maildrop: first (cold: scan, index) and second -------------------
-for srv in $SERVERS; do
+for srv in $([ -n "$ROW_RE" ] || echo "$SERVERS"); do
 	for pass in first second; do
 		run "$srv" "login, $BIG_MSGS messages, $pass" 1 gssapi -u h -U 1 -w "$PW" -n 1
 	done
@@ -317,6 +331,7 @@ printf '%s\n' "$PW" | kinit -c "FILE:$fcc" f001 >/dev/null
 fetch_row() {
 	local name=$1 counter=$2 line line2 n n2 dest syncs="" syncs2="" args run
 	shift 2
+	[ -z "$ROW_RE" ] || return 0
 	dest=$(mktemp -d "$KP_TMP/fetch.XXXXXX")
 	mkdir -p "$dest/new" "$dest/cur" "$dest/tmp" "$dest/home"
 	args=("${@//@DEST@/$dest}")
