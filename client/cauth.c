@@ -337,6 +337,7 @@ cauth_kpop_handshake(struct pop3c *c, const char *service, const char *host)
 	} else if (err != NULL) {
 		/* the server's KRB-ERROR: what it found wrong with our ticket */
 		long code = (long)err->error + ERROR_TABLE_BASE_krb5;
+		const char *m;
 		size_t octets;
 
 		if (code == KRB5KRB_ERR_FIELD_TOOLONG &&
@@ -344,8 +345,9 @@ cauth_kpop_handshake(struct pop3c *c, const char *service, const char *host)
 			ex = explain_too_large(host, octets);
 			goto cleanup;
 		}
-		ex = explain_krb5_code("KPOP authentication (refused by the server)", code,
-				       krb5_get_error_message(ctx, (krb5_error_code)code));
+		m = krb5_get_error_message(ctx, (krb5_error_code)code);
+		ex = explain_krb5_code("KPOP authentication (refused by the server)", code, m);
+		krb5_free_error_message(ctx, m);
 		if (ex == EXIT_KRB || ex == EXIT_CREDS)
 			ex = EXIT_REFUSED;
 	} else {

@@ -925,6 +925,7 @@ main(int argc, char **argv)
 	ov = calloc((size_t)argc + 1, sizeof(*ov));
 	if (ov == NULL)
 		return EXIT_USAGE;
+	account_init(&defs); /* (freed at out: whatever path leads there) */
 	while ((opt = getopt_long(argc, argv, "H:p:a:u:dkt:f:vqVh", longopts, NULL)) != -1) {
 		const char *kw = NULL;
 
@@ -941,21 +942,23 @@ main(int argc, char **argv)
 		case 'D':
 			if (kp_parse_ulong(optarg, 1, 86400, &n) != 0) {
 				fprintf(stderr, "kpop: --daemon: expected 1-86400 seconds\n");
-				return EXIT_USAGE;
+				ex = EXIT_USAGE;
+				goto out;
 			}
 			r.daemon = n;
 			break;
 		case 'v': r.verbose = 1; break;
 		case 'q': r.quiet = 1; break;
-		case 'V': printf("kpop %s\n", PACKAGE_VERSION); return 0;
-		case 'h': usage(stdout); return 0;
+		case 'V': printf("kpop %s\n", PACKAGE_VERSION); ex = 0; goto out;
+		case 'h': usage(stdout); ex = 0; goto out;
 		default:
 			if (opt >= 1000 && opt < 1000 + (int)(sizeof(settings) / sizeof(settings[0]))) {
 				kw = settings[opt - 1000];
 				break;
 			}
 			usage(stderr);
-			return EXIT_USAGE;
+			ex = EXIT_USAGE;
+			goto out;
 		}
 		if (kw == NULL)
 			continue;
@@ -970,7 +973,8 @@ main(int argc, char **argv)
 		if (account_set(&cli_probe, kw, ov[nov].val, 0, err, sizeof(err)) != 0) {
 			fprintf(stderr, "kpop: --%s\n", err[0] ? err : "out of memory");
 			account_free(&cli_probe);
-			return EXIT_USAGE;
+			ex = EXIT_USAGE;
+			goto out;
 		}
 		account_free(&cli_probe);
 		nov++;
@@ -982,11 +986,13 @@ main(int argc, char **argv)
 		r.action = argv[first_acct++];
 	if (sinks > 1) {
 		fprintf(stderr, "kpop: give only one of --maildir, --mbox, --mda, --stdout\n");
-		return EXIT_USAGE;
+		ex = EXIT_USAGE;
+		goto out;
 	}
 	if (r.daemon > 0 && strcmp(r.action, "fetch") != 0) {
 		fprintf(stderr, "kpop: --daemon is for fetch\n");
-		return EXIT_USAGE;
+		ex = EXIT_USAGE;
+		goto out;
 	}
 	kp_log_open("kpop", 0, r.verbose ? KP_LOG_DEBUG : KP_LOG_WARN);
 
@@ -999,16 +1005,21 @@ main(int argc, char **argv)
 
 		if (rc == KP_E_NOTFOUND && cfgpath != defpath) {
 			fprintf(stderr, "kpop: %s: no such file\n", cfgpath);
-			return EXIT_USAGE;
+			ex = EXIT_USAGE;
+			goto out;
 		}
-		if (rc != 0 && rc != KP_E_NOTFOUND)
-			return EXIT_USAGE;
+		if (rc != 0 && rc != KP_E_NOTFOUND) {
+			ex = EXIT_USAGE;
+			goto out;
+		}
 		if (rc == KP_E_NOTFOUND)
 			account_init(&defs);
 	}
 	accts = calloc(ncfg + 1, sizeof(*accts));
-	if (accts == NULL)
-		return EXIT_USAGE;
+	if (accts == NULL) {
+		ex = EXIT_USAGE;
+		goto out;
+	}
 	if (first_acct < argc) {
 		for (int a = first_acct; a < argc; a++) {
 			for (k = 0; k < ncfg && strcmp(cfg[k].name, argv[a]) != 0; k++)

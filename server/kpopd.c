@@ -540,6 +540,7 @@ main(int argc, char **argv)
 		problems = kp_selfcheck(&conf, verbose);
 		if (live)
 			problems += kp_selfcheck_live(&conf, verbose);
+		kp_conf_free(&conf);
 		if (problems > 0) {
 			fprintf(stderr, "kpopd: %d problem%s found\n", problems,
 				problems == 1 ? "" : "s");
@@ -555,10 +556,11 @@ main(int argc, char **argv)
 		setenv("KRB5RCACHEDIR", conf.rcache_dir, 1);
 	if (conf.keytab != NULL)
 		setenv("KRB5_KTNAME", conf.keytab, 1);
-	if (kp_auth_global_init(&conf) != 0)
+	if (kp_auth_global_init(&conf) != 0 ||
+	    (conf.tls_cert != NULL && (tls_ctx = make_tls(&conf)) == NULL)) {
+		kp_conf_free(&conf);
 		return 1;
-	if (conf.tls_cert != NULL && (tls_ctx = make_tls(&conf)) == NULL)
-		return 1;
+	}
 	rc = inetd ? run_inetd(&conf) : run_daemon(&conf, foreground);
 	kp_conf_free(&conf);
 	return rc;

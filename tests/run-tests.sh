@@ -50,6 +50,37 @@ if [ "${KP_VALGRIND:-0}" = 1 ]; then
 	vg=(bash "$src/tests/lib/valgrind.sh")
 fi
 
+# KP_SANITIZERS=1 (make check-sanitizers, in a tree built with --enable-sanitizers):
+# the first ASan or UBSan error ends the process (halt_on_error), leaks are checked
+# at every exit; each process writes its report to $KP_SAN_LOGS/san.PID
+# (mode 1777: kpopd's processes write there after dropping privileges, the
+# chrooted front of tests/e2e/security.sh too, which sees the same path).  After
+# each part the new reports are moved under the part's name and counted
+# (tests/lib/sanitizer-check.sh), so a report in a worker or the auth service fails
+# the part's run even when every test of the part passed.  exitcode=99 makes a
+# reported leak visible as an exit status as well.  verify_asan_link_order=0: the
+# LD_PRELOAD shims of tests/e2e/faults.sh and defects.sh come before libasan.
+# fast_unwind_on_malloc=0: MIT krb5, libsasl2 and OpenSSL have no frame pointers,
+# and a leak report needs the whole stack from our code into them.
+san=0
+if [ "${KP_SANITIZERS:-0}" = 1 ]; then
+	san=1
+	export KP_SAN_LOGS="$KP_TMP/sanitizers"
+	mkdir -p "$KP_SAN_LOGS"
+	chmod 1777 "$KP_SAN_LOGS"
+	export ASAN_OPTIONS="halt_on_error=1:abort_on_error=0:exitcode=99:detect_leaks=1:log_path=$KP_SAN_LOGS/san:verify_asan_link_order=0:strict_string_checks=1:detect_invalid_pointer_pairs=0:check_initialization_order=1:fast_unwind_on_malloc=0${KP_ASAN_EXTRA:+:$KP_ASAN_EXTRA}"
+	export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$KP_SAN_LOGS/san"
+	export LSAN_OPTIONS="suppressions=$src/tests/lsan.supp:print_suppressions=0"
+fi
+san_part() { # NAME: the reports written since the last part are its
+	[ "$san" = 1 ] || return 0
+	local d
+	d="$KP_SAN_LOGS/$(printf '%s' "$1" | tr -c 'A-Za-z0-9_.-' '_')"
+	mkdir -p "$d"
+	find "$KP_SAN_LOGS" -maxdepth 1 -type f -exec mv -t "$d" {} + 2>/dev/null
+	return 0
+}
+
 # Run one part; add its closing "N passed, N failed[, N skipped]" to the totals.
 part() {
 	local name=$1 out
@@ -63,6 +94,7 @@ part() {
 	if [ -z "$line" ]; then
 		echo "FAIL - $name: no summary line (exit $rc)"
 		total_fail=$((total_fail + 1))
+		san_part "$name"
 		return
 	fi
 	local p f s
@@ -76,8 +108,10 @@ part() {
 		echo "FAIL - $name: exit status $rc"
 		total_fail=$((total_fail + 1))
 	fi
+	san_part "$name"
 }
 
+[ "$san" = 0 ] || part "sanitizer canary" bash "$src/tests/lib/sanitizer-canary.sh" "$build/tests/lib/sancanary"
 want unit && part "banned libc calls" bash "$src/tests/check-banned.sh" "$src"
 want unit && part "privilege boundary" bash "$src/tests/check-privsep.sh" "$src"
 
@@ -108,6 +142,7 @@ if [ -n "$kdc_dir" ]; then
 fi
 
 [ ${#vg[@]} -eq 0 ] || part "memcheck reports" bash "$src/tests/lib/valgrind-check.sh" "$KP_VG_LOGS"
+[ "$san" = 0 ] || part "sanitizer reports" bash "$src/tests/lib/sanitizer-check.sh" "$KP_SAN_LOGS"
 
 echo
 if [ "$total_skip" -gt 0 ]; then

@@ -534,8 +534,105 @@ bs_session(struct bs_client *c, enum bs_kind kind, unsigned long long *retr_octe
 		    read_retr_body(c, retr_octets_out) != 0)
 			goto cleanup;
 		break;
+	case BS_FETCH: /* bs_fetch_session's */
+		fail(c, "bs_session: use bs_fetch_session");
+		goto cleanup;
 	}
 	rc = quit(c);
+cleanup:
+	kp_io_set_layer(c->io, NULL);
+	glayer_free(g);
+	if (ctx != GSS_C_NO_CONTEXT)
+		gss_delete_sec_context(&min, &ctx, GSS_C_NO_BUFFER);
+	kp_tls_free(tls);
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+/* "+OK N SIZE" (the STAT reply left in line): N. */
+static int
+stat_count(struct bs_client *c, unsigned long *n_out)
+{
+	const char *p = line + 3;
+	char num[24];
+	size_t k = 0;
+
+	while (*p == ' ')
+		p++;
+	while (p[k] >= '0' && p[k] <= '9' && k < sizeof(num) - 1) {
+		num[k] = p[k];
+		k++;
+	}
+	num[k] = '\0';
+	if (k == 0 || kp_parse_ulong(num, 0, 100000000, n_out) != 0)
+		return fail(c, "STAT: malformed reply '%.80s'", line);
+	return 0;
+}
+
+int
+bs_fetch_session(struct bs_client *c, unsigned long *msgs_out, unsigned long long *octets_out)
+{
+	gss_ctx_id_t ctx = GSS_C_NO_CONTEXT;
+	struct glayer *g = NULL;
+	struct kp_tls *tls = NULL;
+	unsigned long n = 0, i, want;
+	unsigned long long octets = 0, o;
+	OM_uint32 min;
+	char num[32], err[200];
+	int fd = -1, rc = -1;
+
+	*msgs_out = 0;
+	*octets_out = 0;
+	c->err[0] = '\0';
+	if (c->auth == BS_AUTH_KPOP) {
+		if (connect_port(c, &fd) != 0 || kpop_handshake(c, fd) != 0)
+			goto cleanup;
+		kp_io_init(c->io, fd, fd, NET_TIMEOUT_MS);
+		if (reply(c, "greeting") != 0)
+			goto cleanup;
+	} else if (open_session(c, &fd, &tls) != 0) {
+		goto cleanup;
+	}
+	if (c->stls && !c->tls) {
+		if (command(c, "STLS", NULL) != 0)
+			goto cleanup;
+		if (kp_io_buffered(c->io) != 0) {
+			fail(c, "STLS: input after +OK before the handshake");
+			goto cleanup;
+		}
+		if (kp_tls_start(c->io, c->tls_ctx, c->host, &tls, err, sizeof(err)) != 0) {
+			fail(c, "STLS: %s", err);
+			goto cleanup;
+		}
+	}
+	switch (c->auth) {
+	case BS_AUTH_GSSAPI:
+		if (auth_gssapi(c, &ctx, &g) != 0)
+			goto cleanup;
+		break;
+	case BS_AUTH_KPOP:
+	case BS_AUTH_USERPASS:
+		if (command(c, "USER", c->user) != 0 ||
+		    command(c, "PASS", c->auth == BS_AUTH_KPOP ? "krb_ticket" : c->password) != 0)
+			goto cleanup;
+		break;
+	}
+	if (command(c, "STAT", NULL) != 0 || stat_count(c, &n) != 0)
+		goto cleanup;
+	want = n < c->fetch_max ? n : c->fetch_max;
+	for (i = 1; i <= want; i++) {
+		snprintf(num, sizeof(num), "%lu", i);
+		if (command(c, "RETR", num) != 0 || read_retr_body(c, &o) != 0 ||
+		    command(c, "DELE", num) != 0)
+			goto cleanup;
+		octets += o;
+	}
+	if (quit(c) != 0)
+		goto cleanup;
+	*msgs_out = want;
+	*octets_out = octets;
+	rc = 0;
 cleanup:
 	kp_io_set_layer(c->io, NULL);
 	glayer_free(g);

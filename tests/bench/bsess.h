@@ -1,5 +1,6 @@
 /* bsess.h - one benchmark client's POP3 sessions: connect, AUTH GSSAPI (RFC 4752,
- * optionally with a security layer), legacy KPOP, USER/PASS over TLS, CAPA, RETR. */
+ * optionally with a security layer), legacy KPOP, USER/PASS over TLS, CAPA, RETR;
+ * and the soak's fetch-and-delete session over any of them, STLS included. */
 #ifndef BSESS_H
 #define BSESS_H
 
@@ -9,8 +10,10 @@
 #include <openssl/ssl.h>
 #include "kp_io.h"
 
-enum bs_kind { BS_CAPA, BS_GSSAPI, BS_KPOP, BS_USERPASS, BS_RETR };
+enum bs_kind { BS_CAPA, BS_GSSAPI, BS_KPOP, BS_USERPASS, BS_RETR, BS_FETCH };
 enum bs_layer { BS_LAYER_NONE = 1, BS_LAYER_INTEGRITY = 2, BS_LAYER_PRIVACY = 4 };
+/* How bs_fetch_session logs in. */
+enum bs_auth { BS_AUTH_GSSAPI, BS_AUTH_KPOP, BS_AUTH_USERPASS };
 
 /* What every session of one client needs; set up once per client process. */
 struct bs_client {
@@ -19,6 +22,9 @@ struct bs_client {
 	const char *service;     /* "pop" */
 	enum bs_layer layer;
 	int tls;                 /* implicit TLS from the first byte (pop3s) */
+	int stls;                /* bs_fetch_session: STLS after the greeting */
+	enum bs_auth auth;       /* bs_fetch_session: the login */
+	unsigned long fetch_max; /* bs_fetch_session: RETR + DELE at most this many */
 	SSL_CTX *tls_ctx;
 	const char *user;        /* mailbox / principal name */
 	const char *password;    /* Kerberos initial tickets; PASS for USER/PASS */
@@ -42,6 +48,14 @@ void bs_client_free(struct bs_client *c);
  * the maildrop is free for the next one).  Returns 0 or -1 with the reason in
  * c->err; *retr_octets_out gets the octets of a RETR reply body (BS_RETR). */
 int bs_session(struct bs_client *c, enum bs_kind kind, unsigned long long *retr_octets_out);
+
+/* The soak's session: connect (pop3s, or STLS after the greeting when c->stls),
+ * log in as c->auth says (AUTH GSSAPI with c->layer, KPOP + USER/PASS, or USER/PASS),
+ * STAT, RETR and DELE the first min(count, c->fetch_max) messages, QUIT.  Only once
+ * the server answered QUIT with +OK (its UPDATE removed them) *msgs_out and
+ * *octets_out count them; on any failure both are 0.  Returns 0 or -1 (c->err). */
+int bs_fetch_session(struct bs_client *c, unsigned long *msgs_out,
+		     unsigned long long *octets_out);
 
 /* Connect and log in with AUTH GSSAPI (no layer), then STAT, and leave the session
  * open: *fd_out is the connected descriptor.  For the idle-session holder. */

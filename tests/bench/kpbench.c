@@ -1,6 +1,8 @@
 /* kpbench.c - load generator for make bench: K forked clients run POP3 sessions of
  * one kind against a server for S seconds or N sessions and print one line of
- * figures; also an idle-session holder and a sampler of a server's processes. */
+ * figures; also an idle-session holder and a sampler of a server's processes, and
+ * the soak's mix (make soak, tests/soak.sh): every mechanism in turn, fetching and
+ * deleting. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -31,6 +33,9 @@
 static const char usage_text[] =
 	"usage: kpbench KIND -p PORT [options]\n"
 	"  KIND: capa | gssapi | kpop | userpass | retr   K clients, S seconds or N sessions\n"
+	"        soak      K clients, each session the next mechanism of -M in turn:\n"
+	"                  log in, STAT, RETR + DELE up to -F messages, QUIT; figures per\n"
+	"                  mechanism and the messages fetched (counted after QUIT's +OK)\n"
 	"        idle      open K sessions (AUTH GSSAPI + STAT), print 'ready', hold them\n"
 	"                  until killed\n"
 	"        proc PID  memory, descriptors and CPU of PID and its descendants\n"
@@ -46,10 +51,35 @@ static const char usage_text[] =
 	"  -T          implicit TLS (pop3s); -C CAFILE trusts that CA\n"
 	"  -m MSG      message number for retr (default 1)\n"
 	"  -P PID      the server: add its processes' CPU per session to the figures\n"
+	"  soak: -p is the POP3 port (STLS offered), -K PORT the KPOP port, -Q PORT the\n"
+	"        pop3s port, -F N messages fetched and deleted per session (default 5),\n"
+	"        -M LIST mechanisms (default all): gssapi,integrity,privacy,kpop,stls,\n"
+	"        pop3s,pop3s-pass (USER/PASS over TLS, -w is the password)\n"
 	"output: one line of tab-separated key=value pairs\n";
+
+/* The soak's mechanisms: each a way to reach and log in. */
+enum port_sel { PORT_POP3, PORT_KPOP, PORT_POP3S };
+static const struct mech {
+	const char *name;
+	enum bs_auth auth;
+	enum port_sel port;
+	int tls, stls;
+	enum bs_layer layer;
+} mechs[] = {
+	{ "gssapi", BS_AUTH_GSSAPI, PORT_POP3, 0, 0, BS_LAYER_NONE },
+	{ "integrity", BS_AUTH_GSSAPI, PORT_POP3, 0, 0, BS_LAYER_INTEGRITY },
+	{ "privacy", BS_AUTH_GSSAPI, PORT_POP3, 0, 0, BS_LAYER_PRIVACY },
+	{ "kpop", BS_AUTH_KPOP, PORT_KPOP, 0, 0, BS_LAYER_NONE },
+	{ "stls", BS_AUTH_GSSAPI, PORT_POP3, 0, 1, BS_LAYER_NONE },
+	{ "pop3s", BS_AUTH_GSSAPI, PORT_POP3S, 1, 0, BS_LAYER_NONE },
+	{ "pop3s-pass", BS_AUTH_USERPASS, PORT_POP3S, 1, 0, BS_LAYER_NONE },
+};
+#define NMECHS (sizeof(mechs) / sizeof(mechs[0]))
 
 struct result {
 	uint32_t ok, errors, nlat;
+	uint32_t mech_ok[NMECHS], mech_err[NMECHS]; /* soak: per mechanism */
+	uint64_t msgs;          /* soak: messages fetched and deleted */
 	uint64_t cpu_us;        /* this client's own user + system CPU */
 	uint64_t octets;        /* RETR body octets */
 	uint64_t end_ns;        /* CLOCK_MONOTONIC when its last session ended */
@@ -65,6 +95,9 @@ struct opts {
 	pid_t server_pid;
 	struct bs_client proto;
 	const char *cafile;
+	int ports[3];           /* soak: POP3, KPOP, pop3s */
+	int mech_list[NMECHS];  /* soak: indexes into mechs[] */
+	int nmech;
 };
 
 static uint64_t
@@ -118,6 +151,38 @@ parse_num(const char *s, unsigned long min, unsigned long max, unsigned long *ou
 		return -1;
 	}
 	return 0;
+}
+
+/* -M gssapi,kpop,...: the soak's mechanisms, each at most once. */
+static int
+parse_mechs(const char *list, struct opts *o)
+{
+	const char *p = list;
+
+	o->nmech = 0;
+	while (*p != '\0') {
+		size_t len = strcspn(p, ","), m;
+		int i;
+
+		for (m = 0; m < NMECHS; m++)
+			if (strlen(mechs[m].name) == len && strncmp(mechs[m].name, p, len) == 0)
+				break;
+		if (m == NMECHS) {
+			fprintf(stderr, "kpbench: unknown soak mechanism '%.*s'\n", (int)len, p);
+			return -1;
+		}
+		for (i = 0; i < o->nmech; i++)
+			if (o->mech_list[i] == (int)m) {
+				fprintf(stderr, "kpbench: soak mechanism %s named twice\n",
+					mechs[m].name);
+				return -1;
+			}
+		o->mech_list[o->nmech++] = (int)m;
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return o->nmech > 0 ? 0 : -1;
 }
 
 /* --- /proc sampling ----------------------------------------------------------- */
@@ -334,8 +399,34 @@ client_main(const struct opts *o, int idx, int ready_fd, int go_fd, int res_fd)
 	while (quota != 0 && (quota > 0 || now_ns() < deadline)) {
 		unsigned long long octets;
 
+		unsigned long msgs = 0;
+		int m = -1, rc;
+
 		t = now_ns();
-		if (bs_session(&c, o->kind, &octets) == 0) {
+		if (o->kind == BS_FETCH) {
+			const struct mech *me;
+
+			/* client i's session j: mechanism (i + j) mod n, so that at any moment
+			 * every mechanism is in use */
+			m = o->mech_list[(idx + (int)(r.ok + r.errors)) % o->nmech];
+			me = &mechs[m];
+			c.port = o->ports[me->port];
+			c.auth = me->auth;
+			c.tls = me->tls;
+			c.stls = me->stls;
+			c.layer = me->layer;
+			rc = bs_fetch_session(&c, &msgs, &octets);
+		} else {
+			rc = bs_session(&c, o->kind, &octets);
+		}
+		if (m >= 0) {
+			if (rc == 0)
+				r.mech_ok[m]++;
+			else
+				r.mech_err[m]++;
+			r.msgs += msgs;
+		}
+		if (rc == 0) {
 			if (r.nlat < MAX_LAT)
 				lat[r.nlat++] = (uint32_t)((now_ns() - t) / 1000);
 			r.ok++;
@@ -343,7 +434,8 @@ client_main(const struct opts *o, int idx, int ready_fd, int go_fd, int res_fd)
 		} else {
 			r.errors++;
 			if (!err_seen) {
-				snprintf(r.err, sizeof(r.err), "%s", c.err);
+				snprintf(r.err, sizeof(r.err), "%s%s%s", m >= 0 ? mechs[m].name : "",
+					 m >= 0 ? ": " : "", c.err);
 				err_seen = 1;
 			}
 			usleep(10000); /* a refusing server must not turn into a busy loop */
@@ -368,9 +460,10 @@ run_load(struct opts *o)
 	uint64_t t0, tend = 0, srv0, srv1, cpu = 0, octets = 0;
 	uint32_t *all = NULL;
 	size_t nall = 0;
-	unsigned long ok = 0, errors = 0;
+	unsigned long ok = 0, errors = 0, msgs = 0, mok[NMECHS] = { 0 }, merr[NMECHS] = { 0 };
+	size_t m;
 	char first_err[300] = "";
-	const char *kinds[] = { "capa", "gssapi", "kpop", "userpass", "retr" };
+	const char *kinds[] = { "capa", "gssapi", "kpop", "userpass", "retr", "soak" };
 	double secs, p50 = 0, p99 = 0;
 
 	if (pipe(ready) != 0 || pipe(go) != 0) {
@@ -440,6 +533,11 @@ run_load(struct opts *o)
 		}
 		ok += r.ok;
 		errors += r.errors;
+		msgs += r.msgs;
+		for (m = 0; m < NMECHS; m++) {
+			mok[m] += r.mech_ok[m];
+			merr[m] += r.mech_err[m];
+		}
 		cpu += r.cpu_us;
 		octets += r.octets;
 		if (r.end_ns > tend)
@@ -465,7 +563,7 @@ run_load(struct opts *o)
 	free(all);
 	printf("kind=%s\tlayer=%s\ttls=%d\tk=%d\tsessions=%lu\terrors=%lu\tsecs=%.3f\t"
 	       "rate=%.1f\tp50_ms=%.3f\tp99_ms=%.3f\tcli_cpu_us=%.0f\tsrv_cpu_us=%.0f\t"
-	       "mib_s=%.1f\n",
+	       "mib_s=%.1f",
 	       kinds[o->kind],
 	       o->proto.layer == BS_LAYER_NONE ? "none" :
 	       o->proto.layer == BS_LAYER_INTEGRITY ? "integrity" : "privacy",
@@ -473,6 +571,14 @@ run_load(struct opts *o)
 	       p50, p99, ok > 0 ? (double)cpu / (double)ok : 0.0,
 	       ok > 0 && o->server_pid > 0 ? (double)(srv1 - srv0) / (double)ok : 0.0,
 	       secs > 0 ? (double)octets / 1048576.0 / secs : 0.0);
+	if (o->kind == BS_FETCH) { /* the same line, continued: the soak's own figures */
+		printf("\tmsgs=%lu", msgs);
+		for (i = 0; i < o->nmech; i++)
+			printf("\tok_%s=%lu\terr_%s=%lu", mechs[o->mech_list[i]].name,
+			       mok[o->mech_list[i]], mechs[o->mech_list[i]].name,
+			       merr[o->mech_list[i]]);
+	}
+	printf("\n");
 	if (first_err[0] != '\0')
 		fprintf(stderr, "kpbench: %lu errors; first: %s\n", errors, first_err);
 	if (failed_setup > 0)
@@ -524,6 +630,7 @@ main(int argc, char **argv)
 	o.proto.layer = BS_LAYER_NONE;
 	o.proto.user = "alice";
 	o.proto.msg = 1;
+	o.proto.fetch_max = 5;
 	if (argc < 2) {
 		fputs(usage_text, stderr);
 		return 2;
@@ -545,12 +652,14 @@ main(int argc, char **argv)
 		o.kind = BS_USERPASS;
 	else if (strcmp(argv[1], "retr") == 0)
 		o.kind = BS_RETR;
+	else if (strcmp(argv[1], "soak") == 0)
+		o.kind = BS_FETCH;
 	else {
 		fputs(usage_text, stderr);
 		return 2;
 	}
 	optind = 2;
-	while ((ch = getopt(argc, argv, "p:k:s:n:u:U:w:H:S:l:TC:m:P:")) != -1) {
+	while ((ch = getopt(argc, argv, "p:k:s:n:u:U:w:H:S:l:TC:m:P:K:Q:F:M:")) != -1) {
 		switch (ch) {
 		case 'p':
 			if (parse_num(optarg, 1, 65535, &v) != 0)
@@ -617,6 +726,21 @@ main(int argc, char **argv)
 				return 2;
 			o.server_pid = (pid_t)v;
 			break;
+		case 'K':
+		case 'Q':
+			if (parse_num(optarg, 1, 65535, &v) != 0)
+				return 2;
+			o.ports[ch == 'K' ? PORT_KPOP : PORT_POP3S] = (int)v;
+			break;
+		case 'F':
+			if (parse_num(optarg, 1, 1000000, &v) != 0)
+				return 2;
+			o.proto.fetch_max = v;
+			break;
+		case 'M':
+			if (parse_mechs(optarg, &o) != 0)
+				return 2;
+			break;
 		default:
 			fputs(usage_text, stderr);
 			return 2;
@@ -625,6 +749,29 @@ main(int argc, char **argv)
 	if (optind != argc || o.proto.port == 0) {
 		fputs(usage_text, stderr);
 		return 2;
+	}
+	if (o.kind == BS_FETCH) {
+		size_t m;
+
+		if (o.nmech == 0)
+			for (m = 0; m < NMECHS; m++)
+				o.mech_list[o.nmech++] = (int)m;
+		o.ports[PORT_POP3] = o.proto.port;
+		for (m = 0; m < (size_t)o.nmech; m++) {
+			const struct mech *me = &mechs[o.mech_list[m]];
+
+			if (o.ports[me->port] == 0) {
+				fprintf(stderr, "kpbench: soak mechanism %s needs %s\n", me->name,
+					me->port == PORT_KPOP ? "-K PORT" : "-Q PORT");
+				return 2;
+			}
+			if (me->tls || me->stls)
+				o.proto.tls = 1; /* (a TLS context below; per session from mechs[]) */
+		}
+		if (o.proto.password == NULL) {
+			fprintf(stderr, "kpbench: soak needs -w PASSWORD\n");
+			return 2;
+		}
 	}
 	if ((o.kind == BS_GSSAPI || o.kind == BS_KPOP || o.kind == BS_RETR ||
 	     o.kind == BS_USERPASS) && o.proto.password == NULL) {
@@ -635,7 +782,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "kpbench: userpass runs over TLS only (-T)\n");
 		return 2;
 	}
-	o.proto.krb = o.kind == BS_GSSAPI || o.kind == BS_KPOP || o.kind == BS_RETR;
+	o.proto.krb = o.kind == BS_GSSAPI || o.kind == BS_KPOP || o.kind == BS_RETR ||
+		      o.kind == BS_FETCH;
 	if (o.proto.tls) {
 		o.proto.tls_ctx = kp_tls_client_ctx(o.cafile, err, sizeof(err));
 		if (o.proto.tls_ctx == NULL) {

@@ -237,5 +237,6 @@ main(int argc, char **argv)
 	check(WIFEXITED(st) && WEXITSTATUS(st) == 0,
 	      "with the master's channel and the last peer gone it exits 0", "bad status");
 	printf("%d passed, %d failed\n", passed, failed);
+	kp_conf_free(&c);
 	return failed == 0 ? 0 : 1;
 }
