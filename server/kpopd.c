@@ -526,6 +526,7 @@ main(int argc, char **argv)
 		if (conf.control_socket == NULL) {
 			fprintf(stderr, "kpopd: -s needs control_socket in kpopd.conf (the running "
 				"daemon's setting)\n");
+			kp_conf_free(&conf);
 			return 2;
 		}
 		rc = kp_control_query(conf.control_socket);
