@@ -50,7 +50,9 @@ model_file(const char *file, const char *principal, char *user, size_t cap)
 			f2 = f1 + l1;
 			f2 += strspn(f2, " \t");
 			l2 = strcspn(f2, " \t\r\n");
-			if (l1 == strlen(principal) && memcmp(f1, principal, l1) == 0) {
+			/* a line with the principal and no user ("alice@KPOP.TEST " with
+			 * trailing white space) is no entry: kpopd skips it */
+			if (l1 == strlen(principal) && memcmp(f1, principal, l1) == 0 && l2 > 0) {
 				if (l2 >= cap)
 					return NULL;
 				memcpy(user, f2, l2);
