@@ -582,7 +582,22 @@ cmd_auth(struct session *s, int argc, char **argv)
 		}
 	}
 	for (;;) {
-		rc = kp_authc_gss_step(s->auth, in, inlen, has_in, &out, &outlen);
+		int local = !has_in;
+
+		if (local) {
+			/* RFC 4752: the client speaks first.  Without an initial response
+			 * it is asked for one with an empty challenge, which the auth
+			 * service would answer with nothing else: sent from here, one
+			 * round trip to it fewer per login (its exchange starts with the
+			 * client's first token, as after AUTH GSSAPI <token>). */
+			static const unsigned char none[1];
+
+			out = none;
+			outlen = 0;
+			rc = KP_AUTHC_CONTINUE;
+		} else {
+			rc = kp_authc_gss_step(s->auth, in, inlen, has_in, &out, &outlen);
+		}
 		if (rc == KP_E_IO) {
 			kp_pop3_err(&s->io, "SYS/TEMP", "Authentication service unavailable");
 			ev = EV_DROP;
@@ -592,7 +607,7 @@ cmd_auth(struct session *s, int argc, char **argv)
 			ev = auth_failed(s, NULL, "Authentication failed");
 			goto cleanup;
 		}
-		started = rc == KP_AUTHC_CONTINUE;
+		started = !local && rc == KP_AUTHC_CONTINUE;
 		done = rc == 0;
 		if (done && outlen == 0)
 			break;
