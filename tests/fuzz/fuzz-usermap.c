@@ -111,7 +111,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_CHECK(model_file(file, text, want, sizeof(want)) != NULL &&
 				   strcmp(want, user) == 0, "kp_usermap_map",
 				   "file mode mapped to a user no line gives");
-		} else if (data[0] % 3 == 0) {
+		} else if (data[0] % 3 == 0 && strchr(text, '\\') == NULL) {
+			/* (the model reads the text; with krb5 escapes such as \l the
+			 * component is what krb5_parse_name makes of them) */
 			size_t n = strlen(user);
 
 			FUZZ_CHECK(strncmp(text, user, n) == 0 && (text[n] == '@' ||
