@@ -406,3 +406,13 @@ cp "$ERRLOG" "$out_dir/bench-errors.log"
 	"$(date -u +%Y-%m-%dT%H:%MZ)" \
 	"$(uname -n), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')" \
 	"$pin_note; $dovecot_note; rounds=$ROUNDS x ${SECS}s"
+
+# --- the farm: HAProxy in front of 1 and 3 nodes, GlusterFS against local disk -------
+# (tests/bench/farm.sh; it skips, saying so, without haproxy/glusterfs or root).
+# Not with --quick (CI), --fetch-only or KPOP_BENCH_ROWS.
+if [ $quick = 0 ] && [ $fetch_only = 0 ] && [ -z "$ROW_RE" ]; then
+	say "the farm rows (tests/bench/farm.sh)"
+	bash "$src/tests/bench/farm.sh" || say "tests/bench/farm.sh failed (status $?)"
+else
+	say "farm rows not run (--quick, --fetch-only or KPOP_BENCH_ROWS); make bench-farm runs them"
+fi

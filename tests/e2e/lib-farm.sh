@@ -48,7 +48,8 @@ farm_tree() {
 }
 
 # node_start I ADDR MAILROOT RCACHE [kpopd options...]: kpopd node I on ADDR, a
-# proxy listener trusting 127.0.0.5 (HAProxy's source address)
+# proxy listener (mode NODE_MODE, default auto) trusting 127.0.0.5 (HAProxy's
+# source address)
 node_start() {
 	local i=$1 addr=$2 root=$3 rc=$4 port pidfile
 	shift 4
@@ -60,7 +61,7 @@ node_start() {
 	"$KPOPD" -F -o log=stderr -o log_level=debug -o keytab="$KPOP_TEST_DIR/kpopd.keytab" \
 		-o rcache_dir="$rc" -o pidfile="$pidfile" -o maildir="$root/%u/Maildir" \
 		-o mail_uid="$KP_MAIL_UID" -o pool_spare=2 -o sniff_ms=100 \
-		-o proxy_trusted=127.0.0.5 -L "$addr:$port auto proxy" "$@" >>"${NODE_LOG[$i]}" 2>&1 &
+		-o proxy_trusted=127.0.0.5 -L "$addr:$port ${NODE_MODE:-auto} proxy" "$@" >>"${NODE_LOG[$i]}" 2>&1 &
 	NODE_PID[$i]=$!
 	FARM_PIDS+=("${NODE_PID[$i]}")
 	farm_wait_port "$addr" "$port" || { echo "node $i did not start" >&2; tail -5 "${NODE_LOG[$i]}" >&2; return 1; }
