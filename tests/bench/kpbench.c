@@ -794,5 +794,8 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (strcmp(argv[1], "idle") == 0)
 		run_idle(&o);
-	return run_load(&o);
+	ch = run_load(&o);
+	if (o.proto.tls_ctx != NULL) /* (make soak-sanitizers: LSan at exit) */
+		SSL_CTX_free(o.proto.tls_ctx);
+	return ch;
 }
