@@ -646,9 +646,10 @@ open_session(struct pop3c *c, const struct account *a, SSL_CTX **tls_ctx)
 		min_ssf = 2;
 		max_ssf = 256;
 	}
-	if (pop3c_connect(c, a->host, a->port, (int)a->timeout) != 0)
-		return EXIT_NET;
-	if (a->tls || strcmp(a->starttls, "off") != 0) {
+	/* The TLS context (the CA bundle: tens of ms, far more on a loaded host)
+	 * before the connection: on an auto listener a KPOP client must speak within
+	 * the server's sniff_ms of connecting, or it is greeted as a POP3 client. */
+	if (*tls_ctx == NULL && (a->tls || strcmp(a->starttls, "off") != 0)) {
 		char err[512];
 
 		*tls_ctx = kp_tls_client_ctx(a->cafile, err, sizeof(err));
@@ -657,6 +658,8 @@ open_session(struct pop3c *c, const struct account *a, SSL_CTX **tls_ctx)
 			return EXIT_USAGE;
 		}
 	}
+	if (pop3c_connect(c, a->host, a->port, (int)a->timeout) != 0)
+		return EXIT_NET;
 	if (a->tls && pop3c_tls(c, *tls_ctx, a->host) != 0)
 		return EXIT_NET;
 	if (kpop && (ex = cauth_kpop_handshake(c, a->service, a->host)) != 0)
