@@ -257,6 +257,9 @@ static const struct {
 	{ KP_KRB_REPLAY, "replay", "try again" },
 	{ KP_KRB_ENCTYPE, "enctype not permitted", "the admin must give the service account "
 	  "AES keys (AD: msDS-SupportedEncryptionTypes) and export its keytab again" },
+	{ KP_KRB_ADDRESS, "ticket address mismatch", "get an addressless ticket (kinit -A, or "
+	  "noaddresses = true in krb5.conf): the server sees another address than the "
+	  "ticket lists" },
 };
 
 static void

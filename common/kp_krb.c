@@ -31,6 +31,7 @@ static const struct {
 	{ KRB5KDC_ERR_PREAUTH_FAILED, KP_KRB_BAD_PASSWORD },
 	{ KRB5_NOPERM_ETYPE, KP_KRB_ENCTYPE },
 	{ KRB5KDC_ERR_ETYPE_NOSUPP, KP_KRB_ENCTYPE },
+	{ KRB5KRB_AP_ERR_BADADDR, KP_KRB_ADDRESS },
 };
 
 /* Texts GSS-API and libsasl2 print that carry no error code of the table. */
@@ -47,6 +48,7 @@ static const struct {
 	{ "Clock skew too great", KP_KRB_SKEW },
 	{ "Cannot contact any KDC", KP_KRB_NO_KDC },
 	{ "Cannot find KDC", KP_KRB_NO_KDC },
+	{ "Incorrect net address", KP_KRB_ADDRESS },
 };
 
 void
@@ -141,6 +143,10 @@ kp_krb_why_text(enum kp_krb_why why)
 		return "the server does not permit the encryption type of the ticket (the "
 		       "service's keys are of a type the server refuses, e.g. RC4 only): the "
 		       "admin must give the service account AES keys";
+	case KP_KRB_ADDRESS:
+		return "the ticket lists network addresses and not the one the server sees "
+		       "(kinit -a, or noaddresses = false in krb5.conf; behind NAT or a proxy "
+		       "that is expected): get an addressless ticket with kinit -A";
 	default:
 		return NULL;
 	}

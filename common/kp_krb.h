@@ -17,7 +17,8 @@ enum kp_krb_why {
 	KP_KRB_WRONG_KEY,       /* server's keytab lacks the key / kvno mismatch */
 	KP_KRB_REPLAY,          /* authenticator replayed */
 	KP_KRB_BAD_PASSWORD,    /* pre-authentication failed */
-	KP_KRB_ENCTYPE          /* the ticket's enctype is not permitted by the server */
+	KP_KRB_ENCTYPE,         /* the ticket's enctype is not permitted by the server */
+	KP_KRB_ADDRESS          /* an addressful ticket that does not list the client's address */
 };
 
 /* "<major text>; <minor text>" from gss_display_status for both codes (mech krb5). */

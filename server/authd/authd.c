@@ -327,7 +327,7 @@ do_kpop_apreq(struct peer *p, const struct kp_ipc_kpop_apreq *m)
 	if (m->toolong != 0)
 		rc = kp_kpop_too_large(m->toolong, &err, why, sizeof(why));
 	else
-		rc = kp_kpop_verify(conf, m->apreq.data, m->apreq.len, p->kpop_principal,
+		rc = kp_kpop_verify(conf, m->apreq.data, m->apreq.len, p->peer, p->kpop_principal,
 				    sizeof(p->kpop_principal), &mutual, &rep, &err, why,
 				    sizeof(why));
 	if (rc == 0) {

@@ -3,6 +3,7 @@
 #include "config.h"
 #include "server/authd/kpop_verify.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 #include <krb5.h>
@@ -86,8 +87,41 @@ service_ok(const struct kp_conf *c, krb5_context ctx, krb5_const_principal serve
 	return ok;
 }
 
+/* The client's address as libkrb5 wants it, from BEGIN's "addr;port": 0, or -1
+ * when there is none (unknown, or not IPv4/IPv6).  An IPv4-mapped IPv6 address is
+ * the IPv4 address a ticket would list. */
+static int
+peer_address(const char *peer, unsigned char bytes[16], krb5_address *out)
+{
+	char a[64];
+	size_t n;
+
+	if (peer == NULL || (n = strcspn(peer, ";")) == 0 || n >= sizeof(a))
+		return -1;
+	memcpy(a, peer, n);
+	a[n] = '\0';
+	out->magic = KV5M_ADDRESS;
+	out->contents = bytes;
+	if (inet_pton(AF_INET, a, bytes) == 1) {
+		out->addrtype = ADDRTYPE_INET;
+		out->length = 4;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, a, bytes) != 1)
+		return -1;
+	if (memcmp(bytes, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) == 0) {
+		memmove(bytes, bytes + 12, 4);
+		out->addrtype = ADDRTYPE_INET;
+		out->length = 4;
+		return 0;
+	}
+	out->addrtype = ADDRTYPE_INET6;
+	out->length = 16;
+	return 0;
+}
+
 int
-kp_kpop_verify(const struct kp_conf *c, const void *apreq, size_t len,
+kp_kpop_verify(const struct kp_conf *c, const void *apreq, size_t len, const char *peer,
 	       char *principal_out, size_t cap, int *mutual_out, struct kp_buf *rep_out,
 	       struct kp_buf *err_out, char *why, size_t whycap)
 {
@@ -100,6 +134,8 @@ kp_kpop_verify(const struct kp_conf *c, const void *apreq, size_t len,
 	krb5_error_code kret;
 	krb5_data req, rep = { 0 }, piece;
 	char *client = NULL;
+	unsigned char abytes[16];
+	krb5_address addr;
 	int rc = KP_E_AUTH;
 
 	principal_out[0] = '\0';
@@ -118,6 +154,12 @@ kp_kpop_verify(const struct kp_conf *c, const void *apreq, size_t len,
 	if ((kret = krb5_get_server_rcache(ctx, &piece, &rc_)) != 0)
 		goto krb_fail;
 	if ((kret = krb5_auth_con_setrcache(ctx, ac, rc_)) != 0)
+		goto krb_fail;
+	/* An addressful ticket (kinit -a, noaddresses = false) is good only from an
+	 * address it lists: with the remote address set krb5_rd_req checks that
+	 * (KRB5KRB_AP_ERR_BADADDR); an addressless ticket, the default, passes. */
+	if (peer_address(peer, abytes, &addr) == 0 &&
+	    (kret = krb5_auth_con_setaddrs(ctx, ac, NULL, &addr)) != 0)
 		goto krb_fail;
 	kret = c->keytab != NULL ? krb5_kt_resolve(ctx, c->keytab, &kt) : krb5_kt_default(ctx, &kt);
 	if (kret != 0)

@@ -8,12 +8,14 @@
 #include "kp_buf.h"
 #include "server/conf.h"
 
-/* Verify apreq (len bytes).  On success returns 0: principal_out holds the
+/* Verify apreq (len bytes) from peer (BEGIN's "addr;port", the PROXY header's
+ * client behind a proxy; NULL or "" when unknown: a ticket that lists addresses
+ * must list peer's, as krb5_rd_req checks with the remote address set).  On success returns 0: principal_out holds the
  * client's principal, rep_out the AP-REP if the client asked for mutual
  * authentication (else empty), *mutual_out says which.  On failure returns
  * KP_E_AUTH: err_out holds a KRB-ERROR for the client (may be empty) and why the
  * reason for the log.  rep_out and err_out must be initialised kp_bufs. */
-int kp_kpop_verify(const struct kp_conf *c, const void *apreq, size_t len,
+int kp_kpop_verify(const struct kp_conf *c, const void *apreq, size_t len, const char *peer,
 		   char *principal_out, size_t cap, int *mutual_out, struct kp_buf *rep_out,
 		   struct kp_buf *err_out, char *why, size_t whycap);
 

@@ -101,6 +101,30 @@ EOF"
 expect_log "the timeout: logged" "no complete PROXY header within 3000 ms \(20 bytes\)"
 kpopd_stop
 
+# KPOP with an addressful ticket (kinit with noaddresses = false and an
+# extra_addresses entry): good only from an address the ticket lists, and behind a
+# proxy the client's address is the one in the header (krb5_rd_req with the remote
+# address set; addressless tickets, the default, are checked against nothing)
+kpopd_start -L "127.0.0.1:@PORT@ kpop proxy" -o proxy_trusted=127.0.0.1 ||
+	{ t_fail "kpopd starts with a KPOP proxy listener" "see log"; t_summary; exit 1; }
+# (127.0.0.1 too: the KDC checks the TGT's addresses against the TGS request's)
+sed 's/^\[libdefaults\]$/[libdefaults]\n\tnoaddresses = false\n\textra_addresses = 127.0.2.77, 127.0.0.1/' \
+	"$KRB5_CONFIG" >"$E2E_DIR/addr-krb5.conf"
+addr_cc=FILE:$E2E_DIR/addr.ccache
+echo alice-pw | KRB5_CONFIG=$E2E_DIR/addr-krb5.conf kinit -c "$addr_cc" alice >/dev/null 2>&1
+t_expect_match "the addressful ticket lists 127.0.2.77" "127\.0\.2\.77" \
+	"$(KRB5CCNAME=$addr_cc klist -a 2>&1)"
+addr_tool() {
+	KRB5_CONFIG=$E2E_DIR/addr-krb5.conf KRB5CCNAME=$addr_cc KPOPTOOL_PROXY=$1 \
+		"$PYTHON" "$KP_TOP_SRCDIR/tests/kpoptool.py" 127.0.0.1 "$KPOPD_PORT" ok 2>&1 | tr '\n' ' '
+}
+t_expect_match "an addressful ticket from a client it lists (the PROXY header's) logs in" \
+	"^OK .*\+OK 2 " "$(addr_tool 127.0.2.77)"
+t_expect_match "the same ticket from a client it does not list is refused" \
+	"KRB-ERROR|closed" "$(addr_tool 127.0.2.78)"
+expect_log "the refusal is logged with the client the header named" "auth 127\.0\.2\.78;[0-9]+: .*Incorrect net address"
+kpopd_stop
+
 # a peer outside proxy_trusted is refused before a byte is read, even with a
 # well-formed header (it could claim any address)
 kpopd_start -L "127.0.0.1:@PORT@ pop3 proxy=127.0.0.2,::1" -o proxy_trusted=127.0.0.1 ||

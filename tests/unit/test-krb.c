@@ -37,7 +37,8 @@ main(void)
 		 KP_KRB_NO_TICKET, "GSS no credentials text");
 	T_EQ_INT(kp_krb5_classify_text("something else"), KP_KRB_UNKNOWN, "unknown text");
 	T_EQ_INT(kp_krb5_classify_text(NULL), KP_KRB_UNKNOWN, "NULL text");
-	for (w = KP_KRB_NO_TICKET; w <= KP_KRB_ENCTYPE; w++)
+	T_EQ_INT(kp_krb5_classify(KRB5KRB_AP_ERR_BADADDR), KP_KRB_ADDRESS, "address");
+	for (w = KP_KRB_NO_TICKET; w <= KP_KRB_ADDRESS; w++)
 		T_OK(kp_krb_why_text((enum kp_krb_why)w) != NULL, "advice for every category");
 	T_OK(strstr(kp_krb_why_text(KP_KRB_NO_TICKET), "kinit") != NULL, "no ticket: kinit");
 	T_OK(kp_krb_why_text(KP_KRB_UNKNOWN) == NULL, "no advice for unknown");
