@@ -167,10 +167,17 @@ int
 kp_io_lower_write(const struct kp_io_lower *lo, const void *buf, size_t n)
 {
 	const unsigned char *p = buf;
+	/* The timeout bounds the whole buffer, not each write: a peer whose window
+	 * stays shut can still have the kernel take a few KB every SO_SNDTIMEO (seen:
+	 * 32 KB per 2 s), and a write that makes progress never fails on its own. */
+	long long start = lo->timeout_ms > 0 ? kp_io_now_ms() : 0;
 
 	while (n > 0) {
 		ssize_t w;
 		int rc;
+
+		if (start > 0 && kp_io_now_ms() - start >= lo->timeout_ms)
+			return KP_E_TIMEOUT;
 
 		if (lo->layer.write != NULL) {
 			w = lo->layer.write(lo->layer.ctx, p, n);

@@ -5,7 +5,8 @@ same script language as transcript.py (transcript.run_lines) plus
   PAUSE-FOR file    wait until file exists (for a test to act mid-session)
   TOUCH file        create file (tells the test a point was reached)
 usage: pop3tcp.py HOST PORT SCRIPT-FILE   (prints nothing on success; exit 1 + why)
-POP3TCP_SOURCE=ADDR binds the client's end to ADDR (e.g. 127.0.0.9) first.
+POP3TCP_SOURCE=ADDR binds the client's end to ADDR (e.g. 127.0.0.9) first;
+POP3TCP_RCVBUF=N fixes its receive buffer at N bytes (a client that stops reading).
 """
 import os, socket, sys, time
 
@@ -16,8 +17,19 @@ import transcript  # noqa: E402
 class TcpSession(transcript.Session):
     def __init__(self, host, port):  # pylint: disable=super-init-not-called
         src = os.environ.get("POP3TCP_SOURCE")
-        self.sock = socket.create_connection((host, int(port)), timeout=transcript.TIMEOUT,
-                                             source_address=(src, 0) if src else None)
+        rcvbuf = os.environ.get("POP3TCP_RCVBUF")
+        if rcvbuf:
+            # a fixed receive buffer (set before connect: no autotuning, which on
+            # some kernels grows to 32 MB and swallows a whole big RETR)
+            self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, int(rcvbuf))
+            self.sock.settimeout(transcript.TIMEOUT)
+            if src:
+                self.sock.bind((src, 0))
+            self.sock.connect((host, int(port)))
+        else:
+            self.sock = socket.create_connection((host, int(port)), timeout=transcript.TIMEOUT,
+                                                 source_address=(src, 0) if src else None)
         self.buf = b""
         self.proc = None
 
