@@ -491,13 +491,27 @@ read_retr_body(struct bs_client *c, unsigned long long *octets_out)
 	return 0;
 }
 
+/* Tear down what bs_session / bs_fetch_session set up (any of it may be absent). */
+static void
+session_end(struct bs_client *c, struct glayer *g, gss_ctx_id_t ctx, struct kp_tls *tls, int fd)
+{
+	OM_uint32 min;
+
+	kp_io_set_layer(c->io, NULL);
+	glayer_free(g);
+	if (ctx != GSS_C_NO_CONTEXT)
+		gss_delete_sec_context(&min, &ctx, GSS_C_NO_BUFFER);
+	kp_tls_free(tls);
+	if (fd >= 0)
+		close(fd);
+}
+
 int
 bs_session(struct bs_client *c, enum bs_kind kind, unsigned long long *retr_octets_out)
 {
 	gss_ctx_id_t ctx = GSS_C_NO_CONTEXT;
 	struct glayer *g = NULL;
 	struct kp_tls *tls = NULL;
-	OM_uint32 min;
 	char num[32];
 	int fd = -1, rc = -1;
 
@@ -540,13 +554,7 @@ bs_session(struct bs_client *c, enum bs_kind kind, unsigned long long *retr_octe
 	}
 	rc = quit(c);
 cleanup:
-	kp_io_set_layer(c->io, NULL);
-	glayer_free(g);
-	if (ctx != GSS_C_NO_CONTEXT)
-		gss_delete_sec_context(&min, &ctx, GSS_C_NO_BUFFER);
-	kp_tls_free(tls);
-	if (fd >= 0)
-		close(fd);
+	session_end(c, g, ctx, tls, fd);
 	return rc;
 }
 
@@ -578,7 +586,6 @@ bs_fetch_session(struct bs_client *c, unsigned long *msgs_out, unsigned long lon
 	struct kp_tls *tls = NULL;
 	unsigned long n = 0, i, want;
 	unsigned long long octets = 0, o;
-	OM_uint32 min;
 	char num[32], err[200];
 	int fd = -1, rc = -1;
 
@@ -634,13 +641,7 @@ bs_fetch_session(struct bs_client *c, unsigned long *msgs_out, unsigned long lon
 	*octets_out = octets;
 	rc = 0;
 cleanup:
-	kp_io_set_layer(c->io, NULL);
-	glayer_free(g);
-	if (ctx != GSS_C_NO_CONTEXT)
-		gss_delete_sec_context(&min, &ctx, GSS_C_NO_BUFFER);
-	kp_tls_free(tls);
-	if (fd >= 0)
-		close(fd);
+	session_end(c, g, ctx, tls, fd);
 	return rc;
 }
 

@@ -157,7 +157,7 @@ def main():
     put("proxy", b"\x00" + v2 + b"!\x12\x00\x0c\x7f\x00\x00\x01\x7f\x00\x00\x01\x00\x01\x00\x02")
     put("proxy", b"\x00" + v2 + b"!\x11\x00\x10\x7f\x00\x00\x01\x7f\x00\x00\x01\x00\x01\x00\x02"
         b"\x04\x00\x05")
-    put("proxy", b"\x80127.0.0.0/8 ::1 127.0.0.9 local,10.1.2.3/16 ::ffff:127.0.0.1/120")
+    put("proxy", b"\x80127.0.0.0/8 ::1 127.0.0.9 local,127.1.2.3/16 ::ffff:127.0.0.1/120")
     put("proxy", b"\x80fe80::/10\t2001:db8::/32 0.0.0.0/0 ::/0")
     # deliver (fuzz-deliver.c): chunk seed, then messages split by 00 ff 00, as
     # kpop's mbox sink gets them (LF line ends)
