@@ -107,13 +107,13 @@ check_closed "length prefix 0" "00000000" "^got 0 bytes" "bad length 0"
 check_closed "length prefix 0xFFFFFFFF" "ffffffff" "^got 0 bytes" "bad length 4294967295"
 check_closed "wrong sendauth version" "$bad_sa" "^got 1 bytes: b'.x01'" "bad sendauth version"
 check_closed "wrong application version" "$sa$bad_kp" "^got 1 bytes: b'.x02'" "bad application version"
-check_closed "garbage instead of an AP-REQ" "$sa$kp$(printf '%08x' 8)6761726261676521" "^got [0-9]+ bytes: b'.x00" "KPOP: authentication failed"
+check_closed "garbage instead of an AP-REQ" "$sa$kp$(printf '%08x' 8)6761726261676521" "^got [0-9]+ bytes: b[\"'].x00" "KPOP: authentication failed"
 # an AP-REQ too large to hold, or empty, is answered with a KRB-ERROR (version byte,
 # then a length and the error), not just a close: the client can tell why
 check_closed "AP-REQ length 0x7fffffff: KRB-ERROR, no allocation" "$sa$kp""7fffffff" \
-	"^got [0-9]{2,} bytes: b'.x00.x00.x00.x00" "AP-REQ of 2147483647 octets is over the limit of 65535"
+	"^got [0-9]{2,} bytes: b[\"'].x00.x00.x00.x00" "AP-REQ of 2147483647 octets is over the limit of 65535"
 check_closed "AP-REQ of length 0: KRB-ERROR" "$sa$kp""00000000" \
-	"^got [0-9]{2,} bytes: b'.x00.x00.x00.x00" "KPOP: authentication failed"
+	"^got [0-9]{2,} bytes: b[\"'].x00.x00.x00.x00" "KPOP: authentication failed"
 check_closed "short read: header then EOF" "0000001358585858" "^got 0 bytes" "truncated"
 out=$(timeout 20 "$PYTHON" "$KP_TOP_SRCDIR/tests/kpoptool.py" 127.0.0.1 "$kpop_port" stall "$sa" 2>&1)
 secs=$(printf '%s' "$out" | sed -nE 's/closed after ([0-9]+)\..*/\1/p')
