@@ -142,6 +142,9 @@ cauth_gssapi(struct pop3c *c, const char *service, const char *host, const char 
 	props.maxbufsize = max_ssf > 0 ? KP_SASL_MAXBUF : 0;
 	sasl_setprop(conn, SASL_SEC_PROPS, &props);
 	/* Never SASL_CHANNEL_BINDING with GSSAPI (libsasl2 2.1.28). */
+	if ((ex = explain_ccache_unreadable()) >= 0)
+		goto done;
+	ex = EXIT_PROTO;
 	r = sasl_client_start(conn, "GSSAPI", NULL, &out, &outlen, &mech);
 	if (r != SASL_OK && r != SASL_CONTINUE) {
 		ex = explain_krb_failure(service, host, sasl_errdetail(conn));

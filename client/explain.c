@@ -6,6 +6,7 @@
 #include <string.h>
 #include <gssapi/gssapi.h>
 #include <gssapi/gssapi_krb5.h>
+#include <krb5.h>
 
 #include "kp_log.h"
 
@@ -108,6 +109,59 @@ explain_krb_failure(const char *service, const char *host, const char *detail)
 	if (detail != NULL && detail[0] != '\0')
 		fprintf(stderr, "  SASL: %s\n", explain_safe(detail, safe, sizeof(safe)));
 	return explain_exit_for(why);
+}
+
+/* GSS-API's initiator, with no client keytab to fall back on, asks
+ * krb5_cccol_have_content whether any cache of the collection holds a ticket.  In
+ * MIT krb5 before 1.21 (Debian 12 ships 1.20.1) that function frees the principal
+ * of a cache whose krb5_cc_get_principal failed without it ever being set: a ticket
+ * cache that exists but cannot be read (mode 0600 and someone else's, truncated)
+ * made kpop die of SIGSEGV about one run in two.  The same walk here, done safely:
+ * a cache that fails before one that reads is reported, and GSS-API is not called. */
+int
+explain_ccache_unreadable(void)
+{
+	krb5_context ctx;
+	krb5_keytab kt = NULL;
+	krb5_cccol_cursor cur;
+	krb5_ccache cc;
+	krb5_principal me;
+	krb5_error_code code = 0;
+	char name[256] = "", safe[EXPLAIN_SAFE_MAX];
+	const char *msg;
+	int ex = -1;
+
+	if (krb5_init_context(&ctx) != 0)
+		return -1; /* GSS-API will say why */
+	if (krb5_kt_client_default(ctx, &kt) == 0 && krb5_kt_have_content(ctx, kt) == 0)
+		goto out; /* a client keytab: GSS-API gets a ticket from it instead */
+	if (krb5_cccol_cursor_new(ctx, &cur) != 0)
+		goto out;
+	while (krb5_cccol_cursor_next(ctx, cur, &cc) == 0 && cc != NULL) {
+		me = NULL;
+		code = krb5_cc_get_principal(ctx, cc, &me);
+		if (code != 0)
+			snprintf(name, sizeof(name), "%s:%s", krb5_cc_get_type(ctx, cc),
+				 krb5_cc_get_name(ctx, cc));
+		krb5_free_principal(ctx, me);
+		krb5_cc_close(ctx, cc);
+		if (code == 0 || code != KRB5_FCC_NOFILE)
+			break;
+	}
+	krb5_cccol_cursor_free(ctx, &cur);
+	if (code != 0 && code != KRB5_FCC_NOFILE) {
+		msg = krb5_get_error_message(ctx, code);
+		fprintf(stderr, "kpop: authentication failed: cannot read your ticket cache %s "
+			"(it belongs to another user or is damaged): run kinit\n", name);
+		fprintf(stderr, "  Kerberos: %s\n", explain_safe(msg, safe, sizeof(safe)));
+		krb5_free_error_message(ctx, msg);
+		ex = EXIT_CREDS;
+	}
+out:
+	if (kt != NULL)
+		krb5_kt_close(ctx, kt);
+	krb5_free_context(ctx);
+	return ex;
 }
 
 /* n with thousands separators ("70,000"), as people read sizes. */

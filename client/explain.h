@@ -41,6 +41,12 @@ int explain_exit_for(enum kp_krb_why why);
  * codes, prints the explanation and the detail, and returns the exit status. */
 int explain_krb_failure(const char *service, const char *host, const char *detail);
 
+/* Before GSS-API looks for credentials: a ticket cache it cannot read (another
+ * user's, damaged) is said plainly and GSS-API is not asked (MIT krb5 1.20 can
+ * crash on such a cache, see explain.c).  Returns -1 when GSS-API may go on, else
+ * the exit status after the explanation. */
+int explain_ccache_unreadable(void);
+
 /* The server refused our Kerberos ticket (octets: the token or AP-REQ we sent)
  * as too large: says so in a sentence with the size and what to do.  Returns
  * EXIT_REFUSED. */

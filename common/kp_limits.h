@@ -94,6 +94,10 @@
  * FIRST_UID); root needs allow_root on top of min_uid = 0. */
 #define KP_MIN_UID_DEFAULT 1000
 
+/* passwd_cache_sec: how long the auth service keeps a passwd answer (found or not)
+ * for a login name; 0 looks every login up.  nscd keeps passwd entries 600 s. */
+#define KP_PASSWD_CACHE_SEC_DEFAULT 60
+
 /* Before login, per client address: a campus NAT puts many users behind one
  * address, so all connections are capped loosely and unauthenticated ones tightly
  * (a handful of idle sockets must not lock everyone out of max_sessions). */

@@ -94,6 +94,7 @@ kp_conf_defaults(struct kp_conf *c)
 	c->sasl_max_ssf = 256;
 	c->expire_days = KP_CONF_EXPIRE_NEVER;
 	c->min_uid = KP_MIN_UID_DEFAULT;
+	c->passwd_cache_sec = KP_PASSWD_CACHE_SEC_DEFAULT;
 	c->max_messages = KP_MAILDROP_MSGS_MAX;
 	c->max_preauth_per_ip = KP_PREAUTH_PER_IP_DEFAULT;
 	c->max_conn_per_ip = KP_CONN_PER_IP_DEFAULT;
@@ -489,6 +490,9 @@ kp_conf_set(struct kp_conf *c, const char *key, const char *value, const char *w
 	} else if (strcmp(key, "min_uid") == 0) {
 		if (parse_int(value, 0, 2147483647UL, &c->min_uid) != 0)
 			return bad(where, key, "expected a uid");
+	} else if (strcmp(key, "passwd_cache_sec") == 0) {
+		if (parse_int(value, 0, 86400, &c->passwd_cache_sec) != 0)
+			return bad(where, key, "expected seconds (0-86400)");
 	} else if (strcmp(key, "allow_root") == 0) {
 		if (parse_bool(value, &c->allow_root) != 0)
 			return bad(where, key, "expected yes or no");
@@ -715,6 +719,7 @@ kp_conf_dump(const struct kp_conf *c)
 	printf("mail_uid = %s\n", c->mail_uid != NULL ? c->mail_uid : "");
 	printf("mail_gid = %s\n", c->mail_gid != NULL ? c->mail_gid : "");
 	printf("min_uid = %d\n", c->min_uid);
+	printf("passwd_cache_sec = %d\n", c->passwd_cache_sec);
 	printf("allow_root = %s\n", c->allow_root ? "yes" : "no");
 	printf("max_messages = %d\n", c->max_messages);
 	printf("max_preauth_per_ip = %d\n", c->max_preauth_per_ip);

@@ -84,6 +84,7 @@ struct kp_conf {
 				* the primary group of mail_uid's passwd entry */
 	int min_uid;           /* users with a lower uid are refused */
 	int allow_root;        /* uid 0 may log in (also needs min_uid = 0) */
+	int passwd_cache_sec;  /* the auth service keeps passwd answers this long */
 	int max_messages;      /* larger maildrops: the oldest max_messages are served */
 	int max_preauth_per_ip;/* connections per address not logged in yet */
 	int max_conn_per_ip;   /* all connections per address */

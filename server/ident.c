@@ -5,11 +5,14 @@
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "kp_err.h"
+#include "kp_io.h"
 #include "kp_log.h"
 #include "kp_pop3.h"
 
@@ -132,33 +135,109 @@ daemon_gid(void)
 	return daemon_root == 1 ? 0 : getegid();
 }
 
+/* What getpwnam said about a login name: found or not, and what kp_ident_resolve
+ * keeps of the entry. */
+struct pw_answer {
+	int found;
+	uid_t uid;
+	gid_t gid;
+	char name[KP_NAME_MAX];
+	char home[PATH_MAX];
+};
+
+/* The passwd answers of the last passwd_cache_sec seconds, found or not, in the
+ * process that resolves logins (the auth service): one getpwnam costs ~30 file
+ * opens through nsswitch (libnss_systemd walks six userdb directories for a name
+ * it does not know) and was a third of the auth service's CPU per login.  A passwd
+ * change is seen within passwd_cache_sec (nscd keeps entries 600 s); a reload
+ * starts a new auth service with an empty cache.  Direct-mapped by a hash of the
+ * name: a collision only costs a lookup. */
+#define PW_CACHE_SLOTS 256
+
+struct pw_slot {
+	long long until_ms; /* 0: empty */
+	char key[KP_NAME_MAX];
+	struct pw_answer a;
+};
+
+static struct pw_slot *pw_cache; /* allocated on first use */
+
+static struct pw_slot *
+pw_slot_for(const char *user)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+	const unsigned char *p;
+
+	if (pw_cache == NULL && (pw_cache = calloc(PW_CACHE_SLOTS, sizeof(*pw_cache))) == NULL)
+		return NULL;
+	for (p = (const unsigned char *)user; *p != '\0'; p++)
+		h = (h ^ *p) * 16777619u;
+	return &pw_cache[h % PW_CACHE_SLOTS];
+}
+
+/* getpwnam(user) into *a, through the cache when ttl_sec > 0.  0, or KP_E_TOOBIG
+ * (a passwd name or home too long to keep). */
+static int
+pw_lookup(const char *user, int ttl_sec, struct pw_answer *a)
+{
+	const struct passwd *pw;
+	struct pw_slot *s = NULL;
+	long long now = 0;
+
+	memset(a, 0, sizeof(*a));
+	if (ttl_sec > 0 && strlen(user) < sizeof(s->key) && (s = pw_slot_for(user)) != NULL) {
+		now = kp_io_now_ms();
+		if (s->until_ms > now && strcmp(s->key, user) == 0) {
+			*a = s->a;
+			return 0;
+		}
+	}
+	pw = getpwnam(user);
+	if (pw != NULL) {
+		if (copy(a->name, sizeof(a->name), pw->pw_name) != 0 ||
+		    copy(a->home, sizeof(a->home), pw->pw_dir) != 0)
+			return KP_E_TOOBIG;
+		a->found = 1;
+		a->uid = pw->pw_uid;
+		a->gid = pw->pw_gid;
+	}
+	if (s != NULL) {
+		memcpy(s->key, user, strlen(user) + 1);
+		s->a = *a;
+		s->until_ms = now + (long long)ttl_sec * 1000;
+	}
+	return 0;
+}
+
 int
 kp_ident_resolve(const struct kp_conf *c, const char *user, struct kp_ident *id_out,
 		 char *why, size_t cap)
 {
-	const struct passwd *pw;
+	struct pw_answer pw;
 	struct kp_ident id;
 	int rc;
 
 	memset(id_out, 0, sizeof(*id_out));
 	memset(&id, 0, sizeof(id));
 	snprintf(why, cap, "ok");
-	pw = getpwnam(user);
+	if (pw_lookup(user, c->passwd_cache_sec, &pw) != 0) {
+		snprintf(why, cap, "%s: passwd entry too long", user);
+		return KP_E_TOOBIG;
+	}
 	/* A name that is a system account is refused in every mode: root@REALM must
 	 * never become root, nor daemon@REALM the daemon account. */
-	if (pw != NULL && pw->pw_uid == 0 && !c->allow_root) {
+	if (pw.found && pw.uid == 0 && !c->allow_root) {
 		snprintf(why, cap, "%s is uid 0 (allow_root = no)", user);
 		return KP_E_AUTH;
 	}
-	if (pw != NULL && pw->pw_uid != 0 && pw->pw_uid < (uid_t)c->min_uid) {
+	if (pw.found && pw.uid != 0 && pw.uid < (uid_t)c->min_uid) {
 		snprintf(why, cap, "%s is a system account (uid %lu < min_uid %d)", user,
-			 (unsigned long)pw->pw_uid, c->min_uid);
+			 (unsigned long)pw.uid, c->min_uid);
 		return KP_E_AUTH;
 	}
-	if (pw != NULL && (copy(id.name, sizeof(id.name), pw->pw_name) != 0 ||
-			   copy(id.home, sizeof(id.home), pw->pw_dir) != 0)) {
-		snprintf(why, cap, "%s: passwd entry too long", user);
-		return KP_E_TOOBIG;
+	if (pw.found) {
+		memcpy(id.name, pw.name, sizeof(id.name));
+		memcpy(id.home, pw.home, sizeof(id.home));
 	}
 	if (c->mail_uid != NULL) {
 		rc = resolve_mail_uid(c, &id, why, cap);
@@ -169,12 +248,12 @@ kp_ident_resolve(const struct kp_conf *c, const char *user, struct kp_ident *id_
 		id.uid = daemon_uid();
 		id.gid = daemon_gid();
 		id.virtual_user = 1;
-	} else if (pw == NULL) {
+	} else if (!pw.found) {
 		snprintf(why, cap, "%s has no passwd entry (and mail_uid is not set)", user);
 		return KP_E_NOTFOUND;
 	} else {
-		id.uid = pw->pw_uid;
-		id.gid = pw->pw_gid;
+		id.uid = pw.uid;
+		id.gid = pw.gid;
 	}
 	if (daemon_uid() != 0 && id.uid != daemon_uid()) {
 		snprintf(why, cap, "kpopd runs as uid %lu and cannot switch to uid %lu",

@@ -48,6 +48,8 @@ SEC_CASES=(
 	"system-user mode: expire_days 0 removes the RETR'd message at QUIT, the state file is the user's"
 	"system-user mode: a second login within login_delay gets -ERR [LOGIN-DELAY]"
 	"system-user mode: kpopd -s lists the logged-in session as transaction, with its user and mechanism"
+	"passwd_cache_sec: a passwd change within the TTL is not seen (the answer is cached)"
+	"passwd_cache_sec: once the TTL has passed the new entry is read (now a system account: refused)"
 )
 SEC_RACE_TRIES=300
 SEC_SECRET="ROOT-ONLY-SECRET-f00d1e"
@@ -73,6 +75,7 @@ as_user_exec() {
 	local u=$1 uid gid
 	shift
 	uid=$(id -u "$u") gid=$(id -g "$u")
+	[ -z "${SEC_FIXED_IDS:-}" ] || read -r uid gid <<<"$SEC_FIXED_IDS" # passwd being changed
 	cd "/home/$u" || exit 1
 	exec setpriv --reuid="$uid" --regid="$gid" --clear-groups \
 		env -i PATH=/usr/bin:/bin HOME="/home/$u" USER="$u" LOGNAME="$u" \
@@ -136,7 +139,7 @@ sec_start_kpopd() { # LOG PORT [as USER]: a root (or USER's) kpopd; sets SEC_KPI
 		rcache=$KPOP_TEST_DIR/rcache
 		"$KPOPD" -F -o log=stderr -o log_level=debug -o keytab="$keytab" \
 			-o rcache_dir="$rcache" -o pidfile="$pidfile" -o maildir=%h/Maildir \
-			-o auth_failure_delay_ms=0 -L "127.0.0.1:$port pop3" \
+			-o auth_failure_delay_ms=0 -L "127.0.0.1:$port pop3" $SEC_XOPT \
 			-o control_socket="$SEC_DIR/kpopd-root.ctl" \
 			${SEC_KPORT:+-L "127.0.0.1:$SEC_KPORT kpop"} >>"$log" 2>&1 &
 	else
@@ -623,6 +626,43 @@ PY
 		t_fail "${SEC_CASES[14]}" "kpop exit $rc: $OUT"
 	fi
 	t_expect_match "${SEC_CASES[15]}" "$SEC_SYS_USER@$KPOP_TEST_REALM.*(refused|not allowed|denied)" "$(log_since)"
+
+	# 7b. passwd_cache_sec: a root kpopd keeping passwd answers 2 s.  bob logs in;
+	# his entry turned into a system account (uid 950) is not seen at once (the
+	# cached answer serves), and is once the entry has expired.  Put back after.
+	local pkpid rc1 rc2 pw_saved
+	pw_saved=$(cat /etc/passwd)
+	stop_pid "$root_kpopd" # this one takes its pidfile and control socket for a while
+	SEC_PORT2=$(free_port)
+	SEC_XOPT="-o passwd_cache_sec=2"
+	if sec_start_kpopd "$SEC_LOG" "$SEC_PORT2"; then
+		pkpid=$SEC_KPID
+		kpop_as bob list
+		rc1=$?
+		SEC_FIXED_IDS="$(id -u bob) $(id -g bob)" # the client stays bob's uid
+		awk -F: -v OFS=: '$1 == "bob" {$3 = 950} {print}' <<<"$pw_saved" >/etc/passwd
+		log_mark
+		kpop_as bob list
+		rc2=$?
+		t_expect_eq "${SEC_CASES[28]}" "0 0" "$rc1 $rc2"
+		sleep 2.5
+		log_mark
+		kpop_as bob list
+		rc2=$?
+		if [ $rc2 -ne 0 ] && log_since | grep -q "bob is a system account (uid 950"; then
+			t_pass "${SEC_CASES[29]}"
+		else
+			t_fail "${SEC_CASES[29]}" "kpop exit $rc2: $OUT / $(log_since | grep -i 'bob' | head -n 2)"
+		fi
+		stop_pid "$pkpid"
+	else
+		t_fail "${SEC_CASES[28]}" "kpopd with passwd_cache_sec did not start"
+		t_fail "${SEC_CASES[29]}" "no kpopd"
+	fi
+	printf '%s\n' "$pw_saved" >/etc/passwd
+	SEC_XOPT="" SEC_PORT2="" SEC_FIXED_IDS=""
+	sec_start_kpopd "$SEC_LOG" "$SEC_PORT" || t_fail "the root kpopd restarts" "$(tail -n 3 "$SEC_LOG")"
+	root_kpopd=$SEC_KPID
 
 	# 8. A kpopd run as alice (a keytab copy of hers): her own Maildir works; bob's
 	# is refused even though alice could read and write it (mode 0777: a shared
