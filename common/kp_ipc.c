@@ -444,6 +444,7 @@ static const struct field f_password[] = {
 };
 static const struct field f_continue[] = {
 	BYTES(kp_ipc_continue, token, KP_AUTH_TOKEN_MAX),
+	BYTES(kp_ipc_continue, next, KP_GSS_NEXT_MAX),
 };
 static const struct field f_kpop_ok[] = {
 	BYTES(kp_ipc_kpop_ok, aprep, KP_AUTH_TOKEN_MAX),

@@ -117,9 +117,14 @@ struct kp_ipc_password {
 
 /* END: no fields (the session is over; the permits go back to BEGIN only) */
 
-/* CONTINUE: bytes token (for a "+ " continuation; may be empty) */
+/* CONTINUE: bytes token (for a "+ " continuation; may be empty), bytes next (empty,
+ * or the challenge that answers an empty client response to token: the wrapped
+ * layer offer after the last accept token, sent ahead so that the worker answers
+ * that response itself, one round trip fewer per login; any other response then
+ * fails the exchange, as RFC 4752 3.1 wants it empty) */
 struct kp_ipc_continue {
 	struct kp_ipc_bytes token; /* <= KP_AUTH_TOKEN_MAX */
+	struct kp_ipc_bytes next;  /* <= KP_GSS_NEXT_MAX */
 };
 
 /* KPOP_OK: bytes AP-REP */

@@ -13,6 +13,11 @@
  * AUTH, freed after), the session's line buffer is one AUTH line. */
 #define KP_AUTH_TOKEN_MAX 65535
 
+/* The wrapped RFC 4752 layer offer the auth service sends ahead with its last
+ * accept token (4 octets in a gss_wrap token: 32 with AES, 45 with RC4); the cap
+ * leaves room for any enctype. */
+#define KP_GSS_NEXT_MAX 1024
+
 /* base64 of a KP_AUTH_TOKEN_MAX token (87,380 octets), without the NUL. */
 #define KP_AUTH_TOKEN_B64 (((KP_AUTH_TOKEN_MAX + 2) / 3) * 4)
 

@@ -158,13 +158,15 @@ kp_authc_set_tls(struct kp_authc *a, int on)
 
 int
 kp_authc_gss_step(struct kp_authc *a, const void *in, size_t inlen, int has_in,
-		  const void **out, size_t *outlen)
+		  const void **out, size_t *outlen, const void **next, size_t *nextlen)
 {
 	struct kp_ipc_gss_step m;
 	struct kp_buf b;
 
 	*out = NULL;
 	*outlen = 0;
+	*next = NULL;
+	*nextlen = 0;
 	if (begin(a) != 0)
 		return KP_E_IO;
 	m.token.data = in;
@@ -175,6 +177,10 @@ kp_authc_gss_step(struct kp_authc *a, const void *in, size_t inlen, int has_in,
 	if (a->ans.type == KP_IPC_CONTINUE) {
 		*out = a->ans.u.cont.token.data;
 		*outlen = a->ans.u.cont.token.len;
+		if (a->ans.u.cont.next.len > 0) {
+			*next = a->ans.u.cont.next.data;
+			*nextlen = a->ans.u.cont.next.len;
+		}
 		return KP_AUTHC_CONTINUE;
 	}
 	return verdict_or_fail(a);

@@ -43,11 +43,12 @@ void kp_authc_forget(struct kp_authc *a);
 void kp_authc_set_tls(struct kp_authc *a, int on);
 
 /* Results: 0 verdict (kp_authc_verdict), KP_AUTH_CONTINUE (1, GSS: the challenge in
- * *out), KP_E_AUTH (refused: a->why; a->tries_left), KP_E_IO (the auth service is
+ * *out; *next, when not NULL, the challenge that answers an empty response to it:
+ * valid until the next call), KP_E_AUTH (refused: a->why; a->tries_left), KP_E_IO (the auth service is
  * gone or dropped us: end the session). */
 #define KP_AUTHC_CONTINUE 1
 int kp_authc_gss_step(struct kp_authc *a, const void *in, size_t inlen, int has_in,
-		      const void **out, size_t *outlen);
+		      const void **out, size_t *outlen, const void **next, size_t *nextlen);
 void kp_authc_gss_cancel(struct kp_authc *a);
 /* A password for user (USER/PASS), or AUTH PLAIN's when authzid is not NULL (""
  * if the client sent none): the auth service checks both the same way. */

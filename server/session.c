@@ -540,8 +540,8 @@ cleanup:
 static enum ev
 cmd_auth(struct session *s, int argc, char **argv)
 {
-	const void *out;
-	size_t outlen, inlen = 0;
+	const void *out, *next = NULL;
+	size_t outlen, nextlen = 0, inlen = 0;
 	unsigned char *in = NULL;
 	char *b64 = NULL;
 	enum ev ev = EV_DONE;
@@ -595,8 +595,23 @@ cmd_auth(struct session *s, int argc, char **argv)
 			out = none;
 			outlen = 0;
 			rc = KP_AUTHC_CONTINUE;
+		} else if (next != NULL) {
+			/* The auth service sent its answer to an empty response ahead (the
+			 * wrapped layer offer after its last token): no round trip to it.
+			 * Anything but an empty response ends the exchange (RFC 4752 3.1). */
+			if (inlen != 0) {
+				ev = auth_failed(s, "GSSAPI: data in the response that must be "
+						 "empty (after the server's last token)",
+						 "Authentication failed");
+				goto cleanup;
+			}
+			out = next;
+			outlen = nextlen;
+			next = NULL;
+			rc = KP_AUTHC_CONTINUE;
 		} else {
-			rc = kp_authc_gss_step(s->auth, in, inlen, has_in, &out, &outlen);
+			rc = kp_authc_gss_step(s->auth, in, inlen, has_in, &out, &outlen, &next,
+					       &nextlen);
 		}
 		if (rc == KP_E_IO) {
 			kp_pop3_err(&s->io, "SYS/TEMP", "Authentication service unavailable");

@@ -23,6 +23,10 @@ usage:
       one command split over two packets; prints the replies.
   gssclient.py PORT login AUTHZID
       AUTH GSSAPI with that authzid (no layer); prints the server's answer.
+  gssclient.py PORT nonempty
+      AUTH GSSAPI answering the server's last accept token with data where RFC
+      4752 wants an empty response; prints "answer: " the server's reply, then
+      "then: " its reply to CAPA on the same connection.
   gssclient.py PORT truncated
       AUTH GSSAPI whose first token is cut in half; prints the server's answer.
   gssclient.py PORT replay
@@ -315,6 +319,26 @@ def login(port, authzid):
     print(c.line())
 
 
+def nonempty(port):
+    c = Conn(port)
+    c.line()
+    ctx = new_ctx()
+    first = ctx.step()
+    c.send(b"AUTH GSSAPI\r\n")
+    c.line()
+    c.send(base64.b64encode(first) + b"\r\n")
+    ln = c.line()
+    if not ln.startswith("+ "):
+        raise SystemExit("no server token: " + ln)
+    ctx.step(base64.b64decode(ln[2:]))
+    if not ctx.complete:
+        raise SystemExit("the context needs more than one round")
+    c.send(base64.b64encode(b"not empty") + b"\r\n")
+    print("answer: " + c.line())
+    c.send(b"CAPA\r\n")
+    print("then: " + c.line())
+
+
 def first_token():
     name = gssapi.Name(SERVICE + "@" + HOST, gssapi.NameType.hostbased_service)
     ctx = gssapi.SecurityContext(name=name, usage="initiate",
@@ -388,6 +412,8 @@ def main():
         trickle(port)
     elif mode == "login":
         login(port, sys.argv[3])
+    elif mode == "nonempty":
+        nonempty(port)
     else:
         raise SystemExit("unknown mode " + mode)
 

@@ -242,6 +242,12 @@ kp_auth_step(struct kp_auth *a, const char *mech, const void *in, size_t inlen, 
 	return 0;
 }
 
+int
+kp_auth_awaits_empty(const struct kp_auth *a)
+{
+	return a->gss != NULL && !a->done && kp_gss_accept_awaits_empty(a->gss);
+}
+
 const char *
 kp_auth_principal(const struct kp_auth *a)
 {

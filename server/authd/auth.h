@@ -34,6 +34,10 @@ const char *kp_auth_mechs(const struct kp_auth *a);
 int kp_auth_step(struct kp_auth *a, const char *mech, const void *in, size_t inlen,
 		 int has_in, const void **out, size_t *outlen);
 
+/* After KP_AUTH_CONTINUE: the client's next response must be empty (GSSAPI's
+ * last accept token is out, the layer offer follows). */
+int kp_auth_awaits_empty(const struct kp_auth *a);
+
 /* Abandon an exchange (client cancelled with "*" or a step failed); the next
  * kp_auth_step starts afresh. */
 void kp_auth_reset(struct kp_auth *a);

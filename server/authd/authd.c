@@ -263,10 +263,38 @@ do_gss_step(struct peer *p, const struct kp_ipc_gss_step *m)
 	rc = kp_auth_step(p->auth, "GSSAPI", m->token.data, m->token.len, m->has_token != 0,
 			  &out, &outlen);
 	if (rc == KP_AUTH_CONTINUE) {
+		struct kp_buf last;
+
+		memset(&c, 0, sizeof(c));
 		c.token.data = out;
 		c.token.len = outlen;
-		return send_answer(p, &b, kp_ipc_enc_continue(&b, p->permit.sid, &c),
-				   KP_IPC_CONTINUE, 0);
+		if (!kp_auth_awaits_empty(p->auth))
+			return send_answer(p, &b, kp_ipc_enc_continue(&b, p->permit.sid, &c),
+					   KP_IPC_CONTINUE, 0);
+		/* The last accept token: the only good answer to it is empty, and ours
+		 * to that is the wrapped layer offer.  Both go now (the worker answers
+		 * the empty response itself); the exchange waits for the client's
+		 * answer to the offer. */
+		kp_buf_init(&last, outlen + 1, 0);
+		if (kp_buf_add(&last, out, outlen) != 0) {
+			kp_buf_free(&last);
+			drop(p, "out of memory");
+			return -1;
+		}
+		rc = kp_auth_step(p->auth, "GSSAPI", "", 0, 1, &out, &outlen);
+		if (rc == KP_AUTH_CONTINUE) {
+			c.token.data = last.data;
+			c.token.len = last.len;
+			c.next.data = out;
+			c.next.len = outlen;
+			rc = send_answer(p, &b, kp_ipc_enc_continue(&b, p->permit.sid, &c),
+					 KP_IPC_CONTINUE, 0);
+			kp_buf_free(&last);
+			return rc;
+		}
+		kp_buf_free(&last);
+		if (rc == 0) /* (the offer always waits for an answer) */
+			rc = KP_E_AUTH;
 	}
 	if (rc != 0) {
 		rc = answer_fail(p, kp_auth_error(p->auth));

@@ -421,6 +421,12 @@ kp_gss_accept_step(struct kp_gss_accept *g, const void *in, size_t inlen, int ha
 	return 0;
 }
 
+int
+kp_gss_accept_awaits_empty(const struct kp_gss_accept *g)
+{
+	return g->state == ST_SSFCAP;
+}
+
 const char *
 kp_gss_accept_principal(const struct kp_gss_accept *g)
 {

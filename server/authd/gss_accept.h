@@ -47,6 +47,10 @@ int kp_gss_accept_step(struct kp_gss_accept *g, const void *in, size_t inlen, in
  * NUL-terminated, NULL if it sent none; *len_out its length.  ssf: 0 no layer, 1 integrity, > 1 privacy.
  * peer_maxbuf: the largest wrapped token the client accepts (0 without a layer). */
 const char *kp_gss_accept_principal(const struct kp_gss_accept *g);
+
+/* After KP_GSS_CONTINUE: the next step must be an empty client response (the last
+ * accept token is out; the layer offer comes next). */
+int kp_gss_accept_awaits_empty(const struct kp_gss_accept *g);
 const char *kp_gss_accept_authzid(const struct kp_gss_accept *g, size_t *len_out);
 unsigned kp_gss_accept_ssf(const struct kp_gss_accept *g);
 unsigned kp_gss_accept_peer_maxbuf(const struct kp_gss_accept *g);

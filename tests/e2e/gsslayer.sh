@@ -100,5 +100,17 @@ t_expect_match "authzid \"bob\" for alice mapped to carol: refused" "^-ERR \[AUT
 	"$(gc login bob)"
 t_expect_match "authzid \"alice@OTHER.REALM\": refused" "^-ERR \[AUTH\]" \
 	"$(gc login alice@OTHER.REALM)"
+
+# 5. The wrapped layer offer travels with the server's last token (the worker
+# answers the client's empty response itself): a response that is not empty
+# there is still refused, logged, and the session goes on.
+out=$(gc nonempty)
+t_expect_match "data where the response must be empty: refused" "^answer: -ERR \[AUTH\]" "$out"
+t_expect_match "data where the response must be empty: the session goes on" "then: \+OK" "$out"
+if grep -q "data in the response that must be empty" "$KPOPD_LOG"; then
+	t_pass "data where the response must be empty: logged"
+else
+	t_fail "data where the response must be empty: logged" "not in $KPOPD_LOG"
+fi
 kpopd_stop
 t_summary

@@ -45,9 +45,17 @@ fake_auth_answer(int fd, const struct kp_ipc_msg *q)
 
 	switch (q->type) {
 	case KP_IPC_GSS_STEP:
-		if (q->u.gss_step.token.len > 0 && q->u.gss_step.token.data[0] == 'C') {
-			struct kp_ipc_continue c = { { challenge, sizeof(challenge) - 1 } };
+		if (q->u.gss_step.token.len > 0 && (q->u.gss_step.token.data[0] == 'C' ||
+						     q->u.gss_step.token.data[0] == 'N')) {
+			/* 'N': a last token with the answer to an empty response ahead */
+			static const unsigned char offer[] = "fuzz offer";
+			struct kp_ipc_continue c = { { challenge, sizeof(challenge) - 1 },
+						     { NULL, 0 } };
 
+			if (q->u.gss_step.token.data[0] == 'N') {
+				c.next.data = offer;
+				c.next.len = sizeof(offer) - 1;
+			}
 			rc = kp_ipc_enc_continue(&b, q->sid, &c);
 			break;
 		}

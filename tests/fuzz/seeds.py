@@ -53,6 +53,9 @@ def main():
         for line in s[:4]:
             put("pop3", line)
     put("session", b"\x00AUTH GSSAPI Qw==\r\n*\r\nAUTH GSSAPI Xw==\r\nSTAT\r\nQUIT\r\n")
+    # a last token with the offer ahead ('N'): empty response, then data there
+    put("session", b"\x00AUTH GSSAPI Tg==\r\n\r\nVg==\r\nSTAT\r\nQUIT\r\n")
+    put("session", b"\x00AUTH GSSAPI Tg==\r\nQw==\r\nAUTH GSSAPI Vg==\r\nQUIT\r\n")
     put("session", b"\x01USER bob\r\nPASS x\r\nUSER alice\r\nPASS\r\nLIST\r\nUIDL 2\r\n"
         b"TOP 1 0\r\nDELE 1\r\nDELE 1\r\nRSET\r\nDELE 3\r\nNOOP\r\nQUIT\r\n")
     # mbox (fuzz-mbox.c): deletion pattern byte, then the spool

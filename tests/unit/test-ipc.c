@@ -321,11 +321,14 @@ test_roundtrips(void)
 
 	co.token.data = blob;
 	co.token.len = 2;
-	w_reset(); w_hdr(KP_IPC_CONTINUE, 8); w_data(blob, 2);
+	co.next.data = blob + 2;
+	co.next.len = 3;
+	w_reset(); w_hdr(KP_IPC_CONTINUE, 8); w_data(blob, 2); w_data(blob + 2, 3);
 	rc = kp_ipc_enc_continue(&b, 8, &co);
 	check_wire(rc, &b, "CONTINUE round trip");
 	T_EQ_INT(kp_ipc_dec_continue(b.data, b.len, &sid, &co), 0, "CONTINUE decodes");
 	T_EQ_MEM(co.token.data, co.token.len, blob, 2, "CONTINUE token");
+	T_EQ_MEM(co.next.data, co.next.len, blob + 2, 3, "CONTINUE next (the offer ahead)");
 	kp_buf_free(&b);
 
 	ko.aprep.data = blob + 1;
@@ -485,7 +488,7 @@ static const struct tm spec[] = {
 	{ KP_IPC_PASSWORD, KP_IPC_TO_AUTH, 4,
 	  { S(KP_NAME_MAX - 1), S(KP_IPC_PASSWORD_MAX - 1), U(1), S(KP_NAME_MAX - 1) } },
 	{ KP_IPC_END, KP_IPC_TO_AUTH, 0, { { 0, 0, 0 } } },
-	{ KP_IPC_CONTINUE, KP_IPC_FROM_AUTH, 1, { B(KP_AUTH_TOKEN_MAX) } },
+	{ KP_IPC_CONTINUE, KP_IPC_FROM_AUTH, 2, { B(KP_AUTH_TOKEN_MAX), B(KP_GSS_NEXT_MAX) } },
 	{ KP_IPC_KPOP_OK, KP_IPC_FROM_AUTH, 1, { B(KP_AUTH_TOKEN_MAX) } },
 	{ KP_IPC_KPOP_FAIL, KP_IPC_FROM_AUTH, 2,
 	  { B(KP_AUTH_TOKEN_MAX), S(KP_IPC_REASON_MAX - 1) } },
@@ -584,7 +587,7 @@ test_caps(void)
 			}
 		}
 	}
-	T_EQ_INT(nfield, 21, "string and bytes fields in the spec");
+	T_EQ_INT(nfield, 22, "string and bytes fields in the spec");
 	T_EQ_INT(ok_cap, nfield, "each string/bytes field at its cap accepted");
 	T_EQ_INT(bad_over, nfield, "each string/bytes field one over its cap refused");
 	T_EQ_INT(bad_nul, nstr, "NUL inside each string field refused");
