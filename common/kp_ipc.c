@@ -97,6 +97,42 @@ kp_ipc_send(int fd, const struct kp_buf *msg)
 }
 
 int
+kp_ipc_send2(int fd, const struct kp_buf *first, const struct kp_buf *second)
+{
+	const struct kp_buf *m[2] = { first, second };
+	struct mmsghdr mm[2];
+	struct iovec iov[2];
+	int i, n;
+
+	for (i = 0; i < 2; i++) {
+		if (m[i]->err != 0)
+			return m[i]->err;
+		if (m[i]->len < KP_IPC_HDR_LEN || m[i]->data == NULL)
+			return KP_E_INTERNAL;
+		if (m[i]->len > KP_IPC_MSG_MAX)
+			return KP_E_TOOBIG;
+		memset(&mm[i], 0, sizeof(mm[i]));
+		iov[i].iov_base = m[i]->data;
+		iov[i].iov_len = m[i]->len;
+		mm[i].msg_hdr.msg_iov = &iov[i];
+		mm[i].msg_hdr.msg_iovlen = 1;
+	}
+	do
+		n = sendmmsg(fd, mm, 2, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		if (errno == EPIPE || errno == ECONNRESET)
+			return KP_E_EOF;
+		return KP_E_IO;
+	}
+	for (i = 0; i < n; i++)
+		if (mm[i].msg_len != m[i]->len)
+			return KP_E_IO;
+	/* the first went and the second met an error: sendmsg says which */
+	return n == 2 ? 0 : kp_ipc_send(fd, second);
+}
+
+int
 kp_ipc_send_fd(int fd, const struct kp_buf *msg, int pass_fd)
 {
 	if (pass_fd < 0)

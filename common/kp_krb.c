@@ -116,6 +116,16 @@ kp_krb5_classify_text(const char *text)
 	return KP_KRB_UNKNOWN;
 }
 
+struct _krb5_context *
+kp_krb5_shared(void)
+{
+	static krb5_context ctx;
+
+	if (ctx == NULL && krb5_init_context(&ctx) != 0)
+		ctx = NULL;
+	return ctx;
+}
+
 const char *
 kp_krb_why_text(enum kp_krb_why why)
 {

@@ -35,4 +35,11 @@ enum kp_krb_why kp_krb5_classify_text(const char *text);
  * "you have no Kerberos ticket: run kinit".  NULL for KP_KRB_UNKNOWN. */
 const char *kp_krb_why_text(enum kp_krb_why why);
 
+/* One krb5 context for the life of the process, made at first use (NULL if libkrb5
+ * cannot start): a context per call re-reads krb5.conf's state and walks the
+ * plugin directories, ~10 us a time, on every login.  Single-threaded callers;
+ * krb5.conf changes are seen after a restart or reload (a new auth service). */
+struct _krb5_context;
+struct _krb5_context *kp_krb5_shared(void);
+
 #endif

@@ -57,8 +57,14 @@ send_msg(struct kp_authc *a, struct kp_buf *b, int enc_rc)
 		return KP_E_IO;
 	}
 	if (rc == 0) {
-		rc = kp_ipc_send(a->fd, b);
+		/* BEGIN goes with the first request: one wake-up of the auth service */
+		rc = a->begin_pending ? kp_ipc_send2(a->fd, &a->begin_msg, b) :
+					kp_ipc_send(a->fd, b);
 		kp_buf_free(b);
+	}
+	if (a->begin_pending) {
+		kp_buf_free(&a->begin_msg);
+		a->begin_pending = 0;
 	}
 	if (rc != 0) {
 		broken(a, "send", rc);
@@ -71,7 +77,6 @@ static int
 begin(struct kp_authc *a)
 {
 	struct kp_ipc_begin m;
-	struct kp_buf b;
 
 	if (a->begun)
 		return 0;
@@ -80,8 +85,13 @@ begin(struct kp_authc *a)
 	m.tls = a->tls ? 1 : 0;
 	snprintf(m.peer, sizeof(m.peer), "%s", a->peer);
 	snprintf(m.local, sizeof(m.local), "%s", a->local);
-	if (send_msg(a, &b, kp_ipc_enc_begin(&b, a->sid, &m)) != 0)
+	if (a->fd < 0)
 		return KP_E_IO;
+	if (kp_ipc_enc_begin(&a->begin_msg, a->sid, &m) != 0) {
+		broken(a, "send", KP_E_NOMEM);
+		return KP_E_IO;
+	}
+	a->begin_pending = 1;
 	a->begun = 1;
 	return 0;
 }
@@ -126,16 +136,30 @@ kp_authc_end(struct kp_authc *a)
 	struct kp_buf b;
 
 	forget_answer(a);
-	if (a->begun && a->fd >= 0)
+	if (a->begin_pending) { /* the auth service never heard of this one */
+		kp_buf_free(&a->begin_msg);
+		a->begin_pending = 0;
+	} else if (a->begun && a->fd >= 0) {
 		(void)send_msg(a, &b, kp_ipc_enc_end(&b, a->sid));
+	}
 	a->begun = 0;
 	a->kpop_ok = 0;
+}
+
+void
+kp_authc_wipe_answer(struct kp_authc *a)
+{
+	forget_answer(a);
 }
 
 void
 kp_authc_forget(struct kp_authc *a)
 {
 	forget_answer(a);
+	if (a->begin_pending) {
+		kp_buf_free(&a->begin_msg);
+		a->begin_pending = 0;
+	}
 	a->begun = 0;
 	a->kpop_ok = 0;
 }

@@ -16,7 +16,9 @@ struct kp_authc {
 	uint32_t sid;            /* session id for the auth service's logs */
 	uint32_t mode;           /* enum kp_ipc_mode of the listener */
 	int tls;                 /* the session runs inside TLS (BEGIN says so) */
-	int begun;               /* BEGIN sent and not ENDed */
+	int begun;               /* BEGIN sent (or pending) and not ENDed */
+	struct kp_buf begin_msg; /* BEGIN, encoded, until it goes with the first request */
+	int begin_pending;
 	int kpop_ok;             /* KPOP authenticated: USER follows whatever TLS does */
 	char peer[KP_IPC_ADDR_MAX], local[KP_IPC_ADDR_MAX];
 	unsigned char *rx;       /* KP_IPC_MSG_MAX + 1: the last answer (wiped) */
@@ -36,6 +38,9 @@ int kp_authc_init(struct kp_authc *a, int fd, uint32_t sid, uint32_t mode,
 /* Forget the session (sends END if one was begun); the channel stays open. */
 void kp_authc_end(struct kp_authc *a);
 void kp_authc_free(struct kp_authc *a);
+/* Wipe the last answer (the verdict with its exported context): the END can wait
+ * until the client has its reply. */
+void kp_authc_wipe_answer(struct kp_authc *a);
 /* Forget the session without END: whoever relays the channel ended it. */
 void kp_authc_forget(struct kp_authc *a);
 

@@ -361,7 +361,7 @@ logged_in(struct session *s, const char *mech)
 	if (s->p->handover_fd >= 0)
 		kp_authc_forget(s->auth); /* the session parent ended it */
 	else
-		kp_authc_end(s->auth);
+		kp_authc_wipe_answer(s->auth); /* END once the client has its reply */
 	return ev;
 }
 
@@ -1212,6 +1212,10 @@ dispatch(struct session *s, enum ev ev)
 	case EV_LOGIN:
 		kp_io_set_deadline(0);
 		kp_io_sock_timeout(&s->io, s->conf->idle_timeout * 1000);
+		/* The client has its "+OK Logged in" first; then the auth service hears
+		 * END and the master LOGIN, while the client thinks of its next command. */
+		(void)kp_io_flush(&s->io);
+		kp_authc_end(s->auth);
 		if (p->logged_in != NULL)
 			p->logged_in(p->logged_in_arg, s->user, s->mech);
 		if (s->back != NULL) {

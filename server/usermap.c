@@ -8,6 +8,7 @@
 #include <krb5.h>
 
 #include "kp_err.h"
+#include "kp_krb.h"
 #include "kp_limits.h"
 #include "kp_log.h"
 #include "server/conf.h"
@@ -205,9 +206,8 @@ kp_usermap_map(const struct kp_conf *c, const char *principal, char *user_out,
 		user_out[0] = '\0';
 	if (whycap > 0)
 		why[0] = '\0';
-	kret = krb5_init_context(&ctx);
-	if (kret != 0) {
-		snprintf(why, whycap, "krb5_init_context failed (%ld)", (long)kret);
+	if ((ctx = kp_krb5_shared()) == NULL) {
+		snprintf(why, whycap, "krb5_init_context failed");
 		return KP_E_AUTH;
 	}
 	/* Parse strictly: the name must carry its realm. */
@@ -278,6 +278,5 @@ kp_usermap_map(const struct kp_conf *c, const char *principal, char *user_out,
 cleanup:
 	if (p != NULL)
 		krb5_free_principal(ctx, p);
-	krb5_free_context(ctx);
 	return rc;
 }

@@ -141,8 +141,8 @@ kp_kpop_verify(const struct kp_conf *c, const void *apreq, size_t len, const cha
 	principal_out[0] = '\0';
 	why[0] = '\0';
 	*mutual_out = 0;
-	if ((kret = krb5_init_context(&ctx)) != 0) {
-		snprintf(why, whycap, "krb5_init_context: %ld", (long)kret);
+	if ((ctx = kp_krb5_shared()) == NULL) {
+		snprintf(why, whycap, "krb5_init_context failed");
 		return KP_E_AUTH;
 	}
 	if ((kret = krb5_auth_con_init(ctx, &ac)) != 0)
@@ -221,6 +221,5 @@ cleanup:
 		krb5_kt_close(ctx, kt);
 	if (ac != NULL)
 		krb5_auth_con_free(ctx, ac); /* also closes the rcache */
-	krb5_free_context(ctx);
 	return rc;
 }
