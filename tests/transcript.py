@@ -81,7 +81,12 @@ class Session:
         self.sock = ctx.wrap_socket(self.sock, server_hostname="localhost")
 
     def send(self, data):
-        self.sock.sendall(data)
+        try:
+            self.sock.sendall(data)
+        except (BrokenPipeError, ConnectionResetError):
+            # the server closed first (a connection refused before a byte of it is
+            # read): what it sent, or its EOF, is for the next S: or EOF line
+            pass
 
     def line(self):
         while b"\n" not in self.buf:
