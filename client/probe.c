@@ -96,6 +96,10 @@ mode_text(enum mode m)
 	       "POP3, STLS when offered";
 }
 
+static void vstep(struct probe *p, struct step *steps, size_t *n, enum status st,
+		  const char *name, const char *fmt, va_list ap)
+	__attribute__((format(printf, 6, 0)));
+
 static void
 vstep(struct probe *p, struct step *steps, size_t *n, enum status st, const char *name,
       const char *fmt, va_list ap)

@@ -138,6 +138,8 @@ iso_time(char *out, size_t cap)
 		 off < 0 ? '-' : '+', (off < 0 ? -off : off) / 60, (off < 0 ? -off : off) % 60);
 }
 
+static void vlog(int level, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
 static void
 vlog(int level, const char *fmt, va_list ap)
 {

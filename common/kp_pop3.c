@@ -12,6 +12,9 @@
 
 /* One reply line: prefix, optional [code], text; CR, LF and NUL in the text become
  * spaces and the whole line is cut to fit KP_REPLY_LINE_MAX with its CRLF. */
+static int reply(struct kp_io *io, const char *prefix, const char *code, const char *fmt,
+		 va_list ap) __attribute__((format(printf, 4, 0)));
+
 static int
 reply(struct kp_io *io, const char *prefix, const char *code, const char *fmt, va_list ap)
 {

@@ -125,6 +125,9 @@ struct held {
 	char others[300];      /* other principals the keytab holds (the first few) */
 };
 
+static void append(char *buf, size_t cap, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 static void
 append(char *buf, size_t cap, const char *fmt, ...)
 {
