@@ -237,11 +237,11 @@ split(struct kp_mbox *mb)
 		}
 		pos += r;
 	}
-	if (mb->size > 0 && mb->n == 0)
-		return KP_E_SYNTAX;
-	if (mb->n > 0 && mb->msgs[0].from > 0) {
-		/* blank lines before the first From_ are tolerated (and left in place) */
-		off_t k, lead = mb->msgs[0].from;
+	if (mb->n == 0 || mb->msgs[0].from > 0) {
+		/* blank lines before the first From_ are tolerated (and left in place);
+		 * a spool of blank lines only is an empty one (what UPDATE leaves when
+		 * every message of such a spool was deleted) */
+		off_t k, lead = mb->n > 0 ? mb->msgs[0].from : mb->size;
 
 		if (lead > CHUNK || pread_full(mb->fd, mb->chunk, (size_t)lead, 0) != lead)
 			return KP_E_SYNTAX;

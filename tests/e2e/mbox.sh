@@ -144,6 +144,15 @@ t_expect_eq "spool empty after --delete" 0 "$(stat -c %s "$spool")"
 out=$("$KPOP" -H localhost -p "$KPOPD_PORT" list 2>&1)
 t_expect_match "an empty spool lists 0 messages" "^0 messages" "$out"
 
+# Blank lines before the first From_ line are tolerated and left in place, so
+# deleting every message leaves only them: that spool is empty, not "not an mbox"
+# (every later login failed; found by fuzz-mbox, its input is a seed).
+{ printf '\n\n'; cat "$msgs/b1"; } >"$spool"
+"$KPOP" -H localhost -p "$KPOPD_PORT" --maildir "$E2E_DIR/out3" --delete fetch 2>"$E2E_DIR/fetch3.err"
+t_expect_eq "blank lines before the first From_: fetch --delete exits 0" 0 "$?"
+out=$("$KPOP" -H localhost -p "$KPOPD_PORT" list 2>&1)
+t_expect_match "the blank lines UPDATE left list as 0 messages" "^0 messages" "$out"
+
 # Two identical messages get distinct UIDLs; TOP streams header + n lines,
 # un-quoted and dot-stuffed; the final separator of an mbox is not content.
 dup=$(printf 'From a@kpop.test Tue Dec  1 12:00:00 2026\nSubject: same\n\nbody\n\n')
