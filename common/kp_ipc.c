@@ -40,6 +40,30 @@ kp_ipc_pair(int sv_out[2])
 	return 0;
 }
 
+/* A message fit to send: 0, or why not. */
+static int
+sendable(const struct kp_buf *msg)
+{
+	if (msg->err != 0)
+		return msg->err;
+	if (msg->len < KP_IPC_HDR_LEN || msg->data == NULL)
+		return KP_E_INTERNAL;
+	if (msg->len > KP_IPC_MSG_MAX)
+		return KP_E_TOOBIG;
+	return 0;
+}
+
+/* errno after a failed send, as a KP_E_* code. */
+static int
+send_error(void)
+{
+	if (errno == EPIPE || errno == ECONNRESET)
+		return KP_E_EOF;
+	if (errno == EAGAIN || errno == EWOULDBLOCK)
+		return KP_E_TIMEOUT;
+	return KP_E_IO;
+}
+
 static int
 send_msg(int fd, const struct kp_buf *msg, int pass_fd)
 {
@@ -51,13 +75,10 @@ send_msg(int fd, const struct kp_buf *msg, int pass_fd)
 	} ctl;
 	struct cmsghdr *c;
 	ssize_t n;
+	int rc = sendable(msg);
 
-	if (msg->err != 0)
-		return msg->err;
-	if (msg->len < KP_IPC_HDR_LEN || msg->data == NULL)
-		return KP_E_INTERNAL;
-	if (msg->len > KP_IPC_MSG_MAX)
-		return KP_E_TOOBIG;
+	if (rc != 0)
+		return rc;
 	memset(&mh, 0, sizeof(mh));
 	iov.iov_base = msg->data;
 	iov.iov_len = msg->len;
@@ -76,13 +97,8 @@ send_msg(int fd, const struct kp_buf *msg, int pass_fd)
 	do
 		n = sendmsg(fd, &mh, MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
-	if (n < 0) {
-		if (errno == EPIPE || errno == ECONNRESET)
-			return KP_E_EOF;
-		if (errno == EAGAIN || errno == EWOULDBLOCK)
-			return KP_E_TIMEOUT;
-		return KP_E_IO;
-	}
+	if (n < 0)
+		return send_error();
 	/* A SOCK_SEQPACKET send is all or nothing; anything else is a broken
 	 * socket type, not a short write to finish. */
 	if ((size_t)n != msg->len)
@@ -102,15 +118,11 @@ kp_ipc_send2(int fd, const struct kp_buf *first, const struct kp_buf *second)
 	const struct kp_buf *m[2] = { first, second };
 	struct mmsghdr mm[2];
 	struct iovec iov[2];
-	int i, n;
+	int i, n, rc;
 
 	for (i = 0; i < 2; i++) {
-		if (m[i]->err != 0)
-			return m[i]->err;
-		if (m[i]->len < KP_IPC_HDR_LEN || m[i]->data == NULL)
-			return KP_E_INTERNAL;
-		if (m[i]->len > KP_IPC_MSG_MAX)
-			return KP_E_TOOBIG;
+		if ((rc = sendable(m[i])) != 0)
+			return rc;
 		memset(&mm[i], 0, sizeof(mm[i]));
 		iov[i].iov_base = m[i]->data;
 		iov[i].iov_len = m[i]->len;
@@ -120,11 +132,8 @@ kp_ipc_send2(int fd, const struct kp_buf *first, const struct kp_buf *second)
 	do
 		n = sendmmsg(fd, mm, 2, MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
-	if (n < 0) {
-		if (errno == EPIPE || errno == ECONNRESET)
-			return KP_E_EOF;
-		return KP_E_IO;
-	}
+	if (n < 0)
+		return send_error();
 	for (i = 0; i < n; i++)
 		if (mm[i].msg_len != m[i]->len)
 			return KP_E_IO;

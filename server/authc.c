@@ -45,6 +45,16 @@ broken(struct kp_authc *a, const char *what, int rc)
 	a->fd = -1;
 }
 
+/* Forget a BEGIN that has not gone yet. */
+static void
+drop_begin(struct kp_authc *a)
+{
+	if (a->begin_pending) {
+		kp_buf_free(&a->begin_msg);
+		a->begin_pending = 0;
+	}
+}
+
 /* Send m (built by the caller's encoder into b, which is freed here). */
 static int
 send_msg(struct kp_authc *a, struct kp_buf *b, int enc_rc)
@@ -62,10 +72,7 @@ send_msg(struct kp_authc *a, struct kp_buf *b, int enc_rc)
 					kp_ipc_send(a->fd, b);
 		kp_buf_free(b);
 	}
-	if (a->begin_pending) {
-		kp_buf_free(&a->begin_msg);
-		a->begin_pending = 0;
-	}
+	drop_begin(a);
 	if (rc != 0) {
 		broken(a, "send", rc);
 		return KP_E_IO;
@@ -136,12 +143,10 @@ kp_authc_end(struct kp_authc *a)
 	struct kp_buf b;
 
 	forget_answer(a);
-	if (a->begin_pending) { /* the auth service never heard of this one */
-		kp_buf_free(&a->begin_msg);
-		a->begin_pending = 0;
-	} else if (a->begun && a->fd >= 0) {
+	if (a->begin_pending) /* the auth service never heard of this one */
+		drop_begin(a);
+	else if (a->begun && a->fd >= 0)
 		(void)send_msg(a, &b, kp_ipc_enc_end(&b, a->sid));
-	}
 	a->begun = 0;
 	a->kpop_ok = 0;
 }
@@ -156,10 +161,7 @@ void
 kp_authc_forget(struct kp_authc *a)
 {
 	forget_answer(a);
-	if (a->begin_pending) {
-		kp_buf_free(&a->begin_msg);
-		a->begin_pending = 0;
-	}
+	drop_begin(a);
 	a->begun = 0;
 	a->kpop_ok = 0;
 }
