@@ -40,10 +40,16 @@ kp_io_sock_timeout(const struct kp_io *io, int timeout_ms)
 void
 kp_io_init(struct kp_io *io, int rfd, int wfd, int timeout_ms)
 {
+	kp_io_init_sock(io, rfd, wfd, timeout_ms, timeout_ms);
+}
+
+void
+kp_io_init_sock(struct kp_io *io, int rfd, int wfd, int timeout_ms, int sock_ms)
+{
 	io->rfd = rfd;
 	io->wfd = wfd;
 	io->timeout_ms = timeout_ms;
-	kp_io_sock_timeout(io, timeout_ms);
+	kp_io_sock_timeout(io, sock_ms);
 	memset(&io->layer, 0, sizeof(io->layer));
 	io->rpos = io->rlen = io->wlen = 0;
 	io->err = 0;

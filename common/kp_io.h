@@ -39,6 +39,8 @@ struct kp_io {
 };
 
 void kp_io_init(struct kp_io *io, int rfd, int wfd, int timeout_ms);
+/* The same with the sockets' own timeouts (kp_io_sock_timeout) at sock_ms. */
+void kp_io_init_sock(struct kp_io *io, int rfd, int wfd, int timeout_ms, int sock_ms);
 
 /* Bound each blocking read or write of the descriptors (SO_RCVTIMEO, SO_SNDTIMEO)
  * to timeout_ms; kp_io_init sets it to its timeout.  Ignored for non-sockets. */

@@ -46,14 +46,19 @@ enum kp_ipc_type {
 	/* master -> worker */
 	KP_IPC_ADMIT = 0x31,
 	KP_IPC_REFUSE = 0x32,
-	KP_IPC_CONN = 0x33,   /* u32 listener, u64 accept time (ms); the connection's
-			       * descriptor attached: the master accepts, the worker
-			       * serves (server/master.c) */
+	KP_IPC_CONN = 0x33,   /* u32 listener, u64 accept time (ms), u32 flags
+			       * (KP_IPC_CONN_GREETED); the connection's descriptor
+			       * attached: the master accepts, the worker serves
+			       * (server/master.c) */
 	/* master -> auth service */
 	KP_IPC_PEER = 0x41    /* u32 worker pid; the worker's channel attached: a new
 			       * peer, whose requests follow the permits below
 			       * (server/authd/authd.c) */
 };
+
+/* CONN flags: the master has sent the client the greeting (a plain pop3 listener:
+ * nothing was read, so nothing can have been answered before it). */
+#define KP_IPC_CONN_GREETED 0x1u
 
 /* Who sends a message; a receiver decodes only the directions it expects. */
 #define KP_IPC_TO_AUTH 0x1u     /* worker (or session parent) -> auth service */

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <paths.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,28 @@ static int log_syslog, log_stamp, log_warned;
 static int log_facility = LOG_MAIL;
 static int log_max = KP_LOG_INFO;
 static char log_prefix[160];
+
+/* The pid on every stderr line, asked once per process: a worker logs a few lines
+ * a session, and getpid() is a system call.  A fork's child asks again. */
+static long log_pid;
+
+static void
+forget_pid(void)
+{
+	log_pid = 0;
+}
+
+static long
+my_pid(void)
+{
+	static int registered;
+
+	if (!registered && pthread_atfork(NULL, NULL, forget_pid) == 0)
+		registered = 1;
+	if (log_pid == 0 || !registered)
+		log_pid = (long)getpid();
+	return log_pid;
+}
 
 /* Whether a syslog daemon listens on /dev/log (glibc's syslog() drops messages
  * silently when none does): 0, or the errno of the connect. */
@@ -161,7 +184,7 @@ vlog(int level, const char *fmt, va_list ap)
 
 		if (log_stamp)
 			iso_time(stamp, sizeof(stamp));
-		fprintf(stderr, "%s%s[%ld]: %s%s%s%s\n", stamp, log_ident, (long)getpid(),
+		fprintf(stderr, "%s%s[%ld]: %s%s%s%s\n", stamp, log_ident, my_pid(),
 			log_prefix, log_prefix[0] ? ": " : "", tag[level & 3], msg);
 		fflush(stderr);
 	}

@@ -154,6 +154,18 @@ activated_listeners(const struct kp_conf *c, struct kp_listener *ls)
 	return (int)nfds;
 }
 
+/* Every reply, KPOP frame and TLS record batch is one write: Nagle could only hold
+ * the last segment back for the client's delayed ACK.  Set on the listeners, as
+ * Linux's accepted sockets inherit it (elsewhere the master sets it on each). */
+static void
+listeners_nodelay(const struct kp_listener *ls, int n)
+{
+	int i, one = 1;
+
+	for (i = 0; i < n; i++)
+		(void)setsockopt(ls[i].fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
 static int
 open_listeners(const struct kp_conf *c, struct kp_listener *ls, int *n_out)
 {
@@ -162,6 +174,8 @@ open_listeners(const struct kp_conf *c, struct kp_listener *ls, int *n_out)
 	n = activated_listeners(c, ls);
 	if (n != 0) {
 		*n_out = n;
+		if (n > 0)
+			listeners_nodelay(ls, n);
 		return n < 0 ? n : 0;
 	}
 
@@ -214,6 +228,7 @@ open_listeners(const struct kp_conf *c, struct kp_listener *ls, int *n_out)
 			return KP_E_IO;
 		}
 	}
+	listeners_nodelay(ls, n);
 	*n_out = n;
 	return 0;
 }
@@ -233,6 +248,7 @@ serve(const struct kp_conf *c, const struct kp_serve_args *a)
 	p.peer = a->peer;
 	p.local = a->local;
 	p.start_ms = a->start_ms;
+	p.greeted = a->greeted;
 	p.logged_in = a->logged_in;
 	p.logged_in_arg = a->arg;
 	p.handover_fd = a->handover_fd;

@@ -358,28 +358,65 @@ cache_save(struct kp_maildrop *md)
 	(void)kp_replace_commit(&r, 0);
 }
 
-/* Names in a directory that could be messages (not dot files); no stat. */
+/* Reading new/ or cur/ through the descriptor the maildrop keeps, from the start:
+ * getdents64 into a buffer.  (fdopendir would want a dup of it, a rewind and an
+ * fcntl or two each time: seven calls a directory on a login that reads none of
+ * the files.) */
+struct dirscan {
+	int fd, err;
+	size_t pos, len;
+	char buf[16384] __attribute__((aligned(8)));
+};
+
+static int
+dirscan_start(struct dirscan *d, int fd)
+{
+	d->fd = fd;
+	d->err = 0;
+	d->pos = d->len = 0;
+	return lseek(fd, 0, SEEK_SET) == 0 ? 0 : -1;
+}
+
+/* The next name that could be a message (not a dot file), or NULL at the end (or
+ * on an error: d->err). */
+static const char *
+dirscan_next(struct dirscan *d)
+{
+	for (;;) {
+		const struct dirent64 *de;
+
+		if (d->pos >= d->len) {
+			ssize_t n = getdents64(d->fd, d->buf, sizeof(d->buf));
+
+			if (n <= 0) {
+				d->err = n < 0 ? errno : 0;
+				return NULL;
+			}
+			d->len = (size_t)n;
+			d->pos = 0;
+		}
+		de = (const struct dirent64 *)(const void *)(d->buf + d->pos);
+		if (de->d_reclen == 0 || de->d_reclen > d->len - d->pos) {
+			d->err = EIO;
+			return NULL;
+		}
+		d->pos += de->d_reclen;
+		if (de->d_name[0] != '.')
+			return de->d_name;
+	}
+}
+
+/* Names in a directory that could be messages; no stat. */
 static unsigned long
 count_entries(int dirfd)
 {
+	struct dirscan d;
 	unsigned long n = 0;
-	struct dirent *de;
-	DIR *d;
-	int fd;
 
-	if (dirfd < 0 || (fd = dup(dirfd)) < 0)
+	if (dirfd < 0 || dirscan_start(&d, dirfd) != 0)
 		return 0;
-	d = fdopendir(fd);
-	if (d == NULL) {
-		close(fd);
-		return 0;
-	}
-	rewinddir(d); /* a dup shares the offset: start at the start, leave it there */
-	while ((de = readdir(d)) != NULL)
-		if (de->d_name[0] != '.')
-			n++;
-	rewinddir(d);
-	closedir(d);
+	while (dirscan_next(&d) != NULL)
+		n++;
 	return n;
 }
 
@@ -507,30 +544,26 @@ add_candidate(struct kp_maildrop *md, struct msg *m)
 static int
 add_dir(struct kp_maildrop *md, int sub)
 {
-	DIR *d;
-	struct dirent *de;
-	int dfd, rc = 0;
+	struct dirscan *d;
+	const char *name;
+	int rc = 0;
 
-	dfd = dup(md->dirfd[sub]);
-	if (dfd < 0)
-		return KP_E_IO;
-	d = fdopendir(dfd);
-	if (d == NULL) {
-		close(dfd);
+	d = malloc(sizeof(*d));
+	if (d == NULL)
+		return KP_E_NOMEM;
+	if (dirscan_start(d, md->dirfd[sub]) != 0) {
+		free(d);
 		return KP_E_IO;
 	}
-	rewinddir(d);
-	while ((de = readdir(d)) != NULL) {
+	while ((name = dirscan_next(d)) != NULL) {
 		struct stat st;
 		struct msg m;
 
-		if (de->d_name[0] == '.')
-			continue;
-		if (fstatat(md->dirfd[sub], de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+		if (fstatat(md->dirfd[sub], name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
 		    !S_ISREG(st.st_mode))
 			continue; /* vanished, or not a plain file: not part of this session */
 		memset(&m, 0, sizeof(m));
-		m.name = strdup(de->d_name);
+		m.name = strdup(name);
 		if (m.name == NULL) {
 			rc = KP_E_NOMEM;
 			break;
@@ -547,7 +580,9 @@ add_dir(struct kp_maildrop *md, int sub)
 			break;
 		rc = 0;
 	}
-	closedir(d);
+	if (rc == 0 && d->err != 0)
+		rc = KP_E_IO;
+	free(d);
 	return rc;
 }
 

@@ -163,11 +163,12 @@ worker_logged_in(void *arg, const char *user, const char *mech)
 /* Receive one CONN with its descriptor.  Returns the fd, or -1 (the master is gone
  * or sent something else: the worker exits). */
 static int
-recv_conn(int ctl, uint32_t *listener_out, long long *start_out, uint32_t *sid_out)
+recv_conn(int ctl, uint32_t *listener_out, long long *start_out, uint32_t *sid_out,
+	  uint32_t *flags_out)
 {
 	unsigned char buf[64 + 1];
 	struct kp_ipc_rd r;
-	uint32_t type, sid, li;
+	uint32_t type, sid, li, flags;
 	uint64_t start;
 	size_t len;
 	int fd = -1;
@@ -178,6 +179,7 @@ recv_conn(int ctl, uint32_t *listener_out, long long *start_out, uint32_t *sid_o
 	kp_ipc_get_hdr(&r, &type, &sid);
 	kp_ipc_get_u32(&r, &li);
 	kp_ipc_get_u64(&r, &start);
+	kp_ipc_get_u32(&r, &flags);
 	if (kp_ipc_end(&r) != 0 || type != KP_IPC_CONN) {
 		close(fd);
 		return -1;
@@ -185,6 +187,7 @@ recv_conn(int ctl, uint32_t *listener_out, long long *start_out, uint32_t *sid_o
 	*listener_out = li;
 	*start_out = (long long)start;
 	*sid_out = sid;
+	*flags_out = flags;
 	return fd;
 }
 
@@ -236,7 +239,7 @@ worker_main(const struct kp_conf *c, int ctl, const struct kp_listener *ls, int 
 	char peer[NI_MAXHOST + 16], local[NI_MAXHOST + 16], peer_log[NI_MAXHOST + 16];
 	struct kp_serve_args a;
 	struct kp_proxy_names pnames;
-	uint32_t li, sid;
+	uint32_t li, sid, flags;
 	long long start_ms;
 	int fd, n, max;
 
@@ -245,7 +248,7 @@ worker_main(const struct kp_conf *c, int ctl, const struct kp_listener *ls, int 
 	for (n = 0; n < max; n++) {
 		kp_proctitle("worker idle");
 		kp_log_set_prefix(NULL);
-		fd = recv_conn(ctl, &li, &start_ms, &sid);
+		fd = recv_conn(ctl, &li, &start_ms, &sid, &flags);
 		if (fd < 0 || li >= (uint32_t)nls)
 			_exit(0);
 		pl = sizeof(peer_ss);
@@ -269,6 +272,7 @@ worker_main(const struct kp_conf *c, int ctl, const struct kp_listener *ls, int 
 		a.peer = peer;
 		a.local = local;
 		a.start_ms = start_ms;
+		a.greeted = (flags & KP_IPC_CONN_GREETED) != 0;
 		a.auth_fd = worker_auth;
 		a.sid = sid;
 		a.handover_fd = -1;
@@ -450,7 +454,8 @@ refill(const struct kp_conf *c, struct kp_listener *ls, int nls, kp_serve_fn ser
 }
 
 static int
-send_conn(int ctl, int fd, uint32_t listener, long long start_ms, uint32_t sid)
+send_conn(int ctl, int fd, uint32_t listener, long long start_ms, uint32_t sid,
+	  uint32_t flags)
 {
 	struct kp_buf b;
 	int rc;
@@ -459,9 +464,30 @@ send_conn(int ctl, int fd, uint32_t listener, long long start_ms, uint32_t sid)
 	kp_ipc_put_hdr(&b, KP_IPC_CONN, sid);
 	kp_ipc_put_u32(&b, listener);
 	kp_ipc_put_u64(&b, (uint64_t)start_ms);
+	kp_ipc_put_u32(&b, flags);
 	rc = kp_ipc_send_fd(ctl, &b, fd);
 	kp_buf_free(&b);
 	return rc;
+}
+
+/* A plain POP3 listener's client is greeted here, before the worker has the
+ * connection: the greeting is the same for every client and nothing has been read,
+ * and the client can start on its first command while the worker takes over
+ * (worker_main: KP_IPC_CONN_GREETED).  Not on pop3s (TLS comes first), kpop or
+ * auto (the client speaks first) or behind a proxy (its header comes first).
+ * 1: greeted, 0: not, the worker greets; -1: the client has gone. */
+static int
+greet(const struct kp_conf *c, enum kp_listen_mode mode, int proxied, int fd)
+{
+	char line[256];
+	int n;
+
+	if (mode != KP_MODE_POP3 || proxied)
+		return 0;
+	n = snprintf(line, sizeof(line), "+OK %s\r\n", c->greeting);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return 0; /* (conf.c keeps it shorter) */
+	return send(fd, line, (size_t)n, MSG_NOSIGNAL) == n ? 1 : -1;
 }
 
 static void
@@ -510,7 +536,10 @@ accept_one(const struct kp_conf *c, struct kp_listener *ls, int nls, int li,
 	socklen_t pl = sizeof(peer_ss);
 	const char *text;
 	long long start_ms;
-	int fd, i, w = -1, one = 1, proxied;
+	int fd, i, w = -1, proxied, greeted = 0;
+#ifndef __linux__
+	int one = 1;
+#endif
 
 	fd = accept4(ls[li].fd, (struct sockaddr *)&peer_ss, &pl, SOCK_CLOEXEC);
 	if (fd < 0) {
@@ -519,9 +548,10 @@ accept_one(const struct kp_conf *c, struct kp_listener *ls, int nls, int li,
 		return;
 	}
 	start_ms = kp_io_now_ms();
-	/* every reply, KPOP frame and TLS record batch is one write: Nagle could only
-	 * hold the last segment back for the client's delayed ACK */
+#ifndef __linux__
+	/* (kpopd.c: listeners_nodelay; Linux's accepted sockets inherit it) */
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+#endif
 	if (count(W_BUSY) >= c->max_sessions) {
 		kp_log(KP_LOG_WARN, "max_sessions (%d) reached: refusing a connection",
 		       c->max_sessions);
@@ -547,7 +577,12 @@ accept_one(const struct kp_conf *c, struct kp_listener *ls, int nls, int li,
 			w = i;
 	if (++next_sid == 0)
 		next_sid = 1;
-	if (w < 0 || send_conn(workers[w].ctl, fd, (uint32_t)li, start_ms, next_sid) != 0) {
+	if (w >= 0 && (greeted = greet(c, ls[li].mode, proxied, fd)) < 0) {
+		close(fd); /* the client has gone already */
+		return;
+	}
+	if (w < 0 || send_conn(workers[w].ctl, fd, (uint32_t)li, start_ms, next_sid,
+			       greeted ? KP_IPC_CONN_GREETED : 0) != 0) {
 		kp_log(KP_LOG_ERR, "no worker could take a connection");
 		refuse(fd, "-ERR [SYS/TEMP] Server busy, try later\r\n");
 		return;

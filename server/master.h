@@ -24,6 +24,7 @@ struct kp_serve_args {
 	enum kp_listen_mode mode;
 	const char *peer, *local; /* "ip;port" */
 	long long start_ms;      /* accept time (kp_io_now_ms) */
+	int greeted;             /* the master sent the greeting already */
 	int auth_fd;             /* the channel to the auth service; -1 none */
 	uint32_t sid;            /* the session number for the logs */
 	/* System-user mode.  The front (unprivileged): after the verdict, the session

@@ -25,6 +25,9 @@ kp_proctitle_init(int argc, char **argv)
 	char *end, **env;
 	int i, n;
 
+	/* the name ps -o comm and top show (the title goes in the arguments below):
+	 * the same for every role, so set once */
+	(void)prctl(PR_SET_NAME, "kpopd", 0, 0, 0);
 	if (argc < 1 || argv[0] == NULL)
 		return;
 	end = argv[0] + strlen(argv[0]) + 1;
@@ -71,7 +74,6 @@ kp_proctitle(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(title + n, sizeof(title) - (size_t)n, fmt, ap);
 	va_end(ap);
-	(void)prctl(PR_SET_NAME, "kpopd", 0, 0, 0);
 	if (area == NULL || area_len < 2)
 		return;
 	memset(area, 0, area_len);

@@ -217,6 +217,7 @@ login(struct session *s, const struct kp_ipc_verdict *v)
 	struct kp_ident id;
 	unsigned long count, total;
 	unsigned long long octets;
+	uid_t euid;
 	int rc;
 
 	memset(&id, 0, sizeof(id));
@@ -225,10 +226,10 @@ login(struct session *s, const struct kp_ipc_verdict *v)
 	id.virtual_user = s->conf->mail_uid != NULL;
 	snprintf(id.name, sizeof(id.name), "%s", v->user);
 	/* A worker that already runs unprivileged serves only its own uid. */
-	if (geteuid() != 0 && id.uid != geteuid()) {
+	if ((euid = geteuid()) != 0 && id.uid != euid) {
 		kp_log(KP_LOG_ERR, "login %s as %s: the verdict says uid %lu, this worker runs "
 		       "as uid %lu", v->principal, v->user, (unsigned long)id.uid,
-		       (unsigned long)geteuid());
+		       (unsigned long)euid);
 		kp_pop3_err(&s->io, "SYS/TEMP", "Internal error");
 		return EV_DROP;
 	}
@@ -263,11 +264,12 @@ login(struct session *s, const struct kp_ipc_verdict *v)
 	if (total > kp_maildrop_count(s->md))
 		kp_log(KP_LOG_WARN, "maildrop of %s holds %lu messages: serving the oldest %lu "
 		       "(max_messages)", v->user, total, kp_maildrop_count(s->md));
+	kp_pop3_ok(&s->io, "Logged in as %s, %lu messages (%llu octets)", v->user, count,
+		   octets);
+	(void)kp_io_flush(&s->io); /* the client first, then the log */
 	kp_log(KP_LOG_INFO, "login user=%s principal=%s uid=%lu messages=%lu octets=%llu "
 	       "pid=%ld", v->user, v->principal, (unsigned long)id.uid, count, octets,
 	       (long)getpid());
-	kp_pop3_ok(&s->io, "Logged in as %s, %lu messages (%llu octets)", v->user, count,
-		   octets);
 	return EV_LOGIN;
 }
 
@@ -1211,10 +1213,11 @@ dispatch(struct session *s, enum ev ev)
 		break;
 	case EV_LOGIN:
 		kp_io_set_deadline(0);
-		kp_io_sock_timeout(&s->io, s->conf->idle_timeout * 1000);
-		/* The client has its "+OK Logged in" first; then the auth service hears
-		 * END and the master LOGIN, while the client thinks of its next command. */
+		/* The client has its "+OK Logged in" first; then the socket timeouts,
+		 * and the auth service hears END and the master LOGIN, while the client
+		 * thinks of its next command. */
 		(void)kp_io_flush(&s->io);
+		kp_io_sock_timeout(&s->io, s->conf->idle_timeout * 1000);
 		kp_authc_end(s->auth);
 		if (p->logged_in != NULL)
 			p->logged_in(p->logged_in_arg, s->user, s->mech);
@@ -1256,8 +1259,8 @@ kp_session_run(const struct kp_session_params *p)
 	s->p = p;
 	s->conf = p->conf;
 	s->end_rc = KP_E_EOF;
-	kp_io_init(&s->io, p->rfd, p->wfd, p->conf->idle_timeout * 1000);
-	kp_io_sock_timeout(&s->io, preauth_idle(p->conf) * 1000);
+	kp_io_init_sock(&s->io, p->rfd, p->wfd, p->conf->idle_timeout * 1000,
+			preauth_idle(p->conf) * 1000);
 	s->login_deadline = (p->start_ms > 0 ? p->start_ms : kp_io_now_ms()) +
 			    p->conf->login_timeout * 1000LL;
 	kp_io_set_deadline(s->login_deadline);
@@ -1279,6 +1282,8 @@ kp_session_run(const struct kp_session_params *p)
 		 * list (kpopd -s) names its mechanism */
 		s->mech = p->mech;
 		dispatch(s, login(s, p->verdict));
+	} else if (p->greeted) {
+		s->io.bytes_out += strlen(p->conf->greeting) + 6; /* "+OK " ... CRLF */
 	} else {
 		kp_pop3_ok(&s->io, "%s", p->conf->greeting);
 	}

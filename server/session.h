@@ -22,6 +22,7 @@ struct kp_session_params {
 	int implicit_tls;      /* pop3s: TLS handshake before the greeting */
 	long long start_ms;    /* connect time (kp_io_now_ms); 0: now.  login_timeout
 				* counts from here */
+	int greeted;           /* the greeting went out already (the master sent it) */
 	/* Called once when the session logged in as user (the daemon's per-address
 	 * limits count connections that have not; the process title names the user);
 	 * may be NULL. */

@@ -11,6 +11,9 @@
 # KPOP_BENCH_ROWS=REGEX (grep -E) runs only the session and RETR rows whose name
 # matches, e.g. 'GSSAPI\+STAT|KPOP' for the login-rate rows; the big-maildrop,
 # idle-memory and client-fetch rows are then skipped.
+# KPOP_BENCH_HOOK=SCRIPT: after the warm-up, run SCRIPT (bash) against the running
+# servers instead of the rows (K_POP3, K_KPOP, KPOPD_PID, D_POP3, DOVECOT_PID,
+# KPBENCH, PW, KP_TMP exported), then stop: for profiling one row by hand.
 set -eu
 src=${KP_TOP_SRCDIR:?}
 build=${KP_TOP_BUILDDIR:?}
@@ -243,6 +246,11 @@ for srv in $SERVERS; do
 	run "$srv" warmup 0 userpass -T -C "$CA" -u b -U "$maxk" -w "$PW" -k "$maxk" -n "$maxk"
 done
 
+if [ -n "${KPOP_BENCH_HOOK:-}" ]; then
+	export K_POP3 K_KPOP KPOPD_PID KPBENCH PW KP_TMP D_POP3 DOVECOT_PID
+	bash "$KPOP_BENCH_HOOK" || true
+	exit 0
+fi
 # ROWS: "name|servers|kind args" (servers: both or kpopd)
 ROWS=()
 for k in $KS; do

@@ -178,11 +178,12 @@ answer_fail(struct peer *p, const char *why)
 	return send_answer(p, &b, kp_ipc_enc_fail(&b, p->permit.sid, &m), KP_IPC_FAIL, left);
 }
 
-/* Authenticated as principal, authorized as user: who the session runs as, its
- * maildrop and policies; ctx/ctxlen the exported GSS context for a security layer. */
+/* Authenticated as principal (by mech), authorized as user: who the session runs
+ * as, its maildrop and policies; ctx/ctxlen the exported GSS context for a security
+ * layer.  Logged once it has gone: the worker is waiting for it. */
 static int
-answer_verdict(struct peer *p, const char *principal, const char *user, unsigned ssf,
-	       unsigned maxbuf, const void *ctx, size_t ctxlen)
+answer_verdict(struct peer *p, const char *mech, const char *principal, const char *user,
+	       unsigned ssf, unsigned maxbuf, const void *ctx, size_t ctxlen)
 {
 	struct kp_ipc_verdict *m;
 	struct kp_policy pol;
@@ -222,9 +223,10 @@ answer_verdict(struct peer *p, const char *principal, const char *user, unsigned
 	rc = kp_ipc_enc_verdict(&b, p->permit.sid, m);
 	kp_ipc_wipe(m, sizeof(*m));
 	free(m);
-	kp_log(KP_LOG_INFO, "verdict principal=%s user=%s uid=%lu for worker %ld", principal,
-	       user, (unsigned long)id.uid, p->pid);
-	return send_answer(p, &b, rc, KP_IPC_VERDICT, 0);
+	if ((rc = send_answer(p, &b, rc, KP_IPC_VERDICT, 0)) == 0)
+		kp_log(KP_LOG_INFO, "auth ok mech=%s principal=%s user=%s uid=%lu for worker %ld",
+		       mech, principal, user, (unsigned long)id.uid, p->pid);
+	return rc;
 }
 
 /* --- requests ---------------------------------------------------------------------- */
@@ -301,10 +303,8 @@ do_gss_step(struct peer *p, const struct kp_ipc_gss_step *m)
 		kp_auth_reset(p->auth);
 		return rc;
 	}
-	kp_log(KP_LOG_INFO, "auth ok mech=GSSAPI principal=%s user=%s",
-	       kp_auth_principal(p->auth), kp_auth_user(p->auth));
 	(void)kp_auth_layer(p->auth, &l);
-	rc = answer_verdict(p, kp_auth_principal(p->auth), kp_auth_user(p->auth), l.ssf,
+	rc = answer_verdict(p, "GSSAPI", kp_auth_principal(p->auth), kp_auth_user(p->auth), l.ssf,
 			    l.peer_maxbuf, l.ctx, l.ctxlen);
 	kp_auth_reset(p->auth); /* the context left with the verdict: one owner */
 	return rc;
@@ -335,8 +335,7 @@ do_password(struct peer *p, struct kp_ipc_password *m)
 			 esc);
 		return answer_fail(p, why);
 	}
-	kp_log(KP_LOG_INFO, "auth ok mech=%s principal=%s user=%s", mech, principal, user);
-	return answer_verdict(p, principal, user, 0, 0, NULL, 0);
+	return answer_verdict(p, mech, principal, user, 0, 0, NULL, 0);
 }
 
 static int
@@ -361,12 +360,13 @@ do_kpop_apreq(struct peer *p, const struct kp_ipc_kpop_apreq *m)
 	if (rc == 0) {
 		struct kp_ipc_kpop_ok ok;
 
-		kp_log(KP_LOG_INFO, "KPOP: authenticated principal=%s mutual=%s",
-		       p->kpop_principal, mutual ? "yes" : "no");
 		ok.aprep.data = rep.data;
 		ok.aprep.len = rep.len;
 		rc = send_answer(p, &b, kp_ipc_enc_kpop_ok(&b, p->permit.sid, &ok),
 				 KP_IPC_KPOP_OK, 0);
+		if (rc == 0)
+			kp_log(KP_LOG_INFO, "KPOP: authenticated principal=%s mutual=%s",
+			       p->kpop_principal, mutual ? "yes" : "no");
 	} else {
 		struct kp_ipc_kpop_fail f;
 
@@ -392,7 +392,7 @@ do_kpop_user(struct peer *p, const struct kp_ipc_kpop_user *m)
 	if (kp_usermap_valid_user(m->user) &&
 	    kp_usermap_map(conf, p->kpop_principal, user, sizeof(user), why,
 			   sizeof(why)) == 0 && strcmp(user, m->user) == 0)
-		return answer_verdict(p, p->kpop_principal, user, 0, 0, NULL, 0);
+		return answer_verdict(p, "KPOP", p->kpop_principal, user, 0, 0, NULL, 0);
 	snprintf(detail, sizeof(detail), "KPOP principal %s may not use mailbox %s%s%s",
 		 p->kpop_principal, m->user, why[0] != '\0' ? ": " : "", why);
 	return answer_fail(p, detail);
