@@ -113,14 +113,17 @@ kp_ipc_send(int fd, const struct kp_buf *msg)
 }
 
 int
-kp_ipc_send2(int fd, const struct kp_buf *first, const struct kp_buf *second)
+kp_ipc_sendv(int fd, const struct kp_buf *const *m, int count)
 {
-	const struct kp_buf *m[2] = { first, second };
-	struct mmsghdr mm[2];
-	struct iovec iov[2];
+	struct mmsghdr mm[KP_IPC_SENDV_MAX];
+	struct iovec iov[KP_IPC_SENDV_MAX];
 	int i, n, rc;
 
-	for (i = 0; i < 2; i++) {
+	if (count < 1 || count > KP_IPC_SENDV_MAX)
+		return KP_E_INTERNAL;
+	if (count == 1)
+		return kp_ipc_send(fd, m[0]);
+	for (i = 0; i < count; i++) {
 		if ((rc = sendable(m[i])) != 0)
 			return rc;
 		memset(&mm[i], 0, sizeof(mm[i]));
@@ -130,15 +133,17 @@ kp_ipc_send2(int fd, const struct kp_buf *first, const struct kp_buf *second)
 		mm[i].msg_hdr.msg_iovlen = 1;
 	}
 	do
-		n = sendmmsg(fd, mm, 2, MSG_NOSIGNAL);
+		n = sendmmsg(fd, mm, (unsigned)count, MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return send_error();
+	if (n == 0)
+		return KP_E_IO;
 	for (i = 0; i < n; i++)
 		if (mm[i].msg_len != m[i]->len)
 			return KP_E_IO;
-	/* the first went and the second met an error: sendmsg says which */
-	return n == 2 ? 0 : kp_ipc_send(fd, second);
+	/* the first n went and the next met an error: the rest again, which says */
+	return n == count ? 0 : kp_ipc_sendv(fd, m + n, count - n);
 }
 
 int

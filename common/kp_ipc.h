@@ -31,9 +31,10 @@ int kp_ipc_pair(int sv_out[2]);
  * KP_E_EOF if the peer is gone (EPIPE, ECONNRESET); KP_E_TIMEOUT on EAGAIN
  * (SO_SNDTIMEO or a non-blocking socket); else KP_E_IO with errno kept. */
 int kp_ipc_send(int fd, const struct kp_buf *msg);
-/* Two messages in one system call (sendmmsg), in order: the peer is woken once for
- * both instead of running between them.  As kp_ipc_send. */
-int kp_ipc_send2(int fd, const struct kp_buf *first, const struct kp_buf *second);
+/* n (1..KP_IPC_SENDV_MAX) messages in one system call (sendmmsg), in order: the
+ * peer is woken once for all instead of running between them.  As kp_ipc_send. */
+#define KP_IPC_SENDV_MAX 3
+int kp_ipc_sendv(int fd, const struct kp_buf *const *m, int n);
 
 /* The same with one descriptor attached (SCM_RIGHTS).  pass_fd stays open here:
  * the caller closes its copy. */

@@ -45,6 +45,25 @@ broken(struct kp_authc *a, const char *what, int rc)
 	a->fd = -1;
 }
 
+/* The last session's END, held back until this channel's next request goes (in the
+ * same system call) or the process exits (the auth service then sees the channel
+ * close, which ends it as well): a login then wakes the auth service twice, not
+ * three times, and never while the client waits for its next answer.  One per
+ * process: a worker serves one session at a time on one channel. */
+static struct {
+	int fd;
+	struct kp_buf msg;
+} held_end = { -1, { 0 } };
+
+static void
+drop_held_end(void)
+{
+	if (held_end.fd >= 0) {
+		kp_buf_free(&held_end.msg);
+		held_end.fd = -1;
+	}
+}
+
 /* Forget a BEGIN that has not gone yet. */
 static void
 drop_begin(struct kp_authc *a)
@@ -67,11 +86,20 @@ send_msg(struct kp_authc *a, struct kp_buf *b, int enc_rc)
 		return KP_E_IO;
 	}
 	if (rc == 0) {
-		/* BEGIN goes with the first request: one wake-up of the auth service */
-		rc = a->begin_pending ? kp_ipc_send2(a->fd, &a->begin_msg, b) :
-					kp_ipc_send(a->fd, b);
+		/* the last END and BEGIN go with the first request: one wake-up of the
+		 * auth service */
+		const struct kp_buf *m[KP_IPC_SENDV_MAX];
+		int n = 0;
+
+		if (held_end.fd == a->fd)
+			m[n++] = &held_end.msg;
+		if (a->begin_pending)
+			m[n++] = &a->begin_msg;
+		m[n++] = b;
+		rc = kp_ipc_sendv(a->fd, m, n);
 		kp_buf_free(b);
 	}
+	drop_held_end();
 	drop_begin(a);
 	if (rc != 0) {
 		broken(a, "send", rc);
@@ -143,10 +171,16 @@ kp_authc_end(struct kp_authc *a)
 	struct kp_buf b;
 
 	forget_answer(a);
-	if (a->begin_pending) /* the auth service never heard of this one */
+	if (a->begin_pending) { /* the auth service never heard of this one */
 		drop_begin(a);
-	else if (a->begun && a->fd >= 0)
-		(void)send_msg(a, &b, kp_ipc_enc_end(&b, a->sid));
+	} else if (a->begun && a->fd >= 0) {
+		if (held_end.fd >= 0) /* (not reached: a BEGIN sent the last one) */
+			(void)send_msg(a, &b, kp_ipc_enc_end(&b, a->sid));
+		else if (kp_ipc_enc_end(&held_end.msg, a->sid) == 0)
+			held_end.fd = a->fd;
+		else
+			kp_buf_free(&held_end.msg);
+	}
 	a->begun = 0;
 	a->kpop_ok = 0;
 }

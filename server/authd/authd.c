@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -563,6 +564,23 @@ from_master(int ctl)
 	return 1;
 }
 
+/* SCHED_BATCH: a worker's request does not preempt the worker that sends it, so
+ * the messages it sends together (END, BEGIN and the first step: authc.c) are read
+ * in one run of ours instead of one each, with two context switches fewer; a
+ * worker woken by our answer still runs before the rest of our work (the log
+ * line).  The CPU share is the same (nice is unchanged). */
+static void
+batch_policy(void)
+{
+#ifdef SCHED_BATCH
+	struct sched_param sp;
+
+	memset(&sp, 0, sizeof(sp));
+	if (sched_setscheduler(0, SCHED_BATCH, &sp) != 0)
+		kp_log(KP_LOG_DEBUG, "auth service: SCHED_BATCH: %s", strerror(errno));
+#endif
+}
+
 void
 kp_authd_main(struct kp_conf *c, int ctl, int first_peer)
 {
@@ -595,6 +613,7 @@ kp_authd_main(struct kp_conf *c, int ctl, int first_peer)
 				 strerror(errno));
 	}
 	kp_auth_global_init(c);
+	batch_policy();
 	/* One epoll set: a request costs the same with 4 workers or 400 (a poll()
 	 * over every peer's channel grew with the pool). */
 	epfd = epoll_create1(EPOLL_CLOEXEC);

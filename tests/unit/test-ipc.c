@@ -815,6 +815,47 @@ test_transport(void)
 	T_EQ_INT(kp_ipc_recv(sv[1], rbuf, KP_IPC_MSG_MAX, &len), 0, "second recv");
 	T_EQ_INT(len, KP_IPC_HDR_LEN, "second message");
 
+	/* sendv: up to KP_IPC_SENDV_MAX messages in one call, each its own packet, in
+	 * order; a count out of range or a bad message sends nothing */
+	{
+		struct kp_buf v[3], bad;
+		const struct kp_buf *vp[4];
+		int i;
+
+		for (i = 0; i < 3; i++) {
+			kp_ipc_enc_idle(&v[i], (uint32_t)(10 + i));
+			vp[i] = &v[i];
+		}
+		vp[3] = &v[0];
+		T_EQ_INT(kp_ipc_sendv(sv[0], vp, 3), 0, "sendv of 3");
+		for (i = 0; i < 3; i++) {
+			sid = 0;
+			T_OK(kp_ipc_recv(sv[1], rbuf, KP_IPC_MSG_MAX, &len) == 0 &&
+			     kp_ipc_dec_idle(rbuf, len, &sid) == 0 && sid == (uint32_t)(10 + i),
+			     i == 0 ? "sendv: the first packet is the first message" :
+			     i == 1 ? "sendv: the second packet is the second" :
+				      "sendv: the third packet is the third");
+		}
+		T_EQ_INT(kp_ipc_sendv(sv[0], vp, 1), 0, "sendv of 1");
+		T_OK(kp_ipc_recv(sv[1], rbuf, KP_IPC_MSG_MAX, &len) == 0 &&
+		     kp_ipc_dec_idle(rbuf, len, &sid) == 0 && sid == 10, "sendv of 1 arrives");
+		T_EQ_INT(kp_ipc_sendv(sv[0], vp, 0), KP_E_INTERNAL, "sendv of 0 refused");
+		T_EQ_INT(kp_ipc_sendv(sv[0], vp, 4), KP_E_INTERNAL, "sendv over the max refused");
+		kp_buf_init(&bad, 16, 0);
+		kp_buf_add(&bad, "abc", 3);
+		vp[1] = &bad;
+		T_EQ_INT(kp_ipc_sendv(sv[0], vp, 3), KP_E_INTERNAL,
+			 "sendv with a message shorter than a header refused");
+		fl = fcntl(sv[1], F_GETFL);
+		fcntl(sv[1], F_SETFL, fl | O_NONBLOCK);
+		T_EQ_INT(kp_ipc_recv(sv[1], rbuf, KP_IPC_MSG_MAX, &len), KP_E_TIMEOUT,
+			 "... and nothing of it was sent");
+		fcntl(sv[1], F_SETFL, fl);
+		kp_buf_free(&bad);
+		for (i = 0; i < 3; i++)
+			kp_buf_free(&v[i]);
+	}
+
 	/* the largest valid message crosses the socket whole */
 	memset(vd->principal, 'p', KP_NAME_MAX - 1);
 	memset(vd->user, 'u', KP_NAME_MAX - 1);
