@@ -15,20 +15,7 @@ REALM=KPOP.TEST
 die() { echo "kdc-test: $*" >&2; exit 1; }
 PATH=$PATH:/usr/sbin:/sbin
 
-free_port() {
-	/usr/bin/python3 - <<'PY'
-import socket
-# A port free for both TCP and UDP on 127.0.0.1.
-for _ in range(50):
-    t = socket.socket(); t.bind(("127.0.0.1", 0)); p = t.getsockname()[1]
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        u.bind(("127.0.0.1", p))
-    except OSError:
-        t.close(); continue
-    t.close(); u.close(); print(p); break
-PY
-}
+free_port() { /usr/bin/python3 "$(dirname "$0")/free-port.py" --udp; }
 
 env_for() {
 	local d=$1

@@ -5,9 +5,11 @@ T_PASS=0
 T_FAIL=0
 T_SKIP=0
 
-# A TCP port on 127.0.0.1 that nothing listens on right now.
+# A TCP port on 127.0.0.1 that nothing listens on right now and that no earlier
+# call handed out in the last 5 minutes (kdc-test/free-port.py).
+KP_FREE_PORT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../kdc-test" && pwd)/free-port.py
 free_port() {
-	/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+	/usr/bin/python3 "$KP_FREE_PORT"
 }
 
 # wait_port PORT [SECONDS]: until something accepts on 127.0.0.1:PORT.
