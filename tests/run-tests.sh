@@ -81,13 +81,15 @@ san_part() { # NAME: the reports written since the last part are its
 	return 0
 }
 
+part_secs=()
 # Run one part; add its closing "N passed, N failed[, N skipped]" to the totals.
 part() {
-	local name=$1 out
+	local name=$1 out t0=$SECONDS
 	shift
 	echo "== $name"
 	out=$("$@" 2>&1)
 	local rc=$?
+	part_secs+=("$((SECONDS - t0)) $name")
 	printf '%s\n' "$out" | grep -v -E '^[0-9]+ passed, [0-9]+ failed' || true
 	local line
 	line=$(printf '%s\n' "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed' | tail -n 1)
@@ -145,6 +147,8 @@ fi
 [ "$san" = 0 ] || part "sanitizer reports" bash "$src/tests/lib/sanitizer-check.sh" "$KP_SAN_LOGS"
 
 echo
+# The slowest parts, for whoever keeps CI's run short.
+printf '%s\n' "${part_secs[@]}" | sort -rn | head -n 8 | awk '{s = $1; $1 = ""; printf "time:%s %d s\n", $0, s}'
 if [ "$total_skip" -gt 0 ]; then
 	echo "$total_pass passed, $total_fail failed, $total_skip skipped"
 else
