@@ -83,8 +83,9 @@ def report(raw, out, date, machine, note):
     w("")
     w("Session rates: median of rounds; sessions/s (MiB/s for RETR), p50/p99 latency in ms, "
       "server CPU per session in µs (sum over the server's processes)")
-    hdr = "%-36s | %9s %7s %7s %7s | %9s %7s %7s %7s | %6s %6s" % (
-        "row", "kpopd", "p50", "p99", "cpu", "Dovecot", "p50", "p99", "cpu", "ratio", "cpu r")
+    hdr = "%-36s | %9s %7s %7s %7s | %9s %7s %7s %7s | %6s %6s %4s" % (
+        "row", "kpopd", "p50", "p99", "cpu", "Dovecot", "p50", "p99", "cpu", "ratio", "cpu r",
+        "st%")
     w(hdr)
     w("-" * len(hdr))
     plain = None
@@ -108,7 +109,8 @@ def report(raw, out, date, machine, note):
             vals[s], cpus[s] = v, cpu
             cells.append("%9s %7.2f %7.2f %7.0f" % (fmt_rate(v) + ("!" if e else ""), p50, p99, cpu))
             for m, x in ((metric, v), ("p50_ms", p50), ("p99_ms", p99), ("srv_cpu_us", cpu),
-                         ("cli_cpu_us", med([num(r, "cli_cpu_us") for r in rs]))):
+                         ("cli_cpu_us", med([num(r, "cli_cpu_us") for r in rs])),
+                         ("steal_pct", max(num(r, "steal_pct") for r in rs))):
                 results.append((key, s, m, x, len(rs), e))
         extra = ""
         if kind == "retr":
@@ -117,14 +119,20 @@ def report(raw, out, date, machine, note):
             elif plain and plain[0] and vals.get("kpopd"):
                 extra = "   kpopd %.2fx plaintext MiB/s, %.1fx its CPU" % (
                     vals["kpopd"] / plain[0], cpus["kpopd"] / plain[1] if plain[1] else 0)
-        w("%-36s | %s | %s | %6s %6s%s" % (
+        kept = [r for s in servers for r in by.get(s, []) if "steal_pct" in r]
+        st = "%4.0f" % max(num(r, "steal_pct") for r in kept) if kept else "   -"
+        w("%-36s | %s | %s | %6s %6s %s%s" % (
             key[:36], cells[0], cells[1], ratio(vals.get("kpopd"), vals.get("dovecot")),
-            ratio(cpus.get("kpopd"), cpus.get("dovecot")), extra))
+            ratio(cpus.get("kpopd"), cpus.get("dovecot")), st, extra))
         if any(errs(by.get(s, [])) for s in servers):
             w("%-36s   ! errors: %s" % ("", ", ".join(
                 "%s %d" % (s, errs(by.get(s, []))) for s in servers if by.get(s))))
     w("ratio = kpopd / Dovecot throughput (> 1: kpopd faster); cpu r = kpopd / Dovecot "
       "server CPU per session (< 1: kpopd cheaper)")
+    tries = [int(num(r, "tries", 1)) for r in runs if "tries" in r]
+    w("st%% = the most CPU time the hypervisor took (steal) in any run of the row; a run "
+      "with more than %s %% was repeated after a pause (%d repeats in all)" % (
+          os.environ.get("KPOP_BENCH_MAX_STEAL", "10"), sum(t - 1 for t in tries)))
 
     big = [k for k in order if k.startswith("login, ")]
     if big:
