@@ -95,7 +95,7 @@ def report(raw, out, date, machine, note):
         if kind not in ("capa", "gssapi", "kpop", "userpass", "retr") or key.startswith("login, "):
             continue
         metric = "mib_s" if kind == "retr" else "rate"
-        cells, vals, cpus = [], {}, {}
+        cells, vals, cpus, steals = [], {}, {}, {}
         for s in servers:
             rs = by.get(s, [])
             if not rs:
@@ -107,10 +107,11 @@ def report(raw, out, date, machine, note):
             cpu = med([num(r, "srv_cpu_us") for r in rs])
             e = errs(rs)
             vals[s], cpus[s] = v, cpu
+            steals[s] = max(num(r, "steal_pct", -1) for r in rs)
             cells.append("%9s %7.2f %7.2f %7.0f" % (fmt_rate(v) + ("!" if e else ""), p50, p99, cpu))
             for m, x in ((metric, v), ("p50_ms", p50), ("p99_ms", p99), ("srv_cpu_us", cpu),
                          ("cli_cpu_us", med([num(r, "cli_cpu_us") for r in rs])),
-                         ("steal_pct", max(num(r, "steal_pct") for r in rs))):
+                         ("steal_pct", max(steals[s], 0))):
                 results.append((key, s, m, x, len(rs), e))
         extra = ""
         if kind == "retr":
@@ -119,8 +120,8 @@ def report(raw, out, date, machine, note):
             elif plain and plain[0] and vals.get("kpopd"):
                 extra = "   kpopd %.2fx plaintext MiB/s, %.1fx its CPU" % (
                     vals["kpopd"] / plain[0], cpus["kpopd"] / plain[1] if plain[1] else 0)
-        kept = [r for s in servers for r in by.get(s, []) if "steal_pct" in r]
-        st = "%4.0f" % max(num(r, "steal_pct") for r in kept) if kept else "   -"
+        st = max(steals.values(), default=-1)
+        st = "%4.0f" % st if st >= 0 else "   -"
         w("%-36s | %s | %s | %6s %6s %s%s" % (
             key[:36], cells[0], cells[1], ratio(vals.get("kpopd"), vals.get("dovecot")),
             ratio(cpus.get("kpopd"), cpus.get("dovecot")), st, extra))
@@ -132,7 +133,7 @@ def report(raw, out, date, machine, note):
     tries = [int(num(r, "tries", 1)) for r in runs if "tries" in r]
     w("st%% = the most CPU time the hypervisor took (steal) in any run of the row; a run "
       "with more than %s %% was repeated after a pause (%d repeats in all)" % (
-          os.environ.get("KPOP_BENCH_MAX_STEAL", "10"), sum(t - 1 for t in tries)))
+          os.environ.get("KPOP_BENCH_MAX_STEAL", "?"), sum(t - 1 for t in tries)))
 
     big = [k for k in order if k.startswith("login, ")]
     if big:

@@ -229,7 +229,8 @@ cpu_ticks() {
 }
 # A run with more than MAX_STEAL % steal is repeated after a pause, at most
 # RETRIES times a run and RETRY_BUDGET times in all; each kept run says its steal.
-MAX_STEAL=${KPOP_BENCH_MAX_STEAL:-10}
+export KPOP_BENCH_MAX_STEAL=${KPOP_BENCH_MAX_STEAL:-10} # bench.py names it too
+MAX_STEAL=$KPOP_BENCH_MAX_STEAL
 RETRIES=${KPOP_BENCH_RETRIES:-2}
 RETRY_BUDGET=${KPOP_BENCH_RETRY_BUDGET:-40}
 [ $quick = 0 ] || RETRIES=0
